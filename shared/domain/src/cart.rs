@@ -1,0 +1,214 @@
+//! The cart aggregate: lines, members with roles, status and the version every change bumps.
+
+use crate::ids::{CartId, ItemId, UserId};
+use crate::money::Currency;
+use crate::quantity::Quantity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The most lines a cart may hold.
+pub const MAX_LINES: usize = 250;
+/// The most members (owner included) a cart may have.
+pub const MAX_MEMBERS: usize = 1000;
+
+/// Where a cart is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// Members may edit it.
+    Active,
+    /// Ordered; terminal for edits.
+    CheckedOut,
+}
+
+/// What a member may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Created the cart; the only one who shares and unshares.
+    Owner,
+    /// Reads and edits lines, checks out.
+    Editor,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    /// Parses a role that can be granted by sharing (`editor` or `viewer`).
+    pub fn parse_grantable(raw: &str) -> Result<Role, crate::ValidationError> {
+        match raw {
+            "editor" => Ok(Role::Editor),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(crate::ValidationError::new("role", "must be \"editor\" or \"viewer\"")),
+        }
+    }
+
+    /// The role as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Editor => "editor",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// A user with a role in a cart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    /// Who.
+    pub user_id: UserId,
+    /// What they may do.
+    pub role: Role,
+}
+
+/// One item in the cart, with the unit price it was added at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    /// The catalog item.
+    pub item_id: ItemId,
+    /// Its name when added, so a read needs no catalog call.
+    pub name: String,
+    /// How many.
+    pub quantity: Quantity,
+    /// Unit price in the cart's currency's minor units, as the catalog had it.
+    pub unit_price: i64,
+    /// Who added the line.
+    pub added_by: UserId,
+}
+
+/// A shared cart, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cart {
+    /// Its id.
+    pub cart_id: CartId,
+    /// Who created it.
+    pub owner_id: UserId,
+    /// Active or checked out.
+    pub status: Status,
+    /// Bumped by every change; the basis of every conditional write.
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The currency of every price in it.
+    pub currency: Currency,
+    /// Its lines, in the order they were first added.
+    pub items: Vec<Line>,
+    /// Its members, the owner first.
+    pub members: Vec<Member>,
+}
+
+impl Cart {
+    /// A new, empty, active cart at version 1 owned by `owner`.
+    pub fn new(cart_id: CartId, owner: UserId, currency: Currency, now: DateTime<Utc>) -> Self {
+        Self {
+            cart_id,
+            owner_id: owner.clone(),
+            status: Status::Active,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            currency,
+            items: Vec::new(),
+            members: vec![Member { user_id: owner, role: Role::Owner }],
+        }
+    }
+
+    /// The role of `user`, if a member.
+    pub fn role_of(&self, user: &UserId) -> Option<Role> {
+        self.members.iter().find(|m| &m.user_id == user).map(|m| m.role)
+    }
+
+    /// The line for `item`, if any.
+    pub fn line(&self, item: &ItemId) -> Option<&Line> {
+        self.items.iter().find(|l| &l.item_id == item)
+    }
+
+    /// Every member's user id, the audience of the cart's events.
+    pub fn member_ids(&self) -> Vec<UserId> {
+        self.members.iter().map(|m| m.user_id.clone()).collect()
+    }
+
+    /// Sum of every line in minor units.
+    pub fn total(&self) -> i64 {
+        self.items
+            .iter()
+            .map(|l| l.unit_price.saturating_mul(i64::from(l.quantity.get())))
+            .fold(0i64, i64::saturating_add)
+    }
+
+    /// The successor of this cart: the same cart one version on, changed at `now`.
+    pub(crate) fn next_version(&self, now: DateTime<Utc>) -> Cart {
+        let mut next = self.clone();
+        next.version = self.version + 1;
+        // A clock that steps back must not make updatedAt run backwards.
+        next.updated_at = now.max(self.updated_at);
+        next
+    }
+
+    /// The representation the API and events carry.
+    pub fn view(&self) -> CartView<'_> {
+        CartView::from(self)
+    }
+}
+
+/// A line as the API shows it, with its total.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineView<'a> {
+    item_id: &'a ItemId,
+    name: &'a str,
+    quantity: u32,
+    unit_price: i64,
+    line_total: i64,
+    added_by: &'a UserId,
+}
+
+/// A cart as the API shows it: the stored cart plus line totals and the cart total.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartView<'a> {
+    cart_id: CartId,
+    owner_id: &'a UserId,
+    status: Status,
+    version: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    currency: crate::money::Currency,
+    items: Vec<LineView<'a>>,
+    members: &'a [Member],
+    total: i64,
+}
+
+impl<'a> From<&'a Cart> for CartView<'a> {
+    fn from(cart: &'a Cart) -> Self {
+        CartView {
+            cart_id: cart.cart_id,
+            owner_id: &cart.owner_id,
+            status: cart.status,
+            version: cart.version,
+            created_at: cart.created_at,
+            updated_at: cart.updated_at,
+            currency: cart.currency,
+            items: cart
+                .items
+                .iter()
+                .map(|l| LineView {
+                    item_id: &l.item_id,
+                    name: &l.name,
+                    quantity: l.quantity.get(),
+                    unit_price: l.unit_price,
+                    line_total: l.unit_price.saturating_mul(i64::from(l.quantity.get())),
+                    added_by: &l.added_by,
+                })
+                .collect(),
+            members: &cart.members,
+            total: cart.total(),
+        }
+    }
+}

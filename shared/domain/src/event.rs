@@ -1,0 +1,70 @@
+//! The events a change emits, in the envelope every consumer reads (schema in `infra/`).
+
+use crate::cart::Cart;
+use crate::ids::{CartId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventType {
+    /// A cart was created.
+    CartCreated,
+    /// An item was added (or its quantity raised by an add).
+    CartItemAdded,
+    /// A line was removed.
+    CartItemRemoved,
+    /// A batch of line changes, or a repricing at checkout.
+    CartModified,
+    /// Members were added or their roles changed.
+    CartShared,
+    /// A member was removed or left.
+    CartUnshared,
+    /// The cart was checked out.
+    CartCheckedOut,
+}
+
+/// One change to one cart, as published on `cart-events` with the cart id as key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartEvent {
+    /// Unique per event; consumers may deduplicate on it.
+    pub event_id: uuid::Uuid,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// The cart it happened to; also the partition key.
+    pub cart_id: CartId,
+    /// The cart's version after the change; consumers deduplicate on (cartId, version).
+    pub version: u64,
+    /// Who made the change.
+    pub actor: UserId,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Who to notify: every member after the change, plus anyone the change removed.
+    pub members: Vec<UserId>,
+    /// The cart after the change, in the API's representation.
+    pub snapshot: serde_json::Value,
+}
+
+impl CartEvent {
+    /// The event for `cart` having just reached its version through `event_type` by `actor`.
+    ///
+    /// `also_notify` lists users who are no longer members but must hear of the change (the
+    /// member an unshare removed).
+    pub fn new(event_type: EventType, cart: &Cart, actor: &UserId, also_notify: &[UserId]) -> Self {
+        let mut members = cart.member_ids();
+        members.extend(also_notify.iter().cloned());
+        Self {
+            event_id: uuid::Uuid::new_v4(),
+            event_type,
+            cart_id: cart.cart_id,
+            version: cart.version,
+            actor: actor.clone(),
+            occurred_at: cart.updated_at,
+            members,
+            // A view of our own types cannot fail to serialize.
+            snapshot: serde_json::to_value(cart.view()).unwrap_or_default(),
+        }
+    }
+}

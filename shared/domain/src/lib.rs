@@ -1,0 +1,26 @@
+//! The shared-cart domain: what a cart is, who may do what to it, the commands that change it and
+//! the events those changes emit. It knows no cloud and no driver: storage, the item catalog and
+//! the event transport are ports (`ports`), injected as `Arc<dyn Port>`, with in-memory
+//! implementations in `memory` for tests.
+
+pub mod access;
+pub mod cart;
+pub mod commands;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod item;
+pub mod memory;
+pub mod money;
+pub mod ports;
+pub mod quantity;
+pub mod service;
+
+pub use cart::{Cart, CartView, Line, Member, Role, Status};
+pub use error::{CartError, Shortage, ValidationError};
+pub use event::{CartEvent, EventType};
+pub use ids::{CartId, ItemId, UserId};
+pub use item::Item;
+pub use money::{Currency, Money};
+pub use quantity::Quantity;
+pub use service::{CartService, ItemService};

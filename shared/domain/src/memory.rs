@@ -1,0 +1,116 @@
+//! In-memory implementations of every port, for unit tests and handler tests.
+
+use crate::cart::Cart;
+use crate::event::CartEvent;
+use crate::ids::{CartId, ItemId, UserId};
+use crate::item::Item;
+use crate::ports::{CartStore, Catalog, EventPublisher, PublishError, StoreError, membership_delta};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+/// A poisoned lock only means another test thread panicked; the data is still consistent
+/// because every critical section below is a plain map update.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Default)]
+struct Carts {
+    by_id: HashMap<CartId, Cart>,
+    by_user: HashMap<UserId, BTreeSet<CartId>>,
+}
+
+/// Carts in a map, with the same compare-and-swap contract as the real stores.
+#[derive(Default)]
+pub struct MemoryCartStore {
+    carts: Mutex<Carts>,
+}
+
+#[async_trait]
+impl CartStore for MemoryCartStore {
+    async fn load(&self, id: CartId) -> Result<Option<Cart>, StoreError> {
+        Ok(lock(&self.carts).by_id.get(&id).cloned())
+    }
+
+    async fn save(&self, previous: Option<&Cart>, next: &Cart) -> Result<(), StoreError> {
+        let mut carts = lock(&self.carts);
+        let stored = carts.by_id.get(&next.cart_id).map(|c| c.version);
+        if stored != previous.map(|p| p.version) {
+            return Err(StoreError::Conflict { current: stored });
+        }
+        let (joined, left) = membership_delta(previous, next);
+        for user in joined {
+            carts.by_user.entry(user).or_default().insert(next.cart_id);
+        }
+        for user in left {
+            carts.by_user.entry(user).or_default().remove(&next.cart_id);
+        }
+        carts.by_id.insert(next.cart_id, next.clone());
+        Ok(())
+    }
+
+    async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError> {
+        Ok(lock(&self.carts).by_user.get(user).map(|ids| ids.iter().copied().collect()).unwrap_or_default())
+    }
+}
+
+/// A catalog in a sorted map.
+#[derive(Default)]
+pub struct MemoryCatalog {
+    items: Mutex<BTreeMap<ItemId, Item>>,
+}
+
+impl MemoryCatalog {
+    /// A catalog holding `items`.
+    pub fn with(items: impl IntoIterator<Item = Item>) -> Self {
+        Self { items: Mutex::new(items.into_iter().map(|i| (i.item_id.clone(), i)).collect()) }
+    }
+}
+
+#[async_trait]
+impl Catalog for MemoryCatalog {
+    async fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        Ok(lock(&self.items).get(id).cloned())
+    }
+
+    async fn list(&self, after: Option<&ItemId>, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let items = lock(&self.items);
+        let after = |id: &ItemId| after.is_none_or(|a| id > a);
+        Ok(items.values().filter(|i| after(&i.item_id)).take(limit).cloned().collect())
+    }
+
+    async fn set_stock(&self, id: &ItemId, stock: u32) -> Result<Option<Item>, StoreError> {
+        let mut items = lock(&self.items);
+        Ok(items.get_mut(id).map(|item| {
+            item.stock = stock;
+            item.clone()
+        }))
+    }
+
+    async fn put(&self, item: &Item) -> Result<(), StoreError> {
+        lock(&self.items).insert(item.item_id.clone(), item.clone());
+        Ok(())
+    }
+}
+
+/// Keeps every published event, in order, for assertions.
+#[derive(Default)]
+pub struct RecordingPublisher {
+    events: Mutex<Vec<CartEvent>>,
+}
+
+impl RecordingPublisher {
+    /// Every event published so far.
+    pub fn events(&self) -> Vec<CartEvent> {
+        lock(&self.events).clone()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for RecordingPublisher {
+    async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
+        lock(&self.events).push(event.clone());
+        Ok(())
+    }
+}

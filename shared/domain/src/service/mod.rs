@@ -1,0 +1,291 @@
+//! The cart service: load, check, apply a command, save conditionally, publish the event.
+//!
+//! Commutative commands (add, remove, share, unshare, checkout, a modify without a precondition)
+//! re-read and re-apply on a version conflict with a bounded, jittered backoff, so concurrent
+//! members never lose each other's changes. A command made against a version the caller names
+//! (`If-Match` / `expectedVersion`) is applied once and answers a conflict instead.
+
+mod backoff;
+mod items;
+
+pub use backoff::Backoff;
+pub use items::ItemService;
+
+use crate::access::require_member;
+use crate::cart::{Cart, Role};
+use crate::commands::{self, CheckoutOutcome, LineChange};
+use crate::error::CartError;
+use crate::event::{CartEvent, EventType};
+use crate::ids::{CartId, ItemId, UserId};
+use crate::item::Item;
+use crate::money::Currency;
+use crate::ports::{CartStore, Catalog, EventPublisher, StoreError};
+use crate::quantity::Quantity;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// A change a command wants to make: the cart after it, and how to announce it.
+struct Change {
+    next: Cart,
+    event: EventType,
+    also_notify: Vec<UserId>,
+}
+
+impl Change {
+    fn announced_as(next: Cart, event: EventType) -> Self {
+        Self { next, event, also_notify: Vec::new() }
+    }
+}
+
+/// Every cart operation, written against the ports.
+#[derive(Clone)]
+pub struct CartService {
+    store: Arc<dyn CartStore>,
+    catalog: Arc<dyn Catalog>,
+    events: Arc<dyn EventPublisher>,
+    backoff: Backoff,
+}
+
+/// Wall-clock time truncated to milliseconds, the precision the API shows.
+fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+impl CartService {
+    /// A service over the given ports, retrying conflicts with the default backoff.
+    pub fn new(store: Arc<dyn CartStore>, catalog: Arc<dyn Catalog>, events: Arc<dyn EventPublisher>) -> Self {
+        Self { store, catalog, events, backoff: Backoff::default() }
+    }
+
+    /// The same service with another retry policy.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The catalog this service prices lines from.
+    pub fn catalog(&self) -> &Arc<dyn Catalog> {
+        &self.catalog
+    }
+
+    /// createCart: a new cart owned by `actor`, holding `initial`.
+    pub async fn create(
+        &self,
+        actor: &UserId,
+        currency: Currency,
+        initial: &[(ItemId, Quantity)],
+    ) -> Result<Cart, CartError> {
+        let mut lines = Vec::with_capacity(initial.len());
+        for (id, quantity) in initial {
+            lines.push((self.known_item(id).await?, *quantity));
+        }
+        let cart = commands::create(CartId::new(), actor, currency, &lines, now())?;
+        self.store.save(None, &cart).await?;
+        self.announce(Change::announced_as(cart.clone(), EventType::CartCreated), actor).await;
+        Ok(cart)
+    }
+
+    /// getCart: the cart, if `actor` is a member.
+    pub async fn get(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
+        let cart = self.load(id).await?;
+        require_member(&cart, actor)?;
+        Ok(cart)
+    }
+
+    /// listMyCarts: every cart `actor` owns or shares, newest change first.
+    pub async fn carts_of(&self, actor: &UserId) -> Result<Vec<Cart>, CartError> {
+        let mut carts = Vec::new();
+        for id in self.store.carts_of(actor).await? {
+            // The index may briefly name a cart the user just left; the cart itself decides.
+            if let Some(cart) = self.store.load(id).await?
+                && cart.role_of(actor).is_some()
+            {
+                carts.push(cart);
+            }
+        }
+        carts.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.cart_id.cmp(&b.cart_id)));
+        Ok(carts)
+    }
+
+    /// addItemToCart: `quantity` more of `item`, retried until it lands.
+    pub async fn add_item(&self, actor: &UserId, id: CartId, item: &ItemId, quantity: Quantity) -> Result<Cart, CartError> {
+        let item = self.known_item(item).await?;
+        self.apply(actor, id, None, |cart| {
+            let next = commands::add_item(cart, actor, &item, quantity, now())?;
+            Ok((Change::announced_as(next, EventType::CartItemAdded), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// removeItemFromCart: the line for `item` goes, retried until it lands.
+    pub async fn remove_item(&self, actor: &UserId, id: CartId, item: &ItemId) -> Result<Cart, CartError> {
+        self.apply(actor, id, None, |cart| {
+            let next = commands::remove_item(cart, actor, item, now())?;
+            Ok((Change::announced_as(next, EventType::CartItemRemoved), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// modifyCart: a batch of changes; with `expected`, only against that version.
+    pub async fn modify(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        expected: Option<u64>,
+        changes: &[LineChange],
+    ) -> Result<Cart, CartError> {
+        let wanted: Vec<ItemId> = changes.iter().filter(|c| c.quantity.is_some()).map(|c| c.item_id.clone()).collect();
+        let items = self.catalog.items(&wanted).await?;
+        self.apply(actor, id, expected, |cart| {
+            let next = commands::modify(cart, actor, changes, &items, now())?;
+            Ok((Change::announced_as(next, EventType::CartModified), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// shareCart: `users` become members in `role`.
+    pub async fn share(&self, actor: &UserId, id: CartId, users: &[UserId], role: Role) -> Result<Cart, CartError> {
+        self.apply(actor, id, None, |cart| {
+            let next = commands::share(cart, actor, users, role, now())?;
+            Ok((Change::announced_as(next, EventType::CartShared), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// unshareCart: `target` stops being a member; they hear of it once more.
+    pub async fn unshare(&self, actor: &UserId, id: CartId, target: &UserId) -> Result<Cart, CartError> {
+        self.apply(actor, id, None, |cart| {
+            let next = commands::unshare(cart, actor, target, now())?;
+            let change = Change { next, event: EventType::CartUnshared, also_notify: vec![target.clone()] };
+            Ok((change, ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// checkoutCart: validates stock and prices and closes the cart. When prices moved, the cart
+    /// is saved at the new prices and the caller gets `PriceChanged` to review them.
+    pub async fn checkout(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
+        // Stock is read fresh from the catalog on every attempt: never from a cache at checkout.
+        let mut conflicts = 0u32;
+        let (cart, repriced) = loop {
+            let cart = self.load(id).await?;
+            let ids: Vec<ItemId> = cart.items.iter().map(|l| l.item_id.clone()).collect();
+            let fresh = self.catalog.items(&ids).await?;
+            let attempt = self
+                .apply_once(actor, &cart, None, |c| match commands::checkout(c, actor, &fresh, now())? {
+                    CheckoutOutcome::CheckedOut(next) => Ok((Change::announced_as(next, EventType::CartCheckedOut), None)),
+                    CheckoutOutcome::Repriced(next, changes) => {
+                        Ok((Change::announced_as(next, EventType::CartModified), Some(changes)))
+                    }
+                })
+                .await;
+            match attempt {
+                Err(Retry::Conflict(current)) => {
+                    conflicts += 1;
+                    if conflicts >= self.backoff.attempts {
+                        return Err(CartError::Contended { attempts: conflicts, current });
+                    }
+                    self.backoff.wait(conflicts).await;
+                }
+                Err(Retry::Fail(e)) => return Err(e),
+                Ok(done) => break done,
+            }
+        };
+        match repriced {
+            None => Ok(cart),
+            Some(changes) => Err(CartError::PriceChanged { current: cart.version, changes }),
+        }
+    }
+
+    async fn load(&self, id: CartId) -> Result<Cart, CartError> {
+        self.store.load(id).await?.ok_or(CartError::CartNotFound(id))
+    }
+
+    async fn known_item(&self, id: &ItemId) -> Result<Item, CartError> {
+        self.catalog.item(id).await?.ok_or_else(|| CartError::UnknownItem(id.clone()))
+    }
+
+    /// Runs `command` against the latest cart until its conditional save lands, or, with
+    /// `expected`, once against that version.
+    async fn apply<T>(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        expected: Option<u64>,
+        command: impl Fn(&Cart) -> Result<(Change, T), CartError>,
+    ) -> Result<(Cart, T), CartError> {
+        let mut attempt = 0;
+        loop {
+            let cart = self.load(id).await?;
+            match self.apply_once(actor, &cart, expected, &command).await {
+                Ok(done) => return Ok(done),
+                Err(Retry::Fail(e)) => return Err(e),
+                Err(Retry::Conflict(current)) => {
+                    if let Some(expected) = expected {
+                        return Err(CartError::VersionConflict { expected, current });
+                    }
+                    attempt += 1;
+                    if attempt >= self.backoff.attempts {
+                        tracing::warn!(cart_id = %id, attempt, "giving up on a contended cart");
+                        return Err(CartError::Contended { attempts: attempt, current });
+                    }
+                    self.backoff.wait(attempt).await;
+                }
+            }
+        }
+    }
+
+    async fn apply_once<T>(
+        &self,
+        actor: &UserId,
+        cart: &Cart,
+        expected: Option<u64>,
+        command: impl Fn(&Cart) -> Result<(Change, T), CartError>,
+    ) -> Result<(Cart, T), Retry> {
+        // Membership first, so a stranger learns neither the version nor anything else.
+        require_member(cart, actor).map_err(Retry::Fail)?;
+        if let Some(expected) = expected
+            && expected != cart.version
+        {
+            return Err(Retry::Fail(CartError::VersionConflict { expected, current: cart.version }));
+        }
+        let (change, extra) = command(cart).map_err(Retry::Fail)?;
+        match self.store.save(Some(cart), &change.next).await {
+            Ok(()) => {
+                let next = change.next.clone();
+                self.announce(change, actor).await;
+                Ok((next, extra))
+            }
+            Err(StoreError::Conflict { current }) => Err(Retry::Conflict(current.unwrap_or(cart.version + 1))),
+            Err(e) => Err(Retry::Fail(e.into())),
+        }
+    }
+
+    /// Publishes the event of a change that is already saved.
+    async fn announce(&self, change: Change, actor: &UserId) {
+        let event = CartEvent::new(change.event, &change.next, actor, &change.also_notify);
+        if let Err(e) = self.events.publish(&event).await {
+            // The change is durable; the event is not lost to the design (the outbox relay
+            // republishes from the store), but this instance could not hand it over.
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
+                version = event.version, "event publish failed after the change was saved");
+        }
+    }
+}
+
+/// How one attempt ended when it did not land.
+enum Retry {
+    /// Lost the conditional write; the cart is at (at least) this version now.
+    Conflict(u64),
+    /// Failed for a reason retrying will not fix.
+    Fail(CartError),
+}
+
+#[cfg(test)]
+mod tests;
