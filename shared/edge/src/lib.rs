@@ -1,0 +1,32 @@
+//! The HTTP edge shared by every REST function: the route table, the caller's identity as the
+//! authorizer passed it, request bodies and parameters with their limits, and the one place where
+//! errors become `application/problem+json` responses. Handlers always return a response: an
+//! expected failure is a 4xx, never an `Err` that API Gateway would turn into a 502.
+
+pub mod identity;
+pub mod problem;
+pub mod request;
+pub mod respond;
+pub mod routes;
+
+pub use identity::Caller;
+pub use lambda_http::{Body, Request};
+pub use problem::Problem;
+
+/// What every handler returns.
+pub type Response = http::Response<Body>;
+
+/// Runs `handler` as a Lambda function behind API Gateway REST: the body of every `main.rs`.
+///
+/// The handler cannot fail: every outcome, errors included, is already a response.
+pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = Response> + Send,
+{
+    lambda_http::run(lambda_http::service_fn(move |request| {
+        let response = handler(request);
+        async move { Ok::<_, std::convert::Infallible>(response.await) }
+    }))
+    .await
+}

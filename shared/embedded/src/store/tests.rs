@@ -1,0 +1,98 @@
+//! The embedded store against the cart-store contract, and what only it promises: data survives
+//! a reopen, and concurrent compare-and-swaps in one batch do not lose each other.
+
+use super::*;
+use domain::{Currency, Member, Role};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("embedded-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn cart(owner: &str) -> Cart {
+    Cart::new(CartId::new(), UserId::parse(owner).unwrap(), Currency::DEFAULT, chrono::Utc::now())
+}
+
+#[tokio::test]
+async fn a_saved_cart_survives_a_reopen() {
+    let dir = temp_dir("reopen");
+    let original = cart("alice");
+    {
+        let store = EmbeddedStore::open(&dir).unwrap();
+        store.save(None, &original).await.unwrap();
+    }
+    let store = EmbeddedStore::open(&dir).unwrap();
+    assert_eq!(store.load(original.cart_id).await.unwrap(), Some(original.clone()));
+    assert_eq!(store.carts_of(&UserId::parse("alice").unwrap()).await.unwrap(), [original.cart_id]);
+}
+
+#[tokio::test]
+async fn a_save_against_a_stale_version_is_a_conflict() {
+    let store = EmbeddedStore::open(&temp_dir("stale")).unwrap();
+    let v1 = cart("alice");
+    store.save(None, &v1).await.unwrap();
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    store.save(Some(&v1), &v2).await.unwrap();
+    let err = store.save(Some(&v1), &v2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { current: Some(2) }), "{err:?}");
+    assert!(store.save(None, &v1).await.unwrap_err().is_conflict(), "creating an existing cart conflicts");
+}
+
+#[tokio::test]
+async fn concurrent_swaps_from_one_version_let_exactly_one_win() {
+    let store = EmbeddedStore::open(&temp_dir("race")).unwrap();
+    let v1 = cart("alice");
+    store.save(None, &v1).await.unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (store, v1) = (store.clone(), v1.clone());
+            tokio::spawn(async move {
+                let mut v2 = v1.clone();
+                v2.version = 2;
+                store.save(Some(&v1), &v2).await.is_ok()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+}
+
+#[tokio::test]
+async fn the_membership_index_follows_sharing_and_unsharing() {
+    let store = EmbeddedStore::open(&temp_dir("index")).unwrap();
+    let bob = UserId::parse("bob").unwrap();
+    let v1 = cart("alice");
+    store.save(None, &v1).await.unwrap();
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    v2.members.push(Member { user_id: bob.clone(), role: Role::Viewer });
+    store.save(Some(&v1), &v2).await.unwrap();
+    assert_eq!(store.carts_of(&bob).await.unwrap(), [v1.cart_id]);
+    let mut v3 = v2.clone();
+    v3.version = 3;
+    v3.members.pop();
+    store.save(Some(&v2), &v3).await.unwrap();
+    assert!(store.carts_of(&bob).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_catalog_pages_in_id_order_and_updates_stock() {
+    let store = EmbeddedStore::open(&temp_dir("catalog")).unwrap();
+    assert!(store.catalog_is_empty().unwrap());
+    for id in ["c", "a", "b"] {
+        let item = Item { item_id: ItemId::parse(id).unwrap(), name: id.into(), price: 1, currency: Currency::DEFAULT, stock: 1 };
+        store.put(&item).await.unwrap();
+    }
+    let first = store.list(None, 2).await.unwrap();
+    assert_eq!(first.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    let rest = store.list(Some(&first[1].item_id), 2).await.unwrap();
+    assert_eq!(rest.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>(), ["c"]);
+    let updated = store.set_stock(&ItemId::parse("a").unwrap(), 7).await.unwrap().unwrap();
+    assert_eq!(updated.stock, 7);
+    assert_eq!(store.set_stock(&ItemId::parse("zzz").unwrap(), 7).await.unwrap(), None);
+}
