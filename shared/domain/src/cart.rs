@@ -212,3 +212,35 @@ impl<'a> From<&'a Cart> for CartView<'a> {
         }
     }
 }
+
+/// One row of a member's list of carts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartSummary<'a> {
+    cart_id: CartId,
+    owner_id: &'a UserId,
+    role: Role,
+    status: Status,
+    version: u64,
+    updated_at: DateTime<Utc>,
+    item_count: usize,
+    total: i64,
+    currency: Currency,
+}
+
+impl Cart {
+    /// The row for this cart as `user` sees it; `None` if they are not a member.
+    pub fn summary_for(&self, user: &UserId) -> Option<CartSummary<'_>> {
+        Some(CartSummary {
+            cart_id: self.cart_id,
+            owner_id: &self.owner_id,
+            role: self.role_of(user)?,
+            status: self.status,
+            version: self.version,
+            updated_at: self.updated_at,
+            item_count: self.items.len(),
+            total: self.total(),
+            currency: self.currency,
+        })
+    }
+}

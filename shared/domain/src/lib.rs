@@ -15,6 +15,8 @@ pub mod money;
 pub mod ports;
 pub mod quantity;
 pub mod service;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use cart::{Cart, CartView, Line, Member, Role, Status};
 pub use error::{CartError, Shortage, ValidationError};

@@ -8,6 +8,8 @@ pub mod problem;
 pub mod request;
 pub mod respond;
 pub mod routes;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use identity::Caller;
 pub use lambda_http::{Body, Request};

@@ -9,7 +9,7 @@ mod backoff;
 mod items;
 
 pub use backoff::Backoff;
-pub use items::ItemService;
+pub use items::{ItemService, MAX_PAGE};
 
 use crate::access::require_member;
 use crate::cart::{Cart, Role};

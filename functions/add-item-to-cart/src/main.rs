@@ -1,0 +1,8 @@
+//! The addItemToCart Lambda: builds its adapters once, then answers API Gateway events with the handler.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let carts = embedded::cart_service_from_env()?;
+    edge::run(|request| add_item_to_cart::handle(&carts, request)).await
+}

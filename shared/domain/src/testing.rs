@@ -1,0 +1,77 @@
+//! Fixtures for handler tests: the sample cart that every file in `events/` refers to, its
+//! members, and a small catalog, all on the in-memory ports.
+
+use crate::cart::{Cart, Member, Role};
+use crate::ids::{CartId, ItemId, UserId};
+use crate::item::Item;
+use crate::memory::{MemoryCartStore, MemoryCatalog, RecordingPublisher};
+use crate::money::Currency;
+use crate::ports::CartStore;
+use crate::service::{CartService, ItemService};
+use std::sync::Arc;
+
+/// The cart id the sample events use.
+pub const SAMPLE_CART_ID: &str = "3f2b8c1e-0d4a-4c6e-9a51-2b7d0e8f9c10";
+
+/// A user id, known valid.
+pub fn user(id: &str) -> UserId {
+    UserId::parse(id).unwrap_or_else(|e| panic!("fixture user {id}: {e}"))
+}
+
+/// The sample catalog: `apple` (120, stock 50), `pear` (80, stock 5) and `fig` (300, stock 0).
+pub fn sample_items() -> Vec<Item> {
+    [("apple", "Apple", 120, 50), ("pear", "Pear", 80, 5), ("fig", "Fig", 300, 0)]
+        .into_iter()
+        .map(|(id, name, price, stock)| Item {
+            item_id: ItemId::parse(id).unwrap_or_else(|e| panic!("fixture item {id}: {e}")),
+            name: name.into(),
+            price,
+            currency: Currency::DEFAULT,
+            stock,
+        })
+        .collect()
+}
+
+/// Ports and services holding the sample cart (owner `alice`, editor `bob`, viewer `carol`,
+/// one apple and one pear in it, version 3) and the sample catalog.
+pub struct Sample {
+    /// The cart service.
+    pub carts: CartService,
+    /// The item service over the same catalog.
+    pub items: ItemService,
+    /// Every event published.
+    pub events: Arc<RecordingPublisher>,
+    /// The sample cart as stored.
+    pub cart: Cart,
+}
+
+impl Sample {
+    /// Builds the sample.
+    pub async fn new() -> Sample {
+        let store = Arc::new(MemoryCartStore::default());
+        let catalog = Arc::new(MemoryCatalog::with(sample_items()));
+        let events = Arc::new(RecordingPublisher::default());
+        let id = CartId::parse(SAMPLE_CART_ID).unwrap_or_else(|e| panic!("{e}"));
+        let mut cart = Cart::new(id, user("alice"), Currency::DEFAULT, chrono::Utc::now());
+        cart.members.push(Member { user_id: user("bob"), role: Role::Editor });
+        cart.members.push(Member { user_id: user("carol"), role: Role::Viewer });
+        cart.version = 3;
+        let items = sample_items();
+        for item in &items[..2] {
+            cart.items.push(crate::cart::Line {
+                item_id: item.item_id.clone(),
+                name: item.name.clone(),
+                quantity: crate::Quantity::try_from(1u32).unwrap_or_else(|e| panic!("{e}")),
+                unit_price: item.price,
+                added_by: user("alice"),
+            });
+        }
+        store.save(None, &cart).await.unwrap_or_else(|e| panic!("{e}"));
+        Sample {
+            carts: CartService::new(store, catalog.clone(), events.clone()),
+            items: ItemService::new(catalog),
+            events,
+            cart,
+        }
+    }
+}
