@@ -44,13 +44,13 @@ pub fn json_body<T: DeserializeOwned>(request: &lambda_http::Request) -> Result<
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::malformed_json("the body is empty"));
     }
-    parse_json(bytes)
+    parse_json(request, bytes)
 }
 
 /// Like `json_body`, but an empty body is `None`.
 pub fn optional_json_body<T: DeserializeOwned>(request: &lambda_http::Request) -> Result<Option<T>, Problem> {
     let bytes = body_bytes(request)?;
-    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(None) } else { parse_json(bytes).map(Some) }
+    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(None) } else { parse_json(request, bytes).map(Some) }
 }
 
 fn body_bytes(request: &lambda_http::Request) -> Result<&[u8], Problem> {
@@ -58,21 +58,25 @@ fn body_bytes(request: &lambda_http::Request) -> Result<&[u8], Problem> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Problem::too_large(MAX_BODY_BYTES));
     }
-    let is_json = |ct: &str| {
-        let media = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        media == "application/json" || media.ends_with("+json")
-    };
-    match request.headers().get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or_default()) {
-        Some(ct) if !bytes.is_empty() && !is_json(ct) => Err(Problem::unsupported_media_type()),
-        _ => Ok(bytes),
-    }
+    Ok(bytes)
 }
 
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+/// True when the request declares a media type that is not JSON. A body that parses as JSON is
+/// accepted whatever it declares (curl's `-d` says form-urlencoded); one that does not is
+/// answered 415 rather than 400 when its declared type explains why.
+fn declares_other_media_type(request: &lambda_http::Request) -> bool {
+    request.headers().get(http::header::CONTENT_TYPE).is_some_and(|value| {
+        let media = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        media != "application/json" && !media.ends_with("+json")
+    })
+}
+
+fn parse_json<T: DeserializeOwned>(request: &lambda_http::Request, bytes: &[u8]) -> Result<T, Problem> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => {
             Problem::from(ValidationError::new("body", e.to_string().split(" at line").next().unwrap_or_default().to_owned()))
         }
+        _ if declares_other_media_type(request) => Problem::unsupported_media_type(),
         _ => Problem::malformed_json(e),
     })
 }

@@ -1,0 +1,87 @@
+//! The local stack's settings: flags first, then environment variables, then defaults.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use token::TokenKeys;
+
+/// A secret for local tokens only: the local stack never runs anywhere tokens matter.
+const LOCAL_DEV_SECRET: &str = "local-stack-development-secret-not-for-aws";
+
+/// Everything the local stack needs to start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Where the embedded store keeps its file.
+    pub data_dir: PathBuf,
+    /// Issues `/dev/token` tokens and checks every request's.
+    pub keys: TokenKeys,
+    /// Whether to seed the demo catalog into an empty store.
+    pub seed_demo_catalog: bool,
+}
+
+/// A flag or variable that does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A port that is not a number from 0 to 65535.
+    #[error("{source_name}: '{value}' is not a port number")]
+    Port {
+        /// The flag or variable.
+        source_name: &'static str,
+        /// What it said.
+        value: String,
+    },
+    /// A flag without its value, or one we do not know.
+    #[error("{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG")]
+    Usage(String),
+    /// The JWT settings are unusable.
+    #[error(transparent)]
+    Token(#[from] token::ConfigError),
+}
+
+impl Config {
+    /// Settings for a test or bench: an ephemeral port on 127.0.0.1 and the given directory.
+    pub fn ephemeral(data_dir: PathBuf) -> Self {
+        Self {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            data_dir,
+            keys: TokenKeys::new(LOCAL_DEV_SECRET, "shared-carts", "shared-carts-api"),
+            seed_demo_catalog: true,
+        }
+    }
+
+    /// Reads `--port` / `PORT` (default 3000), `--data-dir` / `DATA_DIR` (default `./data`) and
+    /// `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` (default: a local development secret).
+    pub fn from_args_and_env(args: impl IntoIterator<Item = String>) -> Result<Self, ConfigError> {
+        let mut port = std::env::var("PORT").ok().map(|v| ("PORT", v));
+        let mut data_dir = std::env::var_os("DATA_DIR").map(PathBuf::from);
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = |flag: &str| args.next().ok_or_else(|| ConfigError::Usage(format!("{flag} needs a value")));
+            match arg.as_str() {
+                "--port" | "-p" => port = Some(("--port", value("--port")?)),
+                "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
+                "--help" | "-h" => return Err(ConfigError::Usage("shared carts, the local stack".into())),
+                other => return Err(ConfigError::Usage(format!("unknown argument '{other}'"))),
+            }
+        }
+        let port = match port {
+            Some((source_name, value)) => value.parse().map_err(|_| ConfigError::Port { source_name, value })?,
+            None => 3000,
+        };
+        let keys = match std::env::var("JWT_SECRET") {
+            Ok(_) => TokenKeys::from_env()?,
+            Err(_) => TokenKeys::from_parts(
+                LOCAL_DEV_SECRET.into(),
+                std::env::var("JWT_ISSUER").ok(),
+                std::env::var("JWT_AUDIENCE").ok(),
+            )?,
+        };
+        Ok(Self {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            data_dir: data_dir.unwrap_or_else(|| PathBuf::from("data")),
+            keys,
+            seed_demo_catalog: true,
+        })
+    }
+}

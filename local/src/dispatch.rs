@@ -1,0 +1,37 @@
+//! Which handler serves which operation: the local stand-in for one Lambda per route.
+
+use crate::server::Services;
+use edge::routes::Operation;
+use edge::{Request, Response};
+
+/// What a routed request invokes.
+pub enum Target {
+    /// A REST operation, with its resource template.
+    Operation(Operation, &'static str),
+    /// An empty function: the bench's baseline, through the same gateway and authorizer.
+    Noop,
+}
+
+/// Invokes the handler of `target`, exactly as its Lambda would be invoked.
+pub async fn invoke(services: &Services, target: Target, request: Request) -> Response {
+    let (carts, items) = (&services.carts, &services.items);
+    let operation = match target {
+        Target::Operation(operation, _) => operation,
+        Target::Noop => return edge::respond::json(http::StatusCode::OK, &serde_json::json!({})),
+    };
+    match operation {
+        Operation::CreateCart => create_cart::handle(carts, request).await,
+        Operation::GetCart => get_cart::handle(carts, request).await,
+        Operation::GetUserDetails => get_user_details::handle(carts, request).await,
+        Operation::ListMyCarts => list_my_carts::handle(carts, request).await,
+        Operation::AddItemToCart => add_item_to_cart::handle(carts, request).await,
+        Operation::RemoveItemFromCart => remove_item_from_cart::handle(carts, request).await,
+        Operation::ModifyCart => modify_cart::handle(carts, request).await,
+        Operation::ShareCart => share_cart::handle(carts, request).await,
+        Operation::UnshareCart => unshare_cart::handle(carts, request).await,
+        Operation::CheckoutCart => checkout_cart::handle(carts, request).await,
+        Operation::ListItems => list_items::handle(items, request).await,
+        Operation::GetItemDetails => get_item_details::handle(items, request).await,
+        Operation::UpdateItemStock => update_item_stock::handle(items, request).await,
+    }
+}

@@ -1,0 +1,204 @@
+//! The emulated API Gateway: route, authorize with the authorizer function, build the REST proxy
+//! event the Lambda would receive, invoke the operation's handler, and send its response back.
+
+use crate::dispatch::{self, Target};
+use crate::{dev, server::Services};
+use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyRequestContext};
+use aws_lambda_events::query_map::QueryMap;
+use bytes::Bytes;
+use edge::Problem;
+use edge::routes::{self, Miss};
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use lambda_http::request::LambdaRequest;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// API Gateway's own payload limit; the handlers apply their tighter one.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+/// What the proxy event calls our stage and API.
+const STAGE: &str = "local";
+
+/// The response type of the local server.
+pub type HttpResponse = http::Response<Full<Bytes>>;
+
+/// Answers one HTTP request, logging it as API Gateway's access log would.
+pub async fn serve(services: &Services, request: http::Request<hyper::body::Incoming>) -> HttpResponse {
+    let started = Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = route(services, request).await;
+    tracing::info!(target: "access", "{method} {path} -> {} in {:.1} ms", response.status().as_u16(), started.elapsed().as_secs_f64() * 1e3);
+    response
+}
+
+async fn route(services: &Services, request: http::Request<hyper::body::Incoming>) -> HttpResponse {
+    let path = request.uri().path().to_owned();
+    let target = match (request.method(), path.as_str()) {
+        (&Method::POST, "/dev/token") => return dev::token(services, read_body(request).await).await,
+        (_, "/dev/token") => return problem(Problem::method_not_allowed(&["POST"])),
+        (&Method::GET, "/") => return dev::index(),
+        (&Method::GET, "/dev/noop") => Target::Noop,
+        (method, path) => match routes::match_route(method.as_str(), path) {
+            Ok((route, _)) => Target::Operation(route.operation, route.resource),
+            Err(Miss::NotFound) => return problem(Problem::no_route(path)),
+            Err(Miss::MethodNotAllowed(allowed)) => return problem(Problem::method_not_allowed(&allowed)),
+        },
+    };
+    let (parts, body) = request.into_parts();
+    let body = match read_body_limited(body).await {
+        Ok(body) => body,
+        Err(problem_response) => return problem_response,
+    };
+    let claims = match authorize(services, &parts) {
+        Ok(context) => context,
+        Err(response) => return response,
+    };
+    let event = proxy_event(&parts, &target, &path, claims, body);
+    let response = dispatch::invoke(services, target, lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event))).await;
+    into_http(response)
+}
+
+/// Runs the authorizer Lambda's own logic on the `Authorization` header; its context is what
+/// API Gateway would put under `requestContext.authorizer`.
+fn authorize(services: &Services, parts: &http::request::Parts) -> Result<HashMap<String, serde_json::Value>, HttpResponse> {
+    let mut event = ApiGatewayCustomAuthorizerRequest::default();
+    event.type_ = Some("TOKEN".into());
+    event.authorization_token = parts.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    event.method_arn = Some(format!("arn:aws:execute-api:local:000000000000:{STAGE}/{STAGE}/{}{}", parts.method, parts.uri.path()));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    match authorizer::authorize(&services.keys, &event, now) {
+        Ok(answer) => {
+            let mut fields: HashMap<String, serde_json::Value> = match answer.context {
+                serde_json::Value::Object(map) => map.into_iter().collect(),
+                _ => HashMap::new(),
+            };
+            fields.insert("principalId".into(), answer.principal_id.unwrap_or_default().into());
+            Ok(fields)
+        }
+        Err(refusal) => {
+            tracing::debug!(?refusal, "authorizer refused the request");
+            let problem = Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
+            Err(into_http(problem.into_response()))
+        }
+    }
+}
+
+/// The REST proxy event API Gateway would send the operation's Lambda.
+fn proxy_event(
+    parts: &http::request::Parts,
+    target: &Target,
+    path: &str,
+    authorizer_fields: HashMap<String, serde_json::Value>,
+    body: Bytes,
+) -> ApiGatewayProxyRequest {
+    let resource = match target {
+        Target::Operation(_, resource) => *resource,
+        Target::Noop => "/dev/noop",
+    };
+    let path_parameters: HashMap<String, String> = routes::match_route(parts.method.as_str(), path)
+        .map(|(_, params)| params.into_iter().map(|(k, v)| (k.to_owned(), percent_decode(v))).collect())
+        .unwrap_or_default();
+    let query: QueryMap = parts.uri.query().unwrap_or_default().parse().unwrap_or_default();
+
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.stage = Some(STAGE.into());
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    context.resource_path = Some(resource.into());
+    context.path = Some(format!("/{STAGE}{path}"));
+    context.http_method = parts.method.clone();
+    context.apiid = Some(STAGE.into());
+    context.account_id = Some("000000000000".into());
+    context.request_time_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    context.protocol = Some("HTTP/1.1".into());
+    context.authorizer.fields = authorizer_fields;
+
+    let mut event = ApiGatewayProxyRequest::default();
+    event.resource = Some(resource.into());
+    event.path = Some(path.into());
+    event.http_method = parts.method.clone();
+    event.headers = parts.headers.clone();
+    event.query_string_parameters = query.clone();
+    event.multi_value_query_string_parameters = query;
+    event.path_parameters = path_parameters;
+    event.request_context = context;
+    (event.body, event.is_base64_encoded) = match String::from_utf8(body.to_vec()) {
+        Ok(text) if text.is_empty() => (None, false),
+        Ok(text) => (Some(text), false),
+        // Binary bodies travel base64-encoded, as API Gateway sends them.
+        Err(e) => (Some(base64_encode(e.as_bytes())), true),
+    };
+    event
+}
+
+fn percent_decode(raw: &str) -> String {
+    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn read_body_limited(body: hyper::body::Incoming) -> Result<Bytes, HttpResponse> {
+    match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => Err(problem(Problem::too_large(GATEWAY_MAX_BODY))),
+    }
+}
+
+/// The body of a request the gateway answers itself; oversized or broken bodies read as empty
+/// and fail those routes' own validation.
+async fn read_body(request: http::Request<hyper::body::Incoming>) -> Bytes {
+    read_body_limited(request.into_body()).await.unwrap_or_default()
+}
+
+/// A handler's response as the gateway sends it.
+pub fn into_http(response: edge::Response) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Text(text) => Bytes::from(text),
+        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    };
+    http::Response::from_parts(parts, Full::new(bytes))
+}
+
+/// A problem answered by the gateway itself.
+pub fn problem(problem: Problem) -> HttpResponse {
+    into_http(problem.into_response())
+}
+
+/// A JSON answer from the gateway itself.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> HttpResponse {
+    into_http(edge::respond::json(status, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard_alphabet_with_padding() {
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"f"), "Zg==");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_encode(b"foo"), "Zm9v");
+        assert_eq!(base64_encode(&[0xff, 0xfe]), "//4=");
+    }
+
+    #[test]
+    fn path_parameters_are_percent_decoded_as_api_gateway_does() {
+        assert_eq!(percent_decode("a%40b"), "a@b");
+    }
+}

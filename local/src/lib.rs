@@ -1,0 +1,14 @@
+//! The local stack: the whole product in one process. One HTTP server on 127.0.0.1 plays API
+//! Gateway: it runs the same authorizer the Lambda runs, turns each request into the same REST
+//! proxy event, and hands it to the same handler function the operation's Lambda runs, on the
+//! embedded store and the in-process event bus.
+
+mod config;
+mod dev;
+mod dispatch;
+mod gateway;
+mod seed;
+mod server;
+
+pub use config::{Config, ConfigError};
+pub use server::{LocalStack, StartError};

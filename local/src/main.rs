@@ -1,0 +1,43 @@
+//! `cargo run`: the whole product on 127.0.0.1:3000 with an embedded store. Ctrl-C stops it.
+
+use local::{Config, LocalStack};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,hyper=warn".into()),
+        )
+        .with_target(false)
+        .compact()
+        .init();
+    let config = match Config::from_args_and_env(std::env::args().skip(1)) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let data_dir = config.data_dir.clone();
+    let stack = match LocalStack::start(config).await {
+        Ok(stack) => stack,
+        Err(e) => {
+            eprintln!("error: {e}{}", std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let url = format!("http://{}", stack.addr());
+    if stack.seeded_items() > 0 {
+        tracing::info!("seeded the demo catalog with {} items", stack.seeded_items());
+    }
+    println!("\nShared carts, local stack\n  API    {url}\n  data   {} (embedded store)", data_dir.display());
+    println!("  token  curl -s -X POST {url}/dev/token -d '{{\"userId\":\"alice\"}}'");
+    println!("  then   curl -s {url}/items -H \"Authorization: Bearer $TOKEN\"\nCtrl-C to stop.\n");
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        tracing::error!(error = %e, "cannot listen for Ctrl-C; stopping");
+    }
+    tracing::info!("stopping: finishing in-flight requests");
+    stack.shutdown().await;
+    tracing::info!("stopped");
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,190 @@
+//! The harness for integration tests and the bench: a local stack on an ephemeral port over a
+//! fresh data directory (`spawn_stack`), and a small HTTP/1.1 client that keeps its connection.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use local::{Config, LocalStack};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A running local stack that cleans up its data directory when dropped.
+pub struct TestStack {
+    stack: Option<LocalStack>,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+}
+
+/// Starts a local stack on 127.0.0.1 with an ephemeral port and a new, empty data directory.
+pub async fn spawn_stack() -> TestStack {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let data_dir = std::env::temp_dir().join(format!(
+        "shared-carts-test-{}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    ));
+    let stack = LocalStack::start(Config::ephemeral(data_dir.clone())).await.unwrap_or_else(|e| panic!("local stack: {e}"));
+    TestStack { addr: stack.addr(), stack: Some(stack), data_dir }
+}
+
+impl TestStack {
+    /// Where the stack listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A new client with its own connection.
+    pub async fn client(&self) -> Client {
+        Client::connect(self.addr).await
+    }
+
+    /// A token for `user` from `/dev/token`, with `scopes`.
+    pub async fn token(&self, user: &str, scopes: &[&str]) -> String {
+        let reply = self.client().await.send("POST", "/dev/token", None, Some(json!({"userId": user, "scopes": scopes}))).await;
+        assert_eq!(reply.status, 200, "token for {user}: {}", reply.body);
+        reply.body["token"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// A client acting as `user`.
+    pub async fn user(&self, user: &str) -> User {
+        User { token: self.token(user, &[]).await, client: self.client().await }
+    }
+
+    /// Stops the stack and starts it again on the same data directory (and a new port).
+    pub async fn restart(&mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.shutdown().await;
+        }
+        let mut config = Config::ephemeral(self.data_dir.clone());
+        config.seed_demo_catalog = true;
+        let stack = LocalStack::start(config).await.unwrap_or_else(|e| panic!("restart: {e}"));
+        self.addr = stack.addr();
+        self.stack = Some(stack);
+    }
+
+    /// Stops the stack, waiting for in-flight requests.
+    pub async fn shutdown(mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.shutdown().await;
+        }
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// A response, its body parsed as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The body as JSON.
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `code` of a problem body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// An HTTP/1.1 client on one kept-alive connection.
+pub struct Client {
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl Client {
+    /// Connects to `addr`.
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap_or_else(|e| panic!("handshake: {e}"));
+        tokio::spawn(connection);
+        Client { sender }
+    }
+
+    /// Sends a request with an optional bearer token and JSON body; extra headers after.
+    pub async fn send_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let (status, headers, bytes) = self.send_raw(method, path, token, body, headers).await;
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
+        Reply { status, headers, body }
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.send_with(method, path, token, body, &[]).await
+    }
+
+    /// Sends pre-encoded bytes and returns the raw answer: what the bench drives.
+    pub async fn send_raw(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Bytes,
+        headers: &[(&str, &str)],
+    ) -> (u16, http::HeaderMap, Bytes) {
+        let mut request = http::Request::builder().method(method).uri(path).header(http::header::HOST, "127.0.0.1");
+        if let Some(token) = token {
+            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if !body.is_empty() {
+            request = request.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body)).unwrap_or_else(|e| panic!("request: {e}"));
+        self.sender.ready().await.unwrap_or_else(|e| panic!("connection: {e}"));
+        let response = self.sender.send_request(request).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        (parts.status.as_u16(), parts.headers, bytes)
+    }
+}
+
+/// A client with a user's token.
+pub struct User {
+    /// The bearer token.
+    pub token: String,
+    /// The connection.
+    pub client: Client,
+}
+
+impl User {
+    /// A request as this user.
+    pub async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.client.send(method, path, Some(&self.token), body).await
+    }
+
+    /// A request as this user, with extra headers.
+    pub async fn send_with(&mut self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+        self.client.send_with(method, path, Some(&self.token), body, headers).await
+    }
+
+    /// Creates an empty cart and returns its id.
+    pub async fn create_cart(&mut self) -> String {
+        let reply = self.send("POST", "/carts", None).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["cartId"].as_str().unwrap_or_default().to_owned()
+    }
+}
