@@ -32,7 +32,9 @@ pub enum ConfigError {
         value: String,
     },
     /// A flag without its value, or one we do not know.
-    #[error("{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG")]
+    #[error(
+        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG"
+    )]
     Usage(String),
     /// The JWT settings are unusable.
     #[error(transparent)]
@@ -57,16 +59,23 @@ impl Config {
         let mut data_dir = std::env::var_os("DATA_DIR").map(PathBuf::from);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            let mut value = |flag: &str| args.next().ok_or_else(|| ConfigError::Usage(format!("{flag} needs a value")));
+            let mut value = |flag: &str| {
+                args.next()
+                    .ok_or_else(|| ConfigError::Usage(format!("{flag} needs a value")))
+            };
             match arg.as_str() {
                 "--port" | "-p" => port = Some(("--port", value("--port")?)),
                 "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
-                "--help" | "-h" => return Err(ConfigError::Usage("shared carts, the local stack".into())),
+                "--help" | "-h" => {
+                    return Err(ConfigError::Usage("shared carts, the local stack".into()));
+                }
                 other => return Err(ConfigError::Usage(format!("unknown argument '{other}'"))),
             }
         }
         let port = match port {
-            Some((source_name, value)) => value.parse().map_err(|_| ConfigError::Port { source_name, value })?,
+            Some((source_name, value)) => value
+                .parse()
+                .map_err(|_| ConfigError::Port { source_name, value })?,
             None => 3000,
         };
         let keys = match std::env::var("JWT_SECRET") {

@@ -26,16 +26,32 @@ struct TokenRequest {
 pub async fn token(services: &Services, body: Bytes) -> HttpResponse {
     let request: TokenRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(e) => return problem(Problem::from(ValidationError::new("body", format!("expected {{\"userId\": \"alice\"}}: {e}")))),
+        Err(e) => {
+            return problem(Problem::from(ValidationError::new(
+                "body",
+                format!("expected {{\"userId\": \"alice\"}}: {e}"),
+            )));
+        }
     };
     let user = match UserId::parse(&request.user_id) {
         Ok(user) => user,
         Err(e) => return problem(e.into()),
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let scopes: Vec<&str> = request.scopes.iter().map(String::as_str).collect();
-    let token = services.keys.issue(user.as_str(), request.name.as_deref(), &scopes, now, TOKEN_TTL_SECS);
-    json(StatusCode::OK, &json!({ "token": token, "userId": user, "expiresIn": TOKEN_TTL_SECS }))
+    let token = services.keys.issue(
+        user.as_str(),
+        request.name.as_deref(),
+        &scopes,
+        now,
+        TOKEN_TTL_SECS,
+    );
+    json(
+        StatusCode::OK,
+        &json!({ "token": token, "userId": user, "expiresIn": TOKEN_TTL_SECS }),
+    )
 }
 
 /// `GET /`: what this server is and how to start using it.

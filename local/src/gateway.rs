@@ -3,7 +3,9 @@
 
 use crate::dispatch::{self, Target};
 use crate::{dev, server::Services};
-use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyRequestContext};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyRequestContext,
+};
 use aws_lambda_events::query_map::QueryMap;
 use bytes::Bytes;
 use edge::Problem;
@@ -23,7 +25,10 @@ const STAGE: &str = "local";
 pub type HttpResponse = http::Response<Full<Bytes>>;
 
 /// Answers one HTTP request, logging it as API Gateway's access log would.
-pub async fn serve(services: &Services, request: http::Request<hyper::body::Incoming>) -> HttpResponse {
+pub async fn serve(
+    services: &Services,
+    request: http::Request<hyper::body::Incoming>,
+) -> HttpResponse {
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = route(services, request).await;
@@ -34,14 +39,18 @@ pub async fn serve(services: &Services, request: http::Request<hyper::body::Inco
 async fn route(services: &Services, request: http::Request<hyper::body::Incoming>) -> HttpResponse {
     let path = request.uri().path().to_owned();
     let target = match (request.method(), path.as_str()) {
-        (&Method::POST, "/dev/token") => return dev::token(services, read_body(request).await).await,
+        (&Method::POST, "/dev/token") => {
+            return dev::token(services, read_body(request).await).await;
+        }
         (_, "/dev/token") => return problem(Problem::method_not_allowed(&["POST"])),
         (&Method::GET, "/") => return dev::index(),
         (&Method::GET, "/dev/noop") => Target::Noop,
         (method, path) => match routes::match_route(method.as_str(), path) {
             Ok((route, _)) => Target::Operation(route.operation, route.resource),
             Err(Miss::NotFound) => return problem(Problem::no_route(path)),
-            Err(Miss::MethodNotAllowed(allowed)) => return problem(Problem::method_not_allowed(&allowed)),
+            Err(Miss::MethodNotAllowed(allowed)) => {
+                return problem(Problem::method_not_allowed(&allowed));
+            }
         },
     };
     let (parts, body) = request.into_parts();
@@ -49,23 +58,38 @@ async fn route(services: &Services, request: http::Request<hyper::body::Incoming
         Ok(body) => body,
         Err(problem_response) => return problem_response,
     };
-    let claims = match authorize(services, &parts) {
-        Ok(context) => context,
-        Err(response) => return response,
+    let Some(claims) = authorize(services, &parts) else {
+        let problem = Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
+        return into_http(problem.into_response());
     };
     let event = proxy_event(&parts, &target, &path, claims, body);
-    let response = dispatch::invoke(services, target, lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event))).await;
+    let response = dispatch::invoke(
+        services,
+        target,
+        lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event)),
+    )
+    .await;
     into_http(response)
 }
 
 /// Runs the authorizer Lambda's own logic on the `Authorization` header; its context is what
-/// API Gateway would put under `requestContext.authorizer`.
-fn authorize(services: &Services, parts: &http::request::Parts) -> Result<HashMap<String, serde_json::Value>, HttpResponse> {
+/// API Gateway would put under `requestContext.authorizer`. `None`: refused (401).
+fn authorize(services: &Services, parts: &http::request::Parts) -> Option<HashMap<String, serde_json::Value>> {
     let mut event = ApiGatewayCustomAuthorizerRequest::default();
     event.type_ = Some("TOKEN".into());
-    event.authorization_token = parts.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    event.method_arn = Some(format!("arn:aws:execute-api:local:000000000000:{STAGE}/{STAGE}/{}{}", parts.method, parts.uri.path()));
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    event.authorization_token = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    event.method_arn = Some(format!(
+        "arn:aws:execute-api:local:000000000000:{STAGE}/{STAGE}/{}{}",
+        parts.method,
+        parts.uri.path()
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     match authorizer::authorize(&services.keys, &event, now) {
         Ok(answer) => {
             let mut fields: HashMap<String, serde_json::Value> = match answer.context {
@@ -73,12 +97,11 @@ fn authorize(services: &Services, parts: &http::request::Parts) -> Result<HashMa
                 _ => HashMap::new(),
             };
             fields.insert("principalId".into(), answer.principal_id.unwrap_or_default().into());
-            Ok(fields)
+            Some(fields)
         }
         Err(refusal) => {
             tracing::debug!(?refusal, "authorizer refused the request");
-            let problem = Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
-            Err(into_http(problem.into_response()))
+            None
         }
     }
 }
@@ -96,9 +119,19 @@ fn proxy_event(
         Target::Noop => "/dev/noop",
     };
     let path_parameters: HashMap<String, String> = routes::match_route(parts.method.as_str(), path)
-        .map(|(_, params)| params.into_iter().map(|(k, v)| (k.to_owned(), percent_decode(v))).collect())
+        .map(|(_, params)| {
+            params
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+                .collect()
+        })
         .unwrap_or_default();
-    let query: QueryMap = parts.uri.query().unwrap_or_default().parse().unwrap_or_default();
+    let query: QueryMap = parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or_default();
 
     let mut context = ApiGatewayProxyRequestContext::default();
     context.stage = Some(STAGE.into());
@@ -108,7 +141,9 @@ fn proxy_event(
     context.http_method = parts.method.clone();
     context.apiid = Some(STAGE.into());
     context.account_id = Some("000000000000".into());
-    context.request_time_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    context.request_time_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     context.protocol = Some("HTTP/1.1".into());
     context.authorizer.fields = authorizer_fields;
 
@@ -131,14 +166,19 @@ fn proxy_event(
 }
 
 fn percent_decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
@@ -160,7 +200,9 @@ async fn read_body_limited(body: hyper::body::Incoming) -> Result<Bytes, HttpRes
 /// The body of a request the gateway answers itself; oversized or broken bodies read as empty
 /// and fail those routes' own validation.
 async fn read_body(request: http::Request<hyper::body::Incoming>) -> Bytes {
-    read_body_limited(request.into_body()).await.unwrap_or_default()
+    read_body_limited(request.into_body())
+        .await
+        .unwrap_or_default()
 }
 
 /// A handler's response as the gateway sends it.

@@ -6,7 +6,8 @@ use local::{Config, LocalStack};
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,hyper=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,hyper=warn".into()),
         )
         .with_target(false)
         .compact()
@@ -22,15 +23,26 @@ async fn main() -> std::process::ExitCode {
     let stack = match LocalStack::start(config).await {
         Ok(stack) => stack,
         Err(e) => {
-            eprintln!("error: {e}{}", std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default());
+            eprintln!(
+                "error: {e}{}",
+                std::error::Error::source(&e)
+                    .map(|s| format!(": {s}"))
+                    .unwrap_or_default()
+            );
             return std::process::ExitCode::FAILURE;
         }
     };
     let url = format!("http://{}", stack.addr());
     if stack.seeded_items() > 0 {
-        tracing::info!("seeded the demo catalog with {} items", stack.seeded_items());
+        tracing::info!(
+            "seeded the demo catalog with {} items",
+            stack.seeded_items()
+        );
     }
-    println!("\nShared carts, local stack\n  API    {url}\n  data   {} (embedded store)", data_dir.display());
+    println!(
+        "\nShared carts, local stack\n  API    {url}\n  data   {} (embedded store)",
+        data_dir.display()
+    );
     println!("  token  curl -s -X POST {url}/dev/token -d '{{\"userId\":\"alice\"}}'");
     println!("  then   curl -s {url}/items -H \"Authorization: Bearer $TOKEN\"\nCtrl-C to stop.\n");
     if let Err(e) = tokio::signal::ctrl_c().await {

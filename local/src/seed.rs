@@ -23,7 +23,15 @@ const DEMO_ITEMS: &[(&str, &str, i64, u32)] = &[
 pub async fn demo_catalog(catalog: &dyn Catalog) -> Result<usize, StoreError> {
     for (id, name, price, stock) in DEMO_ITEMS {
         let item_id = ItemId::parse(id).map_err(|e| StoreError::unavailable(e.to_string()))?;
-        catalog.put(&Item { item_id, name: (*name).into(), price: *price, currency: Currency::DEFAULT, stock: *stock }).await?;
+        catalog
+            .put(&Item {
+                item_id,
+                name: (*name).into(),
+                price: *price,
+                currency: Currency::DEFAULT,
+                stock: *stock,
+            })
+            .await?;
     }
     Ok(DEMO_ITEMS.len())
 }

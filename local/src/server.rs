@@ -10,9 +10,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use token::TokenKeys;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use token::TokenKeys;
 
 /// How long in-flight requests get to finish on shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +65,9 @@ impl LocalStack {
         let store = Arc::new(EmbeddedStore::open(&config.data_dir)?);
         let mut seeded = 0;
         if config.seed_demo_catalog && store.catalog_is_empty().map_err(StartError::Seed)? {
-            seeded = seed::demo_catalog(store.as_ref()).await.map_err(StartError::Seed)?;
+            seeded = seed::demo_catalog(store.as_ref())
+                .await
+                .map_err(StartError::Seed)?;
         }
         let bus = EventBus::default();
         let services = Arc::new(Services {
@@ -74,11 +76,25 @@ impl LocalStack {
             keys: config.keys,
             bus,
         });
-        let listener = TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
         let (stop, stopped) = watch::channel(false);
         let done = tokio::spawn(accept_loop(listener, services.clone(), stopped));
-        Ok(LocalStack { addr, services, stop, done, seeded })
+        Ok(LocalStack {
+            addr,
+            services,
+            stop,
+            done,
+            seeded,
+        })
     }
 
     /// Where it listens.
@@ -104,7 +120,11 @@ impl LocalStack {
     }
 }
 
-async fn accept_loop(listener: TcpListener, services: Arc<Services>, mut stopped: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    services: Arc<Services>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -129,7 +149,10 @@ async fn accept_loop(listener: TcpListener, services: Arc<Services>, mut stopped
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("some connections were still busy after {DRAIN_TIMEOUT:?}; closing them");
     }
 }

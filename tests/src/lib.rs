@@ -25,10 +25,18 @@ pub async fn spawn_stack() -> TestStack {
         "shared-carts-test-{}-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
     ));
-    let stack = LocalStack::start(Config::ephemeral(data_dir.clone())).await.unwrap_or_else(|e| panic!("local stack: {e}"));
-    TestStack { addr: stack.addr(), stack: Some(stack), data_dir }
+    let stack = LocalStack::start(Config::ephemeral(data_dir.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("local stack: {e}"));
+    TestStack {
+        addr: stack.addr(),
+        stack: Some(stack),
+        data_dir,
+    }
 }
 
 impl TestStack {
@@ -44,14 +52,26 @@ impl TestStack {
 
     /// A token for `user` from `/dev/token`, with `scopes`.
     pub async fn token(&self, user: &str, scopes: &[&str]) -> String {
-        let reply = self.client().await.send("POST", "/dev/token", None, Some(json!({"userId": user, "scopes": scopes}))).await;
+        let reply = self
+            .client()
+            .await
+            .send(
+                "POST",
+                "/dev/token",
+                None,
+                Some(json!({"userId": user, "scopes": scopes})),
+            )
+            .await;
         assert_eq!(reply.status, 200, "token for {user}: {}", reply.body);
         reply.body["token"].as_str().unwrap_or_default().to_owned()
     }
 
     /// A client acting as `user`.
     pub async fn user(&self, user: &str) -> User {
-        User { token: self.token(user, &[]).await, client: self.client().await }
+        User {
+            token: self.token(user, &[]).await,
+            client: self.client().await,
+        }
     }
 
     /// Stops the stack and starts it again on the same data directory (and a new port).
@@ -61,7 +81,9 @@ impl TestStack {
         }
         let mut config = Config::ephemeral(self.data_dir.clone());
         config.seed_demo_catalog = true;
-        let stack = LocalStack::start(config).await.unwrap_or_else(|e| panic!("restart: {e}"));
+        let stack = LocalStack::start(config)
+            .await
+            .unwrap_or_else(|e| panic!("restart: {e}"));
         self.addr = stack.addr();
         self.stack = Some(stack);
     }
@@ -106,10 +128,13 @@ pub struct Client {
 impl Client {
     /// Connects to `addr`.
     pub async fn connect(addr: SocketAddr) -> Client {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
         let _ = stream.set_nodelay(true);
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap_or_else(|e| panic!("handshake: {e}"));
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap_or_else(|e| panic!("handshake: {e}"));
         tokio::spawn(connection);
         Client { sender }
     }
@@ -125,12 +150,27 @@ impl Client {
     ) -> Reply {
         let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
         let (status, headers, bytes) = self.send_raw(method, path, token, body, headers).await;
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
-        Reply { status, headers, body }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         self.send_with(method, path, token, body, &[]).await
     }
 
@@ -143,7 +183,10 @@ impl Client {
         body: Bytes,
         headers: &[(&str, &str)],
     ) -> (u16, http::HeaderMap, Bytes) {
-        let mut request = http::Request::builder().method(method).uri(path).header(http::header::HOST, "127.0.0.1");
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, "127.0.0.1");
         if let Some(token) = token {
             request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -153,11 +196,24 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request.body(Full::new(body)).unwrap_or_else(|e| panic!("request: {e}"));
-        self.sender.ready().await.unwrap_or_else(|e| panic!("connection: {e}"));
-        let response = self.sender.send_request(request).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let request = request
+            .body(Full::new(body))
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        self.sender
+            .ready()
+            .await
+            .unwrap_or_else(|e| panic!("connection: {e}"));
+        let response = self
+            .sender
+            .send_request(request)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let (parts, body) = response.into_parts();
-        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         (parts.status.as_u16(), parts.headers, bytes)
     }
 }
@@ -173,12 +229,22 @@ pub struct User {
 impl User {
     /// A request as this user.
     pub async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        self.client.send(method, path, Some(&self.token), body).await
+        self.client
+            .send(method, path, Some(&self.token), body)
+            .await
     }
 
     /// A request as this user, with extra headers.
-    pub async fn send_with(&mut self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
-        self.client.send_with(method, path, Some(&self.token), body, headers).await
+    pub async fn send_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        self.client
+            .send_with(method, path, Some(&self.token), body, headers)
+            .await
     }
 
     /// Creates an empty cart and returns its id.

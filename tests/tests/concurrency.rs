@@ -13,13 +13,27 @@ async fn every_acknowledged_add_from_50_concurrent_clients_is_in_the_cart() {
     let mut owner = stack.user("owner").await;
     let cart = owner.create_cart().await;
     let members: Vec<String> = (0..CLIENTS).map(|i| format!("member-{i}")).collect();
-    let shared = owner.send("POST", &format!("/carts/{cart}/members"), Some(json!({"userIds": members, "role": "editor"}))).await;
+    let shared = owner
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(json!({"userIds": members, "role": "editor"})),
+        )
+        .await;
     assert_eq!(shared.status, 200);
     // Every client adds to one of a few items, so adds both create lines and grow them.
     let items = ["apple", "banana", "milk", "pasta", "eggs"];
     let admin = stack.token("ops", &["admin"]).await;
     for item in items {
-        let restock = owner.client.send("PUT", &format!("/items/{item}/stock"), Some(&admin), Some(json!({"stock": 100_000}))).await;
+        let restock = owner
+            .client
+            .send(
+                "PUT",
+                &format!("/items/{item}/stock"),
+                Some(&admin),
+                Some(json!({"stock": 100_000})),
+            )
+            .await;
         assert_eq!(restock.status, 200, "stock is not what this test is about");
     }
     let stack = Arc::new(stack);
@@ -32,7 +46,13 @@ async fn every_acknowledged_add_from_50_concurrent_clients_is_in_the_cart() {
             let mut acknowledged = Vec::new();
             for n in 0..ADDS_PER_CLIENT {
                 let item = items[(i + n) % items.len()];
-                let reply = user.send("POST", &format!("/carts/{cart}/items"), Some(json!({"itemId": item, "quantity": 1}))).await;
+                let reply = user
+                    .send(
+                        "POST",
+                        &format!("/carts/{cart}/items"),
+                        Some(json!({"itemId": item, "quantity": 1})),
+                    )
+                    .await;
                 match reply.status {
                     200 => acknowledged.push(item),
                     409 if reply.code() == "VERSION_CONFLICT" => {}
@@ -51,11 +71,29 @@ async fn every_acknowledged_add_from_50_concurrent_clients_is_in_the_cart() {
         }
     }
 
-    let cart = owner.send("GET", &format!("/carts/{cart}"), None).await.body;
-    let held: std::collections::HashMap<&str, u64> =
-        cart["items"].as_array().unwrap().iter().map(|l| (l["itemId"].as_str().unwrap(), l["quantity"].as_u64().unwrap())).collect();
-    assert_eq!(held, expected, "every acknowledged add, and nothing else, is in the cart");
+    let cart = owner
+        .send("GET", &format!("/carts/{cart}"), None)
+        .await
+        .body;
+    let held: std::collections::HashMap<&str, u64> = cart["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["itemId"].as_str().unwrap(),
+                l["quantity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        held, expected,
+        "every acknowledged add, and nothing else, is in the cart"
+    );
     // Version 1 at creation, 2 after sharing, then one per successful add.
     assert_eq!(cart["version"].as_u64(), Some(2 + successes));
-    assert!(successes as usize >= CLIENTS * ADDS_PER_CLIENT * 99 / 100, "only {successes} adds landed: retries are too timid");
+    assert!(
+        successes as usize >= CLIENTS * ADDS_PER_CLIENT * 99 / 100,
+        "only {successes} adds landed: retries are too timid"
+    );
 }

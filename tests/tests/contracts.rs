@@ -10,7 +10,8 @@ fn repo() -> PathBuf {
 }
 
 fn spec() -> serde_yaml::Value {
-    let text = std::fs::read_to_string(repo().join("infra/openapi.yaml")).expect("infra/openapi.yaml");
+    let text =
+        std::fs::read_to_string(repo().join("infra/openapi.yaml")).expect("infra/openapi.yaml");
     serde_yaml::from_str(&text).expect("infra/openapi.yaml is YAML")
 }
 
@@ -22,25 +23,49 @@ fn the_spec_and_the_local_router_name_the_same_routes() {
     for (path, item) in spec["paths"].as_mapping().expect("paths") {
         for method in methods {
             if let Some(operation) = item.get(method) {
-                let id = operation["operationId"].as_str().expect("every operation has an operationId");
-                in_spec.insert((method.to_uppercase(), path.as_str().unwrap_or_default().to_owned(), id.to_owned()));
+                let id = operation["operationId"]
+                    .as_str()
+                    .expect("every operation has an operationId");
+                in_spec.insert((
+                    method.to_uppercase(),
+                    path.as_str().unwrap_or_default().to_owned(),
+                    id.to_owned(),
+                ));
             }
         }
     }
-    let in_router: BTreeSet<_> =
-        ROUTES.iter().map(|r| (r.method.to_owned(), r.resource.to_owned(), r.operation_id.to_owned())).collect();
+    let in_router: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.resource.to_owned(),
+                r.operation_id.to_owned(),
+            )
+        })
+        .collect();
     let only_spec: Vec<_> = in_spec.difference(&in_router).collect();
     let only_router: Vec<_> = in_router.difference(&in_spec).collect();
-    assert!(only_spec.is_empty() && only_router.is_empty(), "only in the spec: {only_spec:?}\nonly in the router: {only_router:?}");
+    assert!(
+        only_spec.is_empty() && only_router.is_empty(),
+        "only in the spec: {only_spec:?}\nonly in the router: {only_router:?}"
+    );
 }
 
 #[test]
 fn every_route_has_a_function_package_and_every_package_a_route() {
     let mut packages: BTreeSet<String> = std::fs::read_dir(repo().join("functions"))
         .expect("functions/")
-        .filter_map(|entry| entry.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter_map(|entry| {
+            entry
+                .ok()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+        })
         .collect();
-    assert!(packages.remove("authorizer"), "the authorizer is a function too");
+    assert!(
+        packages.remove("authorizer"),
+        "the authorizer is a function too"
+    );
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
     assert_eq!(packages, routed);
 }
@@ -48,8 +73,11 @@ fn every_route_has_a_function_package_and_every_package_a_route() {
 #[test]
 fn every_function_has_a_sample_event_for_its_route() {
     for route in ROUTES {
-        let path = repo().join("events").join(format!("{}.json", route.function));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()));
+        let path = repo()
+            .join("events")
+            .join(format!("{}.json", route.function));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()));
         let event: serde_json::Value = serde_json::from_str(&text).expect("sample events are JSON");
         assert_eq!(event["httpMethod"], route.method, "{}", path.display());
         assert_eq!(event["resource"], route.resource, "{}", path.display());
@@ -60,17 +88,26 @@ fn every_function_has_a_sample_event_for_its_route() {
 #[test]
 fn every_problem_code_the_domain_can_answer_is_in_the_spec() {
     let spec = spec();
-    let codes: BTreeSet<&str> = spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
-        .as_sequence()
-        .expect("Problem.code enum")
-        .iter()
-        .filter_map(|c| c.as_str())
-        .collect();
-    let source = std::fs::read_to_string(repo().join("shared/domain/src/error.rs")).expect("error.rs");
-    let edge = std::fs::read_to_string(repo().join("shared/edge/src/problem.rs")).expect("problem.rs");
+    let codes: BTreeSet<&str> =
+        spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+            .as_sequence()
+            .expect("Problem.code enum")
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+    let source =
+        std::fs::read_to_string(repo().join("shared/domain/src/error.rs")).expect("error.rs");
+    let edge =
+        std::fs::read_to_string(repo().join("shared/edge/src/problem.rs")).expect("problem.rs");
     for text in [source, edge] {
-        for code in text.split('"').filter(|s| s.len() > 3 && s.chars().all(|c| c.is_ascii_uppercase() || c == '_')) {
-            assert!(codes.contains(code), "{code} is answered but not in the spec's Problem.code");
+        for code in text
+            .split('"')
+            .filter(|s| s.len() > 3 && s.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        {
+            assert!(
+                codes.contains(code),
+                "{code} is answered but not in the spec's Problem.code"
+            );
         }
     }
 }

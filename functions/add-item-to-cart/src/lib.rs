@@ -25,6 +25,8 @@ async fn add(carts: &CartService, request: &Request) -> Result<Response, Problem
     let body: AddItem = request::json_body(request)?;
     let item = ItemId::parse(&body.item_id)?;
     let quantity = Quantity::try_from(body.quantity)?;
-    let cart = carts.add_item(&caller.user_id, cart_id, &item, quantity).await?;
+    let cart = carts
+        .add_item(&caller.user_id, cart_id, &item, quantity)
+        .await?;
     Ok(respond::cart(StatusCode::OK, &cart))
 }

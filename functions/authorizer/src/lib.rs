@@ -4,7 +4,8 @@
 //! Gateway hands every function; anything else is `Unauthorized` (401).
 
 use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
+    ApiGatewayCustomAuthorizerResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use edge::identity::context_keys;
@@ -26,12 +27,17 @@ pub enum Refusal {
 /// The bearer token of an `Authorization` header value, if it has one.
 pub fn bearer(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Checks the token and returns the claims it carries.
 pub fn verify(keys: &TokenKeys, authorization: Option<&str>, now: i64) -> Result<Claims, Refusal> {
-    let token = authorization.and_then(bearer).ok_or(Refusal::NoBearerToken)?;
+    let token = authorization
+        .and_then(bearer)
+        .ok_or(Refusal::NoBearerToken)?;
     keys.verify(token, now).map_err(Refusal::Invalid)
 }
 
@@ -83,11 +89,19 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn keys() -> TokenKeys {
-        TokenKeys::new("0123456789abcdef0123456789abcdef", "shared-carts", "shared-carts-api")
+        TokenKeys::new(
+            "0123456789abcdef0123456789abcdef",
+            "shared-carts",
+            "shared-carts-api",
+        )
     }
 
     fn event(authorization: &str) -> ApiGatewayCustomAuthorizerRequest {
-        serde_json::from_str(&include_str!("../../../events/authorizer.json").replace("Bearer SAMPLE", authorization)).unwrap()
+        serde_json::from_str(
+            &include_str!("../../../events/authorizer.json")
+                .replace("Bearer SAMPLE", authorization),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -95,20 +109,32 @@ mod tests {
         let token = keys().issue("alice", Some("Alice"), &["admin"], NOW, 60);
         let response = authorize(&keys(), &event(&format!("Bearer {token}")), NOW).unwrap();
         assert_eq!(response.principal_id.as_deref(), Some("alice"));
-        assert_eq!(response.policy_document.statement[0].resource, ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/*"]);
+        assert_eq!(
+            response.policy_document.statement[0].resource,
+            ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/*"]
+        );
         assert_eq!(response.context["userId"], "alice");
         assert_eq!(response.context["scopes"], "admin");
     }
 
     #[test]
     fn the_sample_event_without_a_real_token_is_refused() {
-        assert!(matches!(authorize(&keys(), &event("Bearer SAMPLE"), NOW), Err(Refusal::Invalid(_))));
+        assert!(matches!(
+            authorize(&keys(), &event("Bearer SAMPLE"), NOW),
+            Err(Refusal::Invalid(_))
+        ));
     }
 
     #[test]
     fn a_missing_or_non_bearer_header_is_refused() {
         assert_eq!(verify(&keys(), None, NOW), Err(Refusal::NoBearerToken));
-        assert_eq!(verify(&keys(), Some("Basic YWxpY2U6"), NOW), Err(Refusal::NoBearerToken));
-        assert_eq!(verify(&keys(), Some("Bearer "), NOW), Err(Refusal::NoBearerToken));
+        assert_eq!(
+            verify(&keys(), Some("Basic YWxpY2U6"), NOW),
+            Err(Refusal::NoBearerToken)
+        );
+        assert_eq!(
+            verify(&keys(), Some("Bearer "), NOW),
+            Err(Refusal::NoBearerToken)
+        );
     }
 }

@@ -13,6 +13,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn checkout(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
-    let cart = carts.checkout(&caller.user_id, request::cart_id(request)?).await?;
+    let cart = carts
+        .checkout(&caller.user_id, request::cart_id(request)?)
+        .await?;
     Ok(respond::cart(StatusCode::OK, &cart))
 }

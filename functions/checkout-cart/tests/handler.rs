@@ -6,7 +6,8 @@ use edge::testing::{body_json, request, sample_event, sample_request_as};
 #[tokio::test]
 async fn the_sample_event_checks_the_cart_out() {
     let sample = Sample::new().await;
-    let response = checkout_cart::handle(&sample.carts, request(&sample_event("checkout-cart"))).await;
+    let response =
+        checkout_cart::handle(&sample.carts, request(&sample_event("checkout-cart"))).await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(&response)["status"], "CHECKED_OUT");
 }
@@ -15,7 +16,8 @@ async fn the_sample_event_checks_the_cart_out() {
 async fn a_second_checkout_is_409_cart_checked_out() {
     let sample = Sample::new().await;
     checkout_cart::handle(&sample.carts, request(&sample_event("checkout-cart"))).await;
-    let response = checkout_cart::handle(&sample.carts, request(&sample_event("checkout-cart"))).await;
+    let response =
+        checkout_cart::handle(&sample.carts, request(&sample_event("checkout-cart"))).await;
     assert_eq!(response.status(), 409);
     assert_eq!(body_json(&response)["code"], "CART_CHECKED_OUT");
 }
@@ -23,6 +25,7 @@ async fn a_second_checkout_is_409_cart_checked_out() {
 #[tokio::test]
 async fn checkout_by_viewer_is_forbidden() {
     let sample = Sample::new().await;
-    let response = checkout_cart::handle(&sample.carts, sample_request_as("checkout-cart", "carol")).await;
+    let response =
+        checkout_cart::handle(&sample.carts, sample_request_as("checkout-cart", "carol")).await;
     assert_eq!(response.status(), 403);
 }

@@ -30,7 +30,12 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 async fn create(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
     let body: CreateCart = optional_json_body(request)?.unwrap_or_default();
-    let currency = body.currency.as_deref().map(Currency::parse).transpose()?.unwrap_or(Currency::DEFAULT);
+    let currency = body
+        .currency
+        .as_deref()
+        .map(Currency::parse)
+        .transpose()?
+        .unwrap_or(Currency::DEFAULT);
     if body.items.len() > domain::cart::MAX_LINES {
         return Err(domain::CartError::TooManyLines.into());
     }
@@ -42,7 +47,9 @@ async fn create(carts: &CartService, request: &Request) -> Result<Response, Prob
     let cart = carts.create(&caller.user_id, currency, &initial).await?;
     let mut response = respond::cart(StatusCode::CREATED, &cart);
     if let Ok(location) = http::HeaderValue::from_str(&format!("/carts/{}", cart.cart_id)) {
-        response.headers_mut().insert(http::header::LOCATION, location);
+        response
+            .headers_mut()
+            .insert(http::header::LOCATION, location);
     }
     Ok(response)
 }

@@ -12,7 +12,12 @@ async fn the_sample_event_creates_a_cart_owned_by_the_caller() {
     assert_eq!(cart["ownerId"], "alice");
     assert_eq!(cart["items"][0]["quantity"], 2);
     assert_eq!(cart["total"], 240);
-    assert!(response.headers()["location"].to_str().unwrap().ends_with(cart["cartId"].as_str().unwrap()));
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(cart["cartId"].as_str().unwrap())
+    );
     assert_eq!(response.headers()["etag"], "\"1\"");
 }
 
@@ -29,8 +34,14 @@ async fn an_empty_body_creates_an_empty_cart() {
 #[tokio::test]
 async fn an_unknown_initial_item_is_422_item_not_found() {
     let sample = Sample::new().await;
-    let response =
-        create_cart::handle(&sample.carts, sample_request_with_body("create-cart", r#"{"items":[{"itemId":"ghost","quantity":1}]}"#)).await;
+    let response = create_cart::handle(
+        &sample.carts,
+        sample_request_with_body(
+            "create-cart",
+            r#"{"items":[{"itemId":"ghost","quantity":1}]}"#,
+        ),
+    )
+    .await;
     assert_eq!(response.status(), 422);
     assert_eq!(body_json(&response)["code"], "ITEM_NOT_FOUND");
 }
@@ -38,9 +49,16 @@ async fn an_unknown_initial_item_is_422_item_not_found() {
 #[tokio::test]
 async fn malformed_json_is_400_with_a_problem_body() {
     let sample = Sample::new().await;
-    let response = create_cart::handle(&sample.carts, sample_request_with_body("create-cart", "{not json")).await;
+    let response = create_cart::handle(
+        &sample.carts,
+        sample_request_with_body("create-cart", "{not json"),
+    )
+    .await;
     assert_eq!(response.status(), 400);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     assert_eq!(body_json(&response)["code"], "MALFORMED_JSON");
 }
 

@@ -11,6 +11,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn get(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
-    let cart = carts.get(&caller.user_id, request::cart_id(request)?).await?;
+    let cart = carts
+        .get(&caller.user_id, request::cart_id(request)?)
+        .await?;
     Ok(respond::cart(StatusCode::OK, &cart))
 }

@@ -16,7 +16,10 @@ async fn details(items: &ItemService, request: &Request) -> Result<Response, Pro
     match items.item(&id).await {
         Ok(item) => Ok(respond::json(StatusCode::OK, &item)),
         // Here the item is the resource itself, so its absence is a plain 404.
-        Err(e @ CartError::UnknownItem(_)) => Err(Problem { status: StatusCode::NOT_FOUND, ..Problem::from(e) }),
+        Err(e @ CartError::UnknownItem(_)) => Err(Problem {
+            status: StatusCode::NOT_FOUND,
+            ..Problem::from(e)
+        }),
         Err(e) => Err(e.into()),
     }
 }

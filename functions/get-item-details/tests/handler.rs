@@ -6,10 +6,18 @@ use edge::testing::{body_json, request, sample_event};
 #[tokio::test]
 async fn the_sample_event_describes_the_item() {
     let sample = Sample::new().await;
-    let response = get_item_details::handle(&sample.items, request(&sample_event("get-item-details"))).await;
+    let response =
+        get_item_details::handle(&sample.items, request(&sample_event("get-item-details"))).await;
     assert_eq!(response.status(), 200);
     let item = body_json(&response);
-    assert_eq!((item["name"].as_str(), item["price"].as_i64(), item["currency"].as_str()), (Some("Apple"), Some(120), Some("EUR")));
+    assert_eq!(
+        (
+            item["name"].as_str(),
+            item["price"].as_i64(),
+            item["currency"].as_str()
+        ),
+        (Some("Apple"), Some(120), Some("EUR"))
+    );
 }
 
 #[tokio::test]

@@ -21,7 +21,16 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn details(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
-    let cart_ids = carts.carts_of(&caller.user_id).await?.into_iter().map(|c| c.cart_id).collect();
-    let details = UserDetails { user_id: &caller.user_id, display_name: caller.display_name(), cart_ids };
+    let cart_ids = carts
+        .carts_of(&caller.user_id)
+        .await?
+        .into_iter()
+        .map(|c| c.cart_id)
+        .collect();
+    let details = UserDetails {
+        user_id: &caller.user_id,
+        display_name: caller.display_name(),
+        cart_ids,
+    };
     Ok(respond::json(StatusCode::OK, &details))
 }

@@ -6,7 +6,8 @@ use edge::testing::{body_json, request, sample_event, sample_request_as};
 #[tokio::test]
 async fn the_sample_event_describes_the_caller_and_their_carts() {
     let sample = Sample::new().await;
-    let response = get_user_details::handle(&sample.carts, request(&sample_event("get-user-details"))).await;
+    let response =
+        get_user_details::handle(&sample.carts, request(&sample_event("get-user-details"))).await;
     assert_eq!(response.status(), 200);
     let me = body_json(&response);
     assert_eq!(me["userId"], "alice");
@@ -17,6 +18,10 @@ async fn the_sample_event_describes_the_caller_and_their_carts() {
 #[tokio::test]
 async fn a_user_with_no_carts_has_an_empty_list() {
     let sample = Sample::new().await;
-    let response = get_user_details::handle(&sample.carts, sample_request_as("get-user-details", "nobody")).await;
+    let response = get_user_details::handle(
+        &sample.carts,
+        sample_request_as("get-user-details", "nobody"),
+    )
+    .await;
     assert_eq!(body_json(&response)["cartIds"], serde_json::json!([]));
 }

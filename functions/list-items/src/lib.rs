@@ -30,11 +30,20 @@ async fn list(items: &ItemService, request: &Request) -> Result<Response, Proble
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=domain::service::MAX_PAGE).contains(n))
-            .ok_or_else(|| ValidationError::new("limit", format!("must be between 1 and {}", domain::service::MAX_PAGE)))?,
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "limit",
+                    format!("must be between 1 and {}", domain::service::MAX_PAGE),
+                )
+            })?,
     };
     // The token is the last item id of the previous page; one that does not parse was not ours.
     let after = request::query_param(request, "nextToken")
-        .map(|t| ItemId::parse(t).map_err(|_| ValidationError::new("nextToken", "is not a token this API handed out")))
+        .map(|t| {
+            ItemId::parse(t).map_err(|_| {
+                ValidationError::new("nextToken", "is not a token this API handed out")
+            })
+        })
         .transpose()?;
     let (items, next_token) = items.page(after.as_ref(), limit).await?;
     Ok(respond::json(StatusCode::OK, &Page { items, next_token }))

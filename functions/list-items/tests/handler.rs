@@ -12,7 +12,8 @@ async fn the_sample_event_returns_a_page_and_a_token_for_the_next() {
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let mut next = sample_event("list-items");
     next["queryStringParameters"]["nextToken"] = page["nextToken"].clone();
-    next["multiValueQueryStringParameters"]["nextToken"] = serde_json::json!([page["nextToken"].clone()]);
+    next["multiValueQueryStringParameters"]["nextToken"] =
+        serde_json::json!([page["nextToken"].clone()]);
     let rest = body_json(&list_items::handle(&sample.items, request(&next)).await);
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert!(rest.get("nextToken").is_none());

@@ -20,6 +20,9 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 async fn list(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
     let mine = carts.carts_of(&caller.user_id).await?;
-    let rows = mine.iter().filter_map(|cart| cart.summary_for(&caller.user_id)).collect();
+    let rows = mine
+        .iter()
+        .filter_map(|cart| cart.summary_for(&caller.user_id))
+        .collect();
     Ok(respond::json(StatusCode::OK, &MyCarts { carts: rows }))
 }

@@ -33,12 +33,22 @@ async fn modify(carts: &CartService, request: &Request) -> Result<Response, Prob
     let body: ModifyCart = request::json_body(request)?;
     let expected = match (request::if_match(request)?, body.expected_version) {
         (Some(header), Some(field)) if header != field => {
-            return Err(domain::ValidationError::new("expectedVersion", "disagrees with the If-Match header").into());
+            return Err(domain::ValidationError::new(
+                "expectedVersion",
+                "disagrees with the If-Match header",
+            )
+            .into());
         }
         (header, field) => header.or(field),
     };
-    let raw: Vec<(String, i64)> = body.changes.into_iter().map(|c| (c.item_id, c.quantity)).collect();
+    let raw: Vec<(String, i64)> = body
+        .changes
+        .into_iter()
+        .map(|c| (c.item_id, c.quantity))
+        .collect();
     let changes = LineChange::parse_batch(&raw)?;
-    let cart = carts.modify(&caller.user_id, cart_id, expected, &changes).await?;
+    let cart = carts
+        .modify(&caller.user_id, cart_id, expected, &changes)
+        .await?;
     Ok(respond::cart(StatusCode::OK, &cart))
 }

@@ -25,7 +25,10 @@ async fn a_stale_if_match_is_409_with_the_current_version() {
     let problem = body_json(&response);
     assert_eq!(problem["code"], "VERSION_CONFLICT");
     assert_eq!(problem["currentVersion"], 3);
-    assert!(sample.events.events().is_empty(), "nothing changed, nothing announced");
+    assert!(
+        sample.events.events().is_empty(),
+        "nothing changed, nothing announced"
+    );
 }
 
 #[tokio::test]

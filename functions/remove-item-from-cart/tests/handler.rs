@@ -6,7 +6,11 @@ use edge::testing::{body_json, request, sample_event};
 #[tokio::test]
 async fn the_sample_event_removes_the_line() {
     let sample = Sample::new().await;
-    let response = remove_item_from_cart::handle(&sample.carts, request(&sample_event("remove-item-from-cart"))).await;
+    let response = remove_item_from_cart::handle(
+        &sample.carts,
+        request(&sample_event("remove-item-from-cart")),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let cart = body_json(&response);
     assert_eq!(cart["items"].as_array().unwrap().len(), 1);

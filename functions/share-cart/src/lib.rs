@@ -26,9 +26,17 @@ async fn share(carts: &CartService, request: &Request) -> Result<Response, Probl
     let cart_id = request::cart_id(request)?;
     let body: ShareCart = request::json_body(request)?;
     if body.user_ids.is_empty() || body.user_ids.len() > MAX_USERS_PER_CALL {
-        return Err(ValidationError::new("userIds", format!("must name 1 to {MAX_USERS_PER_CALL} users")).into());
+        return Err(ValidationError::new(
+            "userIds",
+            format!("must name 1 to {MAX_USERS_PER_CALL} users"),
+        )
+        .into());
     }
-    let users = body.user_ids.iter().map(|u| UserId::parse_field("userIds", u)).collect::<Result<Vec<_>, _>>()?;
+    let users = body
+        .user_ids
+        .iter()
+        .map(|u| UserId::parse_field("userIds", u))
+        .collect::<Result<Vec<_>, _>>()?;
     let role = Role::parse_grantable(&body.role)?;
     let cart = carts.share(&caller.user_id, cart_id, &users, role).await?;
     Ok(respond::cart(StatusCode::OK, &cart))

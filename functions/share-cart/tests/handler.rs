@@ -1,7 +1,9 @@
 //! shareCart's handler, fed its sample API Gateway event and variations of it.
 
 use domain::testing::Sample;
-use edge::testing::{body_json, request, sample_event, sample_request_as, sample_request_with_body};
+use edge::testing::{
+    body_json, request, sample_event, sample_request_as, sample_request_with_body,
+};
 
 #[tokio::test]
 async fn the_sample_event_adds_an_editor() {
@@ -9,7 +11,13 @@ async fn the_sample_event_adds_an_editor() {
     let response = share_cart::handle(&sample.carts, request(&sample_event("share-cart"))).await;
     assert_eq!(response.status(), 200);
     let members = body_json(&response)["members"].clone();
-    assert!(members.as_array().unwrap().iter().any(|m| m["userId"] == "dave" && m["role"] == "editor"));
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["userId"] == "dave" && m["role"] == "editor")
+    );
 }
 
 #[tokio::test]
@@ -23,7 +31,11 @@ async fn share_by_editor_is_403_owner_only() {
 #[tokio::test]
 async fn granting_the_owner_role_is_refused() {
     let sample = Sample::new().await;
-    let response = share_cart::handle(&sample.carts, sample_request_with_body("share-cart", r#"{"userIds":["dave"],"role":"owner"}"#)).await;
+    let response = share_cart::handle(
+        &sample.carts,
+        sample_request_with_body("share-cart", r#"{"userIds":["dave"],"role":"owner"}"#),
+    )
+    .await;
     assert_eq!(response.status(), 400);
     assert_eq!(body_json(&response)["field"], "role");
 }

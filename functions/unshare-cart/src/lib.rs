@@ -15,5 +15,9 @@ async fn unshare(carts: &CartService, request: &Request) -> Result<Response, Pro
     let cart_id = request::cart_id(request)?;
     let target = UserId::parse(&request::path_param(request, "userId")?)?;
     let cart = carts.unshare(&caller.user_id, cart_id, &target).await?;
-    if target == caller.user_id { Ok(respond::no_content()) } else { Ok(respond::cart(StatusCode::OK, &cart)) }
+    if target == caller.user_id {
+        Ok(respond::no_content())
+    } else {
+        Ok(respond::cart(StatusCode::OK, &cart))
+    }
 }

@@ -6,7 +6,8 @@ use edge::testing::{body_json, request, sample_event, sample_request_as};
 #[tokio::test]
 async fn the_sample_event_removes_the_viewer() {
     let sample = Sample::new().await;
-    let response = unshare_cart::handle(&sample.carts, request(&sample_event("unshare-cart"))).await;
+    let response =
+        unshare_cart::handle(&sample.carts, request(&sample_event("unshare-cart"))).await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(&response)["members"].as_array().unwrap().len(), 2);
 }
@@ -14,14 +15,16 @@ async fn the_sample_event_removes_the_viewer() {
 #[tokio::test]
 async fn a_member_leaving_gets_204() {
     let sample = Sample::new().await;
-    let response = unshare_cart::handle(&sample.carts, sample_request_as("unshare-cart", "carol")).await;
+    let response =
+        unshare_cart::handle(&sample.carts, sample_request_as("unshare-cart", "carol")).await;
     assert_eq!(response.status(), 204);
 }
 
 #[tokio::test]
 async fn an_editor_removing_someone_else_is_403() {
     let sample = Sample::new().await;
-    let response = unshare_cart::handle(&sample.carts, sample_request_as("unshare-cart", "bob")).await;
+    let response =
+        unshare_cart::handle(&sample.carts, sample_request_as("unshare-cart", "bob")).await;
     assert_eq!(response.status(), 403);
 }
 

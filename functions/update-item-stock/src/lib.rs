@@ -25,7 +25,10 @@ async fn update(items: &ItemService, request: &Request) -> Result<Response, Prob
     let body: SetStock = request::json_body(request)?;
     match items.set_stock(&id, body.stock).await {
         Ok(item) => Ok(respond::json(StatusCode::OK, &item)),
-        Err(e @ CartError::UnknownItem(_)) => Err(Problem { status: StatusCode::NOT_FOUND, ..Problem::from(e) }),
+        Err(e @ CartError::UnknownItem(_)) => Err(Problem {
+            status: StatusCode::NOT_FOUND,
+            ..Problem::from(e)
+        }),
         Err(e) => Err(e.into()),
     }
 }

@@ -6,7 +6,8 @@ use edge::testing::{body_json, request, sample_event, sample_request_with_body};
 #[tokio::test]
 async fn the_sample_event_sets_the_stock() {
     let sample = Sample::new().await;
-    let response = update_item_stock::handle(&sample.items, request(&sample_event("update-item-stock"))).await;
+    let response =
+        update_item_stock::handle(&sample.items, request(&sample_event("update-item-stock"))).await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(&response)["stock"], 12);
 }
@@ -24,6 +25,10 @@ async fn without_the_admin_scope_it_is_403() {
 #[tokio::test]
 async fn a_negative_stock_is_400() {
     let sample = Sample::new().await;
-    let response = update_item_stock::handle(&sample.items, sample_request_with_body("update-item-stock", r#"{"stock":-1}"#)).await;
+    let response = update_item_stock::handle(
+        &sample.items,
+        sample_request_with_body("update-item-stock", r#"{"stock":-1}"#),
+    )
+    .await;
     assert_eq!(response.status(), 400);
 }

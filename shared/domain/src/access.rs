@@ -8,7 +8,8 @@ use crate::ids::UserId;
 
 /// The caller may read the cart: any member.
 pub fn require_member(cart: &Cart, user: &UserId) -> Result<Role, CartError> {
-    cart.role_of(user).ok_or(CartError::CartNotFound(cart.cart_id))
+    cart.role_of(user)
+        .ok_or(CartError::CartNotFound(cart.cart_id))
 }
 
 /// The caller may change the cart's lines or check it out: owner or editor, cart still active.
@@ -46,38 +47,67 @@ mod tests {
     }
 
     fn shared_cart() -> Cart {
-        let mut cart = Cart::new(CartId::new(), user("owner"), Currency::DEFAULT, chrono::Utc::now());
-        cart.members.push(Member { user_id: user("ed"), role: Role::Editor });
-        cart.members.push(Member { user_id: user("vi"), role: Role::Viewer });
+        let mut cart = Cart::new(
+            CartId::new(),
+            user("owner"),
+            Currency::DEFAULT,
+            chrono::Utc::now(),
+        );
+        cart.members.push(Member {
+            user_id: user("ed"),
+            role: Role::Editor,
+        });
+        cart.members.push(Member {
+            user_id: user("vi"),
+            role: Role::Viewer,
+        });
         cart
     }
 
     #[test]
     fn strangers_are_told_the_cart_does_not_exist() {
         let cart = shared_cart();
-        assert!(matches!(require_member(&cart, &user("eve")), Err(CartError::CartNotFound(_))));
-        assert!(matches!(require_editor(&cart, &user("eve")), Err(CartError::CartNotFound(_))));
+        assert!(matches!(
+            require_member(&cart, &user("eve")),
+            Err(CartError::CartNotFound(_))
+        ));
+        assert!(matches!(
+            require_editor(&cart, &user("eve")),
+            Err(CartError::CartNotFound(_))
+        ));
     }
 
     #[test]
     fn viewers_read_but_do_not_edit() {
         let cart = shared_cart();
         assert!(require_member(&cart, &user("vi")).is_ok());
-        assert!(matches!(require_editor(&cart, &user("vi")), Err(CartError::ReadOnly)));
+        assert!(matches!(
+            require_editor(&cart, &user("vi")),
+            Err(CartError::ReadOnly)
+        ));
     }
 
     #[test]
     fn only_the_owner_shares() {
         let cart = shared_cart();
         assert!(require_owner(&cart, &user("owner"), "share").is_ok());
-        assert!(matches!(require_owner(&cart, &user("ed"), "share"), Err(CartError::OwnerOnly(_))));
+        assert!(matches!(
+            require_owner(&cart, &user("ed"), "share"),
+            Err(CartError::OwnerOnly(_))
+        ));
     }
 
     #[test]
     fn nobody_edits_a_checked_out_cart() {
         let mut cart = shared_cart();
         cart.status = Status::CheckedOut;
-        assert!(matches!(require_editor(&cart, &user("owner")), Err(CartError::CheckedOut)));
-        assert!(require_member(&cart, &user("vi")).is_ok(), "reading stays allowed");
+        assert!(matches!(
+            require_editor(&cart, &user("owner")),
+            Err(CartError::CheckedOut)
+        ));
+        assert!(
+            require_member(&cart, &user("vi")).is_ok(),
+            "reading stays allowed"
+        );
     }
 }

@@ -39,7 +39,10 @@ impl Role {
         match raw {
             "editor" => Ok(Role::Editor),
             "viewer" => Ok(Role::Viewer),
-            _ => Err(crate::ValidationError::new("role", "must be \"editor\" or \"viewer\"")),
+            _ => Err(crate::ValidationError::new(
+                "role",
+                "must be \"editor\" or \"viewer\"",
+            )),
         }
     }
 
@@ -115,13 +118,19 @@ impl Cart {
             updated_at: now,
             currency,
             items: Vec::new(),
-            members: vec![Member { user_id: owner, role: Role::Owner }],
+            members: vec![Member {
+                user_id: owner,
+                role: Role::Owner,
+            }],
         }
     }
 
     /// The role of `user`, if a member.
     pub fn role_of(&self, user: &UserId) -> Option<Role> {
-        self.members.iter().find(|m| &m.user_id == user).map(|m| m.role)
+        self.members
+            .iter()
+            .find(|m| &m.user_id == user)
+            .map(|m| m.role)
     }
 
     /// The line for `item`, if any.

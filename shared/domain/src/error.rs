@@ -21,7 +21,10 @@ pub struct ValidationError {
 impl ValidationError {
     /// A problem with `field`.
     pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -99,7 +102,9 @@ pub enum CartError {
     #[error("not enough stock for {}", .0.iter().map(|s| format!("{} ({} requested, {} available)", s.item_id, s.requested, s.available)).collect::<Vec<_>>().join(", "))]
     OutOfStock(Vec<Shortage>),
     /// Checkout found prices that moved; the cart now holds the new prices at `current`.
-    #[error("prices changed since these items were added; review the cart (now version {current}) and check out again")]
+    #[error(
+        "prices changed since these items were added; review the cart (now version {current}) and check out again"
+    )]
     PriceChanged {
         /// The version holding the new prices.
         current: u64,
@@ -110,7 +115,10 @@ pub enum CartError {
     #[error("a cart holds at most {} lines", crate::cart::MAX_LINES)]
     TooManyLines,
     /// The line would pass the per-line quantity limit.
-    #[error("a line holds at most {} of an item; {item} would reach {requested}", crate::quantity::Quantity::MAX)]
+    #[error(
+        "a line holds at most {} of an item; {item} would reach {requested}",
+        crate::quantity::Quantity::MAX
+    )]
     LineQuantityLimit {
         /// The line's item.
         item: ItemId,

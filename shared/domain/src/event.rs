@@ -25,7 +25,7 @@ pub enum EventType {
 }
 
 /// One change to one cart, as published on `cart-events` with the cart id as key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CartEvent {
     /// Unique per event; consumers may deduplicate on it.
@@ -43,8 +43,9 @@ pub struct CartEvent {
     pub occurred_at: DateTime<Utc>,
     /// Who to notify: every member after the change, plus anyone the change removed.
     pub members: Vec<UserId>,
-    /// The cart after the change, in the API's representation.
-    pub snapshot: serde_json::Value,
+    /// The cart after the change, in the API's representation. Kept as serialized JSON: it is
+    /// written once here and copied verbatim into every message that carries it.
+    pub snapshot: Box<serde_json::value::RawValue>,
 }
 
 impl CartEvent {
@@ -63,8 +64,12 @@ impl CartEvent {
             actor: actor.clone(),
             occurred_at: cart.updated_at,
             members,
-            // A view of our own types cannot fail to serialize.
-            snapshot: serde_json::to_value(cart.view()).unwrap_or_default(),
+            snapshot: snapshot_of(cart),
         }
     }
+}
+
+fn snapshot_of(cart: &Cart) -> Box<serde_json::value::RawValue> {
+    // A view of our own plain types always serializes; the `null` fallback is never taken.
+    serde_json::value::to_raw_value(&cart.view()).unwrap_or_default()
 }

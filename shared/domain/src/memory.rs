@@ -4,7 +4,9 @@ use crate::cart::Cart;
 use crate::event::CartEvent;
 use crate::ids::{CartId, ItemId, UserId};
 use crate::item::Item;
-use crate::ports::{CartStore, Catalog, EventPublisher, PublishError, StoreError, membership_delta};
+use crate::ports::{
+    CartStore, Catalog, EventPublisher, PublishError, StoreError, membership_delta,
+};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -51,7 +53,11 @@ impl CartStore for MemoryCartStore {
     }
 
     async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError> {
-        Ok(lock(&self.carts).by_user.get(user).map(|ids| ids.iter().copied().collect()).unwrap_or_default())
+        Ok(lock(&self.carts)
+            .by_user
+            .get(user)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default())
     }
 }
 
@@ -64,7 +70,9 @@ pub struct MemoryCatalog {
 impl MemoryCatalog {
     /// A catalog holding `items`.
     pub fn with(items: impl IntoIterator<Item = Item>) -> Self {
-        Self { items: Mutex::new(items.into_iter().map(|i| (i.item_id.clone(), i)).collect()) }
+        Self {
+            items: Mutex::new(items.into_iter().map(|i| (i.item_id.clone(), i)).collect()),
+        }
     }
 }
 
@@ -77,7 +85,12 @@ impl Catalog for MemoryCatalog {
     async fn list(&self, after: Option<&ItemId>, limit: usize) -> Result<Vec<Item>, StoreError> {
         let items = lock(&self.items);
         let after = |id: &ItemId| after.is_none_or(|a| id > a);
-        Ok(items.values().filter(|i| after(&i.item_id)).take(limit).cloned().collect())
+        Ok(items
+            .values()
+            .filter(|i| after(&i.item_id))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn set_stock(&self, id: &ItemId, stock: u32) -> Result<Option<Item>, StoreError> {

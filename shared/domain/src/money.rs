@@ -17,7 +17,10 @@ impl Currency {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         match raw.as_bytes() {
             [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
-            _ => Err(ValidationError::new("currency", "must be a three-letter ISO 4217 code such as EUR")),
+            _ => Err(ValidationError::new(
+                "currency",
+                "must be a three-letter ISO 4217 code such as EUR",
+            )),
         }
     }
 
@@ -74,7 +77,10 @@ mod tests {
 
     #[test]
     fn currency_must_be_three_uppercase_letters() {
-        assert_eq!(Currency::parse("USD").map(|c| c.to_string()), Ok("USD".to_owned()));
+        assert_eq!(
+            Currency::parse("USD").map(|c| c.to_string()),
+            Ok("USD".to_owned())
+        );
         for bad in ["usd", "US", "EURO", "E1R"] {
             assert!(Currency::parse(bad).is_err(), "{bad}");
         }

@@ -95,9 +95,19 @@ pub trait EventPublisher: Send + Sync {
 /// Who joined and who left between two versions of a cart: what a store's membership index must
 /// add and remove.
 pub fn membership_delta(previous: Option<&Cart>, next: &Cart) -> (Vec<UserId>, Vec<UserId>) {
-    let before: Vec<&UserId> = previous.map(|p| p.members.iter().map(|m| &m.user_id).collect()).unwrap_or_default();
+    let before: Vec<&UserId> = previous
+        .map(|p| p.members.iter().map(|m| &m.user_id).collect())
+        .unwrap_or_default();
     let after: Vec<&UserId> = next.members.iter().map(|m| &m.user_id).collect();
-    let joined = after.iter().filter(|u| !before.contains(u)).map(|u| (*u).clone()).collect();
-    let left = before.iter().filter(|u| !after.contains(u)).map(|u| (*u).clone()).collect();
+    let joined = after
+        .iter()
+        .filter(|u| !before.contains(u))
+        .map(|u| (*u).clone())
+        .collect();
+    let left = before
+        .iter()
+        .filter(|u| !after.contains(u))
+        .map(|u| (*u).clone())
+        .collect();
     (joined, left)
 }

@@ -33,7 +33,10 @@ impl TryFrom<u32> for Quantity {
             // The range check above keeps the value within u16.
             Ok(Self(value as u16))
         } else {
-            Err(ValidationError::new("quantity", format!("must be between {} and {}", Self::MIN, Self::MAX)))
+            Err(ValidationError::new(
+                "quantity",
+                format!("must be between {} and {}", Self::MIN, Self::MAX),
+            ))
         }
     }
 }
@@ -43,7 +46,12 @@ impl TryFrom<i64> for Quantity {
 
     fn try_from(value: i64) -> Result<Self, Self::Error> {
         u32::try_from(value)
-            .map_err(|_| ValidationError::new("quantity", format!("must be between {} and {}", Self::MIN, Self::MAX)))
+            .map_err(|_| {
+                ValidationError::new(
+                    "quantity",
+                    format!("must be between {} and {}", Self::MIN, Self::MAX),
+                )
+            })
             .and_then(Quantity::try_from)
     }
 }

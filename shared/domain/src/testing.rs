@@ -20,16 +20,20 @@ pub fn user(id: &str) -> UserId {
 
 /// The sample catalog: `apple` (120, stock 50), `pear` (80, stock 5) and `fig` (300, stock 0).
 pub fn sample_items() -> Vec<Item> {
-    [("apple", "Apple", 120, 50), ("pear", "Pear", 80, 5), ("fig", "Fig", 300, 0)]
-        .into_iter()
-        .map(|(id, name, price, stock)| Item {
-            item_id: ItemId::parse(id).unwrap_or_else(|e| panic!("fixture item {id}: {e}")),
-            name: name.into(),
-            price,
-            currency: Currency::DEFAULT,
-            stock,
-        })
-        .collect()
+    [
+        ("apple", "Apple", 120, 50),
+        ("pear", "Pear", 80, 5),
+        ("fig", "Fig", 300, 0),
+    ]
+    .into_iter()
+    .map(|(id, name, price, stock)| Item {
+        item_id: ItemId::parse(id).unwrap_or_else(|e| panic!("fixture item {id}: {e}")),
+        name: name.into(),
+        price,
+        currency: Currency::DEFAULT,
+        stock,
+    })
+    .collect()
 }
 
 /// Ports and services holding the sample cart (owner `alice`, editor `bob`, viewer `carol`,
@@ -53,8 +57,14 @@ impl Sample {
         let events = Arc::new(RecordingPublisher::default());
         let id = CartId::parse(SAMPLE_CART_ID).unwrap_or_else(|e| panic!("{e}"));
         let mut cart = Cart::new(id, user("alice"), Currency::DEFAULT, chrono::Utc::now());
-        cart.members.push(Member { user_id: user("bob"), role: Role::Editor });
-        cart.members.push(Member { user_id: user("carol"), role: Role::Viewer });
+        cart.members.push(Member {
+            user_id: user("bob"),
+            role: Role::Editor,
+        });
+        cart.members.push(Member {
+            user_id: user("carol"),
+            role: Role::Viewer,
+        });
         cart.version = 3;
         let items = sample_items();
         for item in &items[..2] {
@@ -66,7 +76,10 @@ impl Sample {
                 added_by: user("alice"),
             });
         }
-        store.save(None, &cart).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .save(None, &cart)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         Sample {
             carts: CartService::new(store, catalog.clone(), events.clone()),
             items: ItemService::new(catalog),

@@ -34,22 +34,37 @@ impl Caller {
     /// deployed without the authorizer).
     pub fn from_request(request: &lambda_http::Request) -> Result<Caller, Problem> {
         let fields = match request.request_context_ref() {
-            Some(context @ RequestContext::ApiGatewayV1(_)) => context.authorizer().map(|a| &a.fields),
+            Some(context @ RequestContext::ApiGatewayV1(_)) => {
+                context.authorizer().map(|a| &a.fields)
+            }
             _ => None,
         }
         .ok_or_else(Problem::unauthenticated)?;
-        let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
-        let user = text(context_keys::USER_ID).or_else(|| text(context_keys::PRINCIPAL_ID)).ok_or_else(Problem::unauthenticated)?;
+        let text = |key: &str| {
+            fields
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        };
+        let user = text(context_keys::USER_ID)
+            .or_else(|| text(context_keys::PRINCIPAL_ID))
+            .ok_or_else(Problem::unauthenticated)?;
         Ok(Caller {
             user_id: UserId::parse(user).map_err(|_| Problem::unauthenticated())?,
             name: text(context_keys::NAME).map(str::to_owned),
-            scopes: text(context_keys::SCOPES).map(|s| s.split_ascii_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+            scopes: text(context_keys::SCOPES)
+                .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
         })
     }
 
     /// 403 unless the caller has `scope`.
     pub fn require_scope(&self, scope: &str) -> Result<(), Problem> {
-        if self.scopes.iter().any(|s| s == scope) { Ok(()) } else { Err(Problem::missing_scope(scope)) }
+        if self.scopes.iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(Problem::missing_scope(scope))
+        }
     }
 
     /// The name to show for the caller: the token's name, else the user id.

@@ -28,7 +28,13 @@ pub struct Problem {
 impl Problem {
     /// A problem with no extra members.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), extra: Map::new(), headers: Vec::new() }
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            extra: Map::new(),
+            headers: Vec::new(),
+        }
     }
 
     /// Adds a member to the body.
@@ -45,46 +51,78 @@ impl Problem {
 
     /// No valid identity reached the function.
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "a valid bearer token is required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "a valid bearer token is required",
+        )
     }
 
     /// The caller lacks a scope the operation needs.
     pub fn missing_scope(scope: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "SCOPE_REQUIRED", format!("this operation needs the '{scope}' scope"))
-            .with("scope", scope)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "SCOPE_REQUIRED",
+            format!("this operation needs the '{scope}' scope"),
+        )
+        .with("scope", scope)
     }
 
     /// A request body that is not JSON.
     pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", format!("the body is not valid JSON: {detail}"))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+            format!("the body is not valid JSON: {detail}"),
+        )
     }
 
     /// A body larger than the limit.
     pub fn too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", format!("request bodies are limited to {limit} bytes"))
-            .with("limit", limit)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("request bodies are limited to {limit} bytes"),
+        )
+        .with("limit", limit)
     }
 
     /// A body that is not JSON by its content type.
     pub fn unsupported_media_type() -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the body as application/json",
+        )
     }
 
     /// No route has this path.
     pub fn no_route(path: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND", format!("no route matches {path}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ROUTE_NOT_FOUND",
+            format!("no route matches {path}"),
+        )
     }
 
     /// The path exists but not with this method.
     pub fn method_not_allowed(allowed: &[&str]) -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", format!("this path accepts {}", allowed.join(", ")))
-            .with_header(http::header::ALLOW, allowed.join(", "))
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("this path accepts {}", allowed.join(", ")),
+        )
+        .with_header(http::header::ALLOW, allowed.join(", "))
     }
 
     /// Something failed on our side; `cause` is logged, never sent.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %cause, chain = ?error_chain(cause), "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "something went wrong on our side; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "something went wrong on our side; it has been logged",
+        )
     }
 
     /// The response: JSON body with `type`, `title`, `status`, `detail`, `code` and the extras.
@@ -99,27 +137,34 @@ impl Problem {
         if let Value::Object(map) = &mut body {
             map.extend(self.extra);
         }
-        let mut builder = http::Response::builder().status(self.status).header(http::header::CONTENT_TYPE, CONTENT_TYPE);
+        let mut builder = http::Response::builder()
+            .status(self.status)
+            .header(http::header::CONTENT_TYPE, CONTENT_TYPE);
         for (name, value) in self.headers {
             builder = builder.header(name, value);
         }
-        builder.body(crate::Body::Text(body.to_string())).unwrap_or_else(|_| {
-            // Only an invalid header value could fail; answer without the extras.
-            let mut fallback = http::Response::new(crate::Body::Empty);
-            *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            fallback
-        })
+        builder
+            .body(crate::Body::Text(body.to_string()))
+            .unwrap_or_else(|_| {
+                // Only an invalid header value could fail; answer without the extras.
+                let mut fallback = http::Response::new(crate::Body::Empty);
+                *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                fallback
+            })
     }
 }
 
 /// The messages of `error` and every source under it, for logs.
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    std::iter::successors(error.source(), |e| e.source()).map(ToString::to_string).collect()
+    std::iter::successors(error.source(), |e| e.source())
+        .map(ToString::to_string)
+        .collect()
 }
 
 impl From<ValidationError> for Problem {
     fn from(e: ValidationError) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "VALIDATION_FAILED", e.to_string()).with("field", e.field.as_ref())
+        Problem::new(StatusCode::BAD_REQUEST, "VALIDATION_FAILED", e.to_string())
+            .with("field", e.field.as_ref())
     }
 }
 
@@ -130,14 +175,20 @@ impl From<CartError> for Problem {
             E::Invalid(v) => return v.clone().into(),
             E::Unavailable(cause) => {
                 tracing::error!(error = %cause, chain = ?error_chain(cause), "a dependency failed");
-                return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "a dependency is unavailable; retry shortly")
-                    .with_header(http::header::RETRY_AFTER, "1");
+                return Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "UNAVAILABLE",
+                    "a dependency is unavailable; retry shortly",
+                )
+                .with_header(http::header::RETRY_AFTER, "1");
             }
             E::CartNotFound(_) | E::LineNotFound(_) | E::NotAMember(_) => StatusCode::NOT_FOUND,
             E::ReadOnly | E::OwnerOnly(_) => StatusCode::FORBIDDEN,
-            E::CheckedOut | E::VersionConflict { .. } | E::Contended { .. } | E::OutOfStock(_) | E::PriceChanged { .. } => {
-                StatusCode::CONFLICT
-            }
+            E::CheckedOut
+            | E::VersionConflict { .. }
+            | E::Contended { .. }
+            | E::OutOfStock(_)
+            | E::PriceChanged { .. } => StatusCode::CONFLICT,
             E::UnknownItem(_)
             | E::OwnerIsPermanent(_)
             | E::TooManyLines
@@ -151,8 +202,14 @@ impl From<CartError> for Problem {
             problem = problem.with("currentVersion", current);
         }
         match e {
-            E::OutOfStock(shortages) => problem.with("shortages", serde_json::to_value(shortages).unwrap_or_default()),
-            E::PriceChanged { changes, .. } => problem.with("priceChanges", serde_json::to_value(changes).unwrap_or_default()),
+            E::OutOfStock(shortages) => problem.with(
+                "shortages",
+                serde_json::to_value(shortages).unwrap_or_default(),
+            ),
+            E::PriceChanged { changes, .. } => problem.with(
+                "priceChanges",
+                serde_json::to_value(changes).unwrap_or_default(),
+            ),
             E::UnknownItem(item) | E::LineNotFound(item) => problem.with("itemId", item.as_str()),
             E::NotAMember(user) => problem.with("userId", user.as_str()),
             E::TooManyLines => problem.with("limit", domain::cart::MAX_LINES),
@@ -176,7 +233,11 @@ mod tests {
 
     #[test]
     fn a_version_conflict_is_409_with_the_current_version() {
-        let response = Problem::from(CartError::VersionConflict { expected: 3, current: 5 }).into_response();
+        let response = Problem::from(CartError::VersionConflict {
+            expected: 3,
+            current: 5,
+        })
+        .into_response();
         assert_eq!(response.status(), 409);
         assert_eq!(response.headers()[http::header::CONTENT_TYPE], CONTENT_TYPE);
         let body = body(response);
@@ -190,6 +251,9 @@ mod tests {
         let cause = domain::ports::StoreError::unavailable("connection refused to 10.1.2.3");
         let response = Problem::from(CartError::Unavailable(cause)).into_response();
         assert_eq!(response.status(), 503);
-        assert!(!body(response).to_string().contains("10.1.2.3"), "no internals in 5xx bodies");
+        assert!(
+            !body(response).to_string().contains("10.1.2.3"),
+            "no internals in 5xx bodies"
+        );
     }
 }

@@ -24,17 +24,25 @@ pub fn cart_id(request: &lambda_http::Request) -> Result<CartId, Problem> {
 
 /// A query parameter, if present.
 pub fn query_param<'r>(request: &'r lambda_http::Request, name: &str) -> Option<&'r str> {
-    request.query_string_parameters_ref().and_then(|q| q.first(name))
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
 }
 
 /// The version named by `If-Match` (`"7"`, `W/"7"` or `7`), if the header is present.
 pub fn if_match(request: &lambda_http::Request) -> Result<Option<u64>, Problem> {
-    let Some(value) = request.headers().get(http::header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = request.headers().get(http::header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = value.to_str().unwrap_or_default().trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse()
-        .map(Some)
-        .map_err(|_| ValidationError::new("If-Match", "must be a cart version as the ETag gave it, such as \"7\"").into())
+    text.parse().map(Some).map_err(|_| {
+        ValidationError::new(
+            "If-Match",
+            "must be a cart version as the ETag gave it, such as \"7\"",
+        )
+        .into()
+    })
 }
 
 /// The body as JSON of type `T`: 413 past the limit, 415 for another media type, 400 for
@@ -48,9 +56,15 @@ pub fn json_body<T: DeserializeOwned>(request: &lambda_http::Request) -> Result<
 }
 
 /// Like `json_body`, but an empty body is `None`.
-pub fn optional_json_body<T: DeserializeOwned>(request: &lambda_http::Request) -> Result<Option<T>, Problem> {
+pub fn optional_json_body<T: DeserializeOwned>(
+    request: &lambda_http::Request,
+) -> Result<Option<T>, Problem> {
     let bytes = body_bytes(request)?;
-    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(None) } else { parse_json(request, bytes).map(Some) }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(None)
+    } else {
+        parse_json(request, bytes).map(Some)
+    }
 }
 
 fn body_bytes(request: &lambda_http::Request) -> Result<&[u8], Problem> {
@@ -65,17 +79,35 @@ fn body_bytes(request: &lambda_http::Request) -> Result<&[u8], Problem> {
 /// accepted whatever it declares (curl's `-d` says form-urlencoded); one that does not is
 /// answered 415 rather than 400 when its declared type explains why.
 fn declares_other_media_type(request: &lambda_http::Request) -> bool {
-    request.headers().get(http::header::CONTENT_TYPE).is_some_and(|value| {
-        let media = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        media != "application/json" && !media.ends_with("+json")
-    })
+    request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|value| {
+            let media = value
+                .to_str()
+                .unwrap_or_default()
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            media != "application/json" && !media.ends_with("+json")
+        })
 }
 
-fn parse_json<T: DeserializeOwned>(request: &lambda_http::Request, bytes: &[u8]) -> Result<T, Problem> {
+fn parse_json<T: DeserializeOwned>(
+    request: &lambda_http::Request,
+    bytes: &[u8],
+) -> Result<T, Problem> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => {
-            Problem::from(ValidationError::new("body", e.to_string().split(" at line").next().unwrap_or_default().to_owned()))
-        }
+        serde_json::error::Category::Data => Problem::from(ValidationError::new(
+            "body",
+            e.to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        )),
         _ if declares_other_media_type(request) => Problem::unsupported_media_type(),
         _ => Problem::malformed_json(e),
     })

@@ -81,8 +81,11 @@ pub enum Miss {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-/// The route for `method` and `path`, with its path parameters (still percent-encoded).
-pub fn match_route<'p>(method: &str, path: &'p str) -> Result<(&'static Route, Vec<(&'static str, &'p str)>), Miss> {
+/// Path parameters by name, as they appear in the path (still percent-encoded).
+pub type PathParams<'p> = Vec<(&'static str, &'p str)>;
+
+/// The route for `method` and `path`, with its path parameters.
+pub fn match_route<'p>(method: &str, path: &'p str) -> Result<(&'static Route, PathParams<'p>), Miss> {
     let mut allowed = Vec::new();
     for route in ROUTES {
         if let Some(params) = match_resource(route.resource, path) {
@@ -92,12 +95,20 @@ pub fn match_route<'p>(method: &str, path: &'p str) -> Result<(&'static Route, V
             allowed.push(route.method);
         }
     }
-    if allowed.is_empty() { Err(Miss::NotFound) } else { Err(Miss::MethodNotAllowed(allowed)) }
+    if allowed.is_empty() {
+        Err(Miss::NotFound)
+    } else {
+        Err(Miss::MethodNotAllowed(allowed))
+    }
 }
 
-fn match_resource<'p>(resource: &'static str, path: &'p str) -> Option<Vec<(&'static str, &'p str)>> {
+fn match_resource<'p>(resource: &'static str, path: &'p str) -> Option<PathParams<'p>> {
     let mut params = Vec::new();
-    let mut segments = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path).split('/');
+    let mut segments = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path)
+        .split('/');
     for template in resource.split('/') {
         let segment = segments.next()?;
         match template.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
@@ -119,20 +130,35 @@ mod tests {
         let (route, params) = match_route("DELETE", "/carts/abc/items/apple").unwrap();
         assert_eq!(route.operation, Operation::RemoveItemFromCart);
         assert_eq!(params, [("cartId", "abc"), ("itemId", "apple")]);
-        assert_eq!(match_route("GET", "/me/carts").unwrap().0.operation, Operation::ListMyCarts);
-        assert_eq!(match_route("GET", "/me/carts/").unwrap().0.operation, Operation::ListMyCarts);
+        assert_eq!(
+            match_route("GET", "/me/carts").unwrap().0.operation,
+            Operation::ListMyCarts
+        );
+        assert_eq!(
+            match_route("GET", "/me/carts/").unwrap().0.operation,
+            Operation::ListMyCarts
+        );
     }
 
     #[test]
     fn a_known_path_with_another_method_is_method_not_allowed() {
-        assert_eq!(match_route("PUT", "/carts/abc").unwrap_err(), Miss::MethodNotAllowed(vec!["GET", "PATCH"]));
+        assert_eq!(
+            match_route("PUT", "/carts/abc").unwrap_err(),
+            Miss::MethodNotAllowed(vec!["GET", "PATCH"])
+        );
     }
 
     #[test]
     fn unknown_and_empty_segments_do_not_match() {
         assert_eq!(match_route("GET", "/nope").unwrap_err(), Miss::NotFound);
-        assert_eq!(match_route("GET", "/carts//items").unwrap_err(), Miss::NotFound);
-        assert_eq!(match_route("GET", "/carts/a/b/c/d").unwrap_err(), Miss::NotFound);
+        assert_eq!(
+            match_route("GET", "/carts//items").unwrap_err(),
+            Miss::NotFound
+        );
+        assert_eq!(
+            match_route("GET", "/carts/a/b/c/d").unwrap_err(),
+            Miss::NotFound
+        );
     }
 
     #[test]

@@ -7,14 +7,17 @@ use std::path::Path;
 
 /// The sample event `events/<name>.json`, as JSON to edit.
 pub fn sample_event(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(format!("{name}.json"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The request API Gateway would hand the function for `event`.
 pub fn request(event: &Value) -> Request {
-    lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("not an API Gateway event: {e}"))
+    lambda_http::request::from_str(&event.to_string())
+        .unwrap_or_else(|e| panic!("not an API Gateway event: {e}"))
 }
 
 /// The sample event `name` as the authorizer would pass it for `user`.
@@ -35,8 +38,12 @@ pub fn sample_request_with_body(name: &str, body: &str) -> Request {
 /// A response body as JSON (`Null` when empty).
 pub fn body_json(response: &Response) -> Value {
     match response.body() {
-        Body::Text(text) => serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
-        Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON: {e}")),
+        Body::Text(text) => {
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        }
+        Body::Binary(bytes) => {
+            serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON: {e}"))
+        }
         Body::Empty => Value::Null,
         _ => Value::Null,
     }

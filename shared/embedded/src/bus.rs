@@ -16,7 +16,9 @@ impl EventBus {
     /// A bus whose subscribers may fall `capacity` events behind before they miss some (and are
     /// told so by `RecvError::Lagged`, as a consumer would see a gap in versions).
     pub fn new(capacity: usize) -> Self {
-        Self { sender: broadcast::channel(capacity).0 }
+        Self {
+            sender: broadcast::channel(capacity).0,
+        }
     }
 
     /// A receiver of every event published from now on.
@@ -34,8 +36,11 @@ impl Default for EventBus {
 #[async_trait]
 impl EventPublisher for EventBus {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
-        // No subscriber is not a failure: like a topic nobody consumes yet.
-        let _ = self.sender.send(Arc::new(event.clone()));
+        // No subscriber is not a failure: like a topic nobody consumes yet. Nor is it worth a
+        // copy of the event.
+        if self.sender.receiver_count() > 0 {
+            let _ = self.sender.send(Arc::new(event.clone()));
+        }
         Ok(())
     }
 }

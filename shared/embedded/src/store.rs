@@ -1,22 +1,25 @@
 //! `EmbeddedStore`: carts, the membership index and the catalog in one redb file.
 //!
-//! Reads go straight to a read transaction (redb's MVCC keeps them off the writer's path);
-//! writes go through the group-committing writer thread (`crate::writer`).
+//! Reads are served from memory (`crate::cache`), falling back to a read transaction for carts
+//! not held there; writes go through the group-committing writer thread (`crate::writer`).
 
+use crate::cache::Cache;
 use crate::writer::{self, Write};
 use async_trait::async_trait;
 use domain::ports::{CartStore, Catalog, StoreError, membership_delta};
 use domain::{Cart, CartId, Item, ItemId, UserId};
-use redb::{Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, MultimapTableDefinition, ReadableDatabase, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// cart id -> 8-byte big-endian version, then the cart as JSON.
+/// cart id -> 8-byte big-endian version, then the cart in postcard (compact, and quick to write:
+/// smaller values dirty fewer pages per commit).
 pub(crate) const CARTS: TableDefinition<&str, &[u8]> = TableDefinition::new("carts");
 /// user id -> the ids of the carts they are a member of (the seed's `user_cart_sharing`).
-pub(crate) const USER_CARTS: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("user_cart_sharing");
+pub(crate) const USER_CARTS: MultimapTableDefinition<&str, &str> =
+    MultimapTableDefinition::new("user_cart_sharing");
 /// item id -> the item as JSON.
 pub(crate) const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
 
@@ -54,34 +57,57 @@ pub enum OpenError {
 pub struct EmbeddedStore {
     db: Arc<Database>,
     writes: mpsc::UnboundedSender<Write>,
+    cache: Arc<Cache>,
 }
 
 impl EmbeddedStore {
     /// Opens (or creates) the store in `dir`. A store that a previous owner in this process is
     /// still closing is waited for briefly rather than refused.
     pub fn open(dir: &Path) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(dir).map_err(|source| OpenError::Directory { path: dir.to_owned(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::Directory {
+            path: dir.to_owned(),
+            source,
+        })?;
         let path = dir.join(FILE_NAME);
-        let db = open_with_patience(&path).map_err(|source| OpenError::Database { path: path.clone(), source })?;
+        let db = open_with_patience(&path).map_err(|source| OpenError::Database {
+            path: path.clone(),
+            source,
+        })?;
         let db = Arc::new(db);
-        let writes = writer::spawn(db.clone()).map_err(OpenError::Writer)?;
-        Ok(Self { db, writes })
+        let cache = Arc::new(Cache::default());
+        let items = load_catalog(&db).map_err(|source| OpenError::Database {
+            path: path.clone(),
+            source,
+        })?;
+        items.into_iter().for_each(|item| cache.put_item(item));
+        let writes = writer::spawn(db.clone(), cache.clone()).map_err(OpenError::Writer)?;
+        Ok(Self { db, writes, cache })
     }
 
-    async fn write<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write) -> Result<T, StoreError> {
+    async fn write<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
+    ) -> Result<T, StoreError> {
         let (reply, outcome) = oneshot::channel();
-        self.writes.send(make(reply)).map_err(|_| StoreError::unavailable("the store's writer has stopped"))?;
-        outcome.await.map_err(|_| StoreError::unavailable("the store's writer dropped the write"))?
+        self.writes
+            .send(make(reply))
+            .map_err(|_| StoreError::unavailable("the store's writer has stopped"))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::unavailable("the store's writer dropped the write"))?
     }
 
-    fn read<T>(&self, read: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
         let txn = self.db.begin_read().map_err(StoreError::unavailable)?;
         read(&txn).map_err(StoreError::unavailable)
     }
 
     /// True when the catalog holds no item yet (a first start).
     pub fn catalog_is_empty(&self) -> Result<bool, StoreError> {
-        self.read(|txn| Ok(txn.open_table(ITEMS)?.first()?.is_none()))
+        Ok(self.cache.has_no_items())
     }
 }
 
@@ -108,36 +134,62 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
     }
 }
 
-pub(crate) fn encode_cart(cart: &Cart) -> Vec<u8> {
-    let mut bytes = cart.version.to_be_bytes().to_vec();
+/// Every item on disk; the catalog is small enough to hold in memory whole.
+fn load_catalog(db: &Database) -> Result<Vec<Item>, redb::Error> {
+    let txn = db.begin_read()?;
+    let mut items = Vec::new();
+    for entry in txn.open_table(ITEMS)?.range::<&str>(..)? {
+        if let Some(item) = decode_item(entry?.1.value()) {
+            items.push(item);
+        }
+    }
+    Ok(items)
+}
+
+fn encode_cart(cart: &Cart) -> Vec<u8> {
     // Our own plain types always serialize.
-    serde_json::to_writer(&mut bytes, cart).unwrap_or_default();
-    bytes
+    postcard::to_extend(cart, cart.version.to_be_bytes().to_vec()).unwrap_or_default()
 }
 
 fn decode_cart(value: &[u8]) -> Result<Cart, redb::Error> {
-    let json = value.get(8..).unwrap_or_default();
-    serde_json::from_slice(json).map_err(|e| redb::Error::Corrupted(format!("undecodable cart: {e}")))
+    let body = value.get(8..).unwrap_or_default();
+    postcard::from_bytes(body).map_err(|e| redb::Error::Corrupted(format!("undecodable cart: {e}")))
 }
 
-pub(crate) fn decode_item(value: &[u8]) -> Option<Item> {
+fn decode_item(value: &[u8]) -> Option<Item> {
     serde_json::from_slice(value).ok()
 }
 
 #[async_trait]
 impl CartStore for EmbeddedStore {
     async fn load(&self, id: CartId) -> Result<Option<Cart>, StoreError> {
+        if let Some(cart) = self.cache.cart(&id) {
+            return Ok(Some(Cart::clone(&cart)));
+        }
         let key = id.to_string();
-        self.read(|txn| match txn.open_table(CARTS)?.get(key.as_str())? {
+        let stored = self.read(|txn| match txn.open_table(CARTS)?.get(key.as_str())? {
             Some(value) => decode_cart(value.value()).map(Some),
             None => Ok(None),
-        })
+        })?;
+        if let Some(cart) = &stored {
+            self.cache.offer(Arc::new(cart.clone()));
+        }
+        Ok(stored)
     }
 
     async fn save(&self, previous: Option<&Cart>, next: &Cart) -> Result<(), StoreError> {
         let (joined, left) = membership_delta(previous, next);
         let expected = previous.map(|p| p.version);
-        self.write(|reply| Write::SaveCart { expected, cart: Box::new(next.clone()), joined, left, reply }).await
+        let (cart, bytes) = (Arc::new(next.clone()), encode_cart(next));
+        self.write(|reply| Write::SaveCart {
+            expected,
+            cart,
+            bytes,
+            joined,
+            left,
+            reply,
+        })
+        .await
     }
 
     async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError> {
@@ -157,32 +209,28 @@ impl CartStore for EmbeddedStore {
 #[async_trait]
 impl Catalog for EmbeddedStore {
     async fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
-        self.read(|txn| Ok(txn.open_table(ITEMS)?.get(id.as_str())?.and_then(|v| decode_item(v.value()))))
+        Ok(self.cache.item(id))
     }
 
     async fn list(&self, after: Option<&ItemId>, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.read(|txn| {
-            let items = txn.open_table(ITEMS)?;
-            let mut page = Vec::with_capacity(limit);
-            let range = match after {
-                Some(after) => items.range::<&str>((std::ops::Bound::Excluded(after.as_str()), std::ops::Bound::Unbounded))?,
-                None => items.range::<&str>(..)?,
-            };
-            for entry in range.take(limit) {
-                if let Some(item) = decode_item(entry?.1.value()) {
-                    page.push(item);
-                }
-            }
-            Ok(page)
-        })
+        Ok(self.cache.items_after(after, limit))
     }
 
     async fn set_stock(&self, id: &ItemId, stock: u32) -> Result<Option<Item>, StoreError> {
-        self.write(|reply| Write::SetStock { id: id.clone(), stock, reply }).await
+        self.write(|reply| Write::SetStock {
+            id: id.clone(),
+            stock,
+            reply,
+        })
+        .await
     }
 
     async fn put(&self, item: &Item) -> Result<(), StoreError> {
-        self.write(|reply| Write::PutItem { item: Box::new(item.clone()), reply }).await
+        self.write(|reply| Write::PutItem {
+            item: item.clone(),
+            reply,
+        })
+        .await
     }
 }
 

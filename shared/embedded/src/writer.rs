@@ -3,9 +3,11 @@
 //! redb allows one write transaction at a time and each commit waits for the disk, so a writer
 //! per request would queue behind fsyncs. Instead every write is a message to one thread, which
 //! drains whatever has queued up, applies each write in turn inside one transaction (each
-//! compare-and-swap sees the ones before it) and commits once for the whole batch.
+//! compare-and-swap sees the ones before it) and commits once for the whole batch. Encoding
+//! happens on the callers' threads; this one only compares versions and copies bytes.
 
-use crate::store::{CARTS, ITEMS, USER_CARTS, decode_item, encode_cart};
+use crate::cache::Cache;
+use crate::store::{CARTS, ITEMS, USER_CARTS};
 use domain::ports::StoreError;
 use domain::{Cart, Item, ItemId, UserId};
 use redb::{Database, ReadableTable};
@@ -17,125 +19,201 @@ const MAX_BATCH: usize = 512;
 
 /// One write, with where to send its outcome.
 pub(crate) enum Write {
-    /// Save `cart` if the stored version is `expected` (`None`: no such cart yet).
+    /// Save `cart` (already encoded as `bytes`) if the stored version is `expected` (`None`: no
+    /// such cart yet), and move it in or out of its members' index entries.
     SaveCart {
         expected: Option<u64>,
-        cart: Box<Cart>,
+        cart: Arc<Cart>,
+        bytes: Vec<u8>,
         joined: Vec<UserId>,
         left: Vec<UserId>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Set an item's stock.
-    SetStock { id: ItemId, stock: u32, reply: oneshot::Sender<Result<Option<Item>, StoreError>> },
+    SetStock {
+        id: ItemId,
+        stock: u32,
+        reply: oneshot::Sender<Result<Option<Item>, StoreError>>,
+    },
     /// Add or replace an item.
-    PutItem { item: Box<Item>, reply: oneshot::Sender<Result<(), StoreError>> },
+    PutItem {
+        item: Item,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
-/// What one write decided, sent once its batch has committed.
+/// What one write decided, made visible and sent once its batch has committed.
 enum Outcome {
-    Saved(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>),
-    Stock(oneshot::Sender<Result<Option<Item>, StoreError>>, Option<Item>),
-    Put(oneshot::Sender<Result<(), StoreError>>),
+    Saved(oneshot::Sender<Result<(), StoreError>>, Option<Arc<Cart>>),
+    Conflict(oneshot::Sender<Result<(), StoreError>>, Option<u64>),
+    Stock(
+        oneshot::Sender<Result<Option<Item>, StoreError>>,
+        Option<Item>,
+    ),
+    Put(oneshot::Sender<Result<(), StoreError>>, Item),
 }
 
 /// Starts the writer thread; it ends when every sender is dropped.
-pub(crate) fn spawn(db: Arc<Database>) -> std::io::Result<mpsc::UnboundedSender<Write>> {
+pub(crate) fn spawn(
+    db: Arc<Database>,
+    cache: Arc<Cache>,
+) -> std::io::Result<mpsc::UnboundedSender<Write>> {
     let (sender, mut receiver) = mpsc::unbounded_channel();
-    std::thread::Builder::new().name("store-writer".into()).spawn(move || {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while let Some(first) = receiver.blocking_recv() {
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match receiver.try_recv() {
-                    Ok(write) => batch.push(write),
-                    Err(_) => break,
+    std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while let Some(first) = receiver.blocking_recv() {
+                batch.push(first);
+                while batch.len() < MAX_BATCH {
+                    match receiver.try_recv() {
+                        Ok(write) => batch.push(write),
+                        Err(_) => break,
+                    }
                 }
+                commit_batch(&db, &cache, std::mem::take(&mut batch));
             }
-            commit_batch(&db, &mut batch);
-        }
-    })?;
+        })?;
     Ok(sender)
 }
 
-fn commit_batch(db: &Database, batch: &mut Vec<Write>) {
-    let writes: Vec<Write> = std::mem::take(batch);
-    let mut replies = Vec::with_capacity(writes.len());
-    let result = (|| -> Result<(), redb::Error> {
-        let txn = db.begin_write()?;
-        {
-            let mut carts = txn.open_table(CARTS)?;
-            let mut items = txn.open_table(ITEMS)?;
-            let mut user_carts = txn.open_multimap_table(USER_CARTS)?;
-            for write in writes {
-                replies.push(match write {
-                    Write::SaveCart { expected, cart, joined, left, reply } => {
-                        let id = cart.cart_id.to_string();
-                        let stored = carts.get(id.as_str())?.map(|v| stored_version(v.value()));
-                        if stored != expected {
-                            Outcome::Saved(reply, Err(StoreError::Conflict { current: stored }))
-                        } else {
-                            carts.insert(id.as_str(), encode_cart(&cart).as_slice())?;
-                            for user in &joined {
-                                user_carts.insert(user.as_str(), id.as_str())?;
-                            }
-                            for user in &left {
-                                user_carts.remove(user.as_str(), id.as_str())?;
-                            }
-                            Outcome::Saved(reply, Ok(()))
-                        }
-                    }
-                    Write::SetStock { id, stock, reply } => {
-                        let current = items.get(id.as_str())?.and_then(|v| decode_item(v.value()));
-                        let updated = current.map(|mut item| {
-                            item.stock = stock;
-                            item
-                        });
-                        if let Some(item) = &updated {
-                            items.insert(id.as_str(), serde_json::to_vec(item).unwrap_or_default().as_slice())?;
-                        }
-                        Outcome::Stock(reply, updated)
-                    }
-                    Write::PutItem { item, reply } => {
-                        items.insert(item.item_id.as_str(), serde_json::to_vec(&item).unwrap_or_default().as_slice())?;
-                        Outcome::Put(reply)
-                    }
-                });
+fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut writes = writes.into_iter();
+    let result = apply(db, &mut writes, &mut outcomes);
+    match result {
+        Ok(()) => {
+            for outcome in outcomes {
+                publish(cache, outcome);
             }
         }
-        txn.commit()?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => replies.into_iter().for_each(send_outcome),
         Err(e) => {
-            // Nothing in the batch is durable: every writer hears so, including any whose
-            // reply was already decided (those not yet decided drop their sender, which the
-            // caller reads as unavailable too).
+            // Nothing in the batch is durable: every writer hears so, whether its outcome was
+            // already decided or its write was never reached.
             tracing::error!(error = %e, "store batch failed to commit");
             let e = Arc::new(e);
-            for outcome in replies {
-                let failed = || StoreError::unavailable(SharedError(e.clone()));
+            let failed = || StoreError::unavailable(SharedError(e.clone()));
+            for outcome in outcomes {
                 match outcome {
-                    Outcome::Saved(reply, _) | Outcome::Put(reply) => drop(reply.send(Err(failed()))),
-                    Outcome::Stock(reply, _) => drop(reply.send(Err(failed()))),
+                    Outcome::Saved(reply, _)
+                    | Outcome::Conflict(reply, _)
+                    | Outcome::Put(reply, _) => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Outcome::Stock(reply, _) => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                }
+            }
+            for write in writes {
+                match write {
+                    Write::SaveCart { reply, .. } | Write::PutItem { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Write::SetStock { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
                 }
             }
         }
     }
 }
 
-fn send_outcome(outcome: Outcome) {
+/// Applies every write in one transaction and commits it.
+fn apply(
+    db: &Database,
+    writes: &mut impl Iterator<Item = Write>,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<(), redb::Error> {
+    let txn = db.begin_write()?;
+    {
+        let mut carts = txn.open_table(CARTS)?;
+        let mut items = txn.open_table(ITEMS)?;
+        let mut user_carts = txn.open_multimap_table(USER_CARTS)?;
+        for write in writes.by_ref() {
+            outcomes.push(match write {
+                Write::SaveCart {
+                    expected,
+                    cart,
+                    bytes,
+                    joined,
+                    left,
+                    reply,
+                } => {
+                    let id = cart.cart_id.to_string();
+                    let stored = carts.get(id.as_str())?.map(|v| stored_version(v.value()));
+                    if stored != expected {
+                        Outcome::Conflict(reply, stored)
+                    } else {
+                        carts.insert(id.as_str(), bytes.as_slice())?;
+                        for user in &joined {
+                            user_carts.insert(user.as_str(), id.as_str())?;
+                        }
+                        for user in &left {
+                            user_carts.remove(user.as_str(), id.as_str())?;
+                        }
+                        Outcome::Saved(reply, Some(cart))
+                    }
+                }
+                Write::SetStock { id, stock, reply } => {
+                    let current: Option<Item> = items
+                        .get(id.as_str())?
+                        .and_then(|v| serde_json::from_slice(v.value()).ok());
+                    let updated = current.map(|item| Item { stock, ..item });
+                    if let Some(item) = &updated {
+                        items.insert(id.as_str(), encode_item(item).as_slice())?;
+                    }
+                    Outcome::Stock(reply, updated)
+                }
+                Write::PutItem { item, reply } => {
+                    items.insert(item.item_id.as_str(), encode_item(&item).as_slice())?;
+                    Outcome::Put(reply, item)
+                }
+            });
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+/// Makes a committed write visible in memory, then tells its caller.
+fn publish(cache: &Cache, outcome: Outcome) {
     // A caller that gave up waiting has dropped its receiver; nothing to tell it.
     match outcome {
-        Outcome::Saved(reply, result) => drop(reply.send(result)),
-        Outcome::Stock(reply, item) => drop(reply.send(Ok(item))),
-        Outcome::Put(reply) => drop(reply.send(Ok(()))),
+        Outcome::Saved(reply, cart) => {
+            if let Some(cart) = cart {
+                cache.offer(cart);
+            }
+            let _ = reply.send(Ok(()));
+        }
+        Outcome::Conflict(reply, current) => {
+            let _ = reply.send(Err(StoreError::Conflict { current }));
+        }
+        Outcome::Stock(reply, item) => {
+            if let Some(item) = &item {
+                cache.put_item(item.clone());
+            }
+            let _ = reply.send(Ok(item));
+        }
+        Outcome::Put(reply, item) => {
+            cache.put_item(item);
+            let _ = reply.send(Ok(()));
+        }
     }
+}
+
+pub(crate) fn encode_item(item: &Item) -> Vec<u8> {
+    // Our own plain types always serialize.
+    serde_json::to_vec(item).unwrap_or_default()
 }
 
 /// The version prefix of a stored cart, read without decoding the rest.
 pub(crate) fn stored_version(value: &[u8]) -> u64 {
-    value.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
+    value
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
 }
 
 /// One commit failure shared by every writer of its batch.

@@ -89,7 +89,10 @@ pub struct TokenKeys {
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret.
-        f.debug_struct("TokenKeys").field("issuer", &self.issuer).field("audience", &self.audience).finish()
+        f.debug_struct("TokenKeys")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
     }
 }
 
@@ -108,21 +111,43 @@ impl TokenKeys {
     pub const MIN_SECRET_LEN: usize = 32;
 
     /// Keys for `secret`, issuing and accepting tokens from `issuer` for `audience`.
-    pub fn new(secret: impl Into<Vec<u8>>, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self { secret: secret.into(), issuer: issuer.into(), audience: audience.into() }
+    pub fn new(
+        secret: impl Into<Vec<u8>>,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> Self {
+        Self {
+            secret: secret.into(),
+            issuer: issuer.into(),
+            audience: audience.into(),
+        }
     }
 
     /// Reads `JWT_SECRET` (required, at least 32 bytes), `JWT_ISSUER` and `JWT_AUDIENCE`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let secret = std::env::var("JWT_SECRET").map_err(|_| ConfigError { variable: "JWT_SECRET", problem: "must be set" })?;
-        Self::from_parts(secret, std::env::var("JWT_ISSUER").ok(), std::env::var("JWT_AUDIENCE").ok())
+        let secret = std::env::var("JWT_SECRET").map_err(|_| ConfigError {
+            variable: "JWT_SECRET",
+            problem: "must be set",
+        })?;
+        Self::from_parts(
+            secret,
+            std::env::var("JWT_ISSUER").ok(),
+            std::env::var("JWT_AUDIENCE").ok(),
+        )
     }
 
     /// Keys from a secret and optional issuer and audience (defaults: `shared-carts`,
     /// `shared-carts-api`), checking the secret's length.
-    pub fn from_parts(secret: String, issuer: Option<String>, audience: Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_parts(
+        secret: String,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<Self, ConfigError> {
         if secret.len() < Self::MIN_SECRET_LEN {
-            return Err(ConfigError { variable: "JWT_SECRET", problem: "must be at least 32 bytes" });
+            return Err(ConfigError {
+                variable: "JWT_SECRET",
+                problem: "must be at least 32 bytes",
+            });
         }
         Ok(Self::new(
             secret,
@@ -143,12 +168,16 @@ impl TokenKeys {
 
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC accepts keys of any length; this cannot fail.
-        Hmac::<Sha256>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+        Hmac::<Sha256>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
     }
 
     /// Signs `claims` as a compact HS256 JWT.
     pub fn sign(&self, claims: &Claims) -> String {
-        let header = Header { alg: "HS256".into(), typ: Some("JWT".into()) };
+        let header = Header {
+            alg: "HS256".into(),
+            typ: Some("JWT".into()),
+        };
         let signing_input = format!("{}.{}", encode_part(&header), encode_part(claims));
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
@@ -157,7 +186,14 @@ impl TokenKeys {
     }
 
     /// A token for `sub` with `scopes`, valid for `ttl_secs` from `now`.
-    pub fn issue(&self, sub: &str, name: Option<&str>, scopes: &[&str], now: i64, ttl_secs: i64) -> String {
+    pub fn issue(
+        &self,
+        sub: &str,
+        name: Option<&str>,
+        scopes: &[&str],
+        now: i64,
+        ttl_secs: i64,
+    ) -> String {
         self.sign(&Claims {
             sub: sub.to_owned(),
             name: name.map(str::to_owned),
@@ -173,20 +209,28 @@ impl TokenKeys {
     /// The claims of `token` if it is ours, for our audience, and valid at `now`.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(TokenError::Malformed);
         };
-        let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed);
-        let header: Header = serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| TokenError::Malformed)
+        };
+        let header: Header =
+            serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
         if header.alg != "HS256" {
             return Err(TokenError::WrongAlgorithm);
         }
         let mut mac = self.mac();
         mac.update(&token.as_bytes()[..token.len() - signature.len() - 1]);
         // verify_slice compares in constant time.
-        mac.verify_slice(&decode(signature)?).map_err(|_| TokenError::BadSignature)?;
-        let claims: Claims = serde_json::from_slice(&decode(payload)?).map_err(|_| TokenError::Malformed)?;
+        mac.verify_slice(&decode(signature)?)
+            .map_err(|_| TokenError::BadSignature)?;
+        let claims: Claims =
+            serde_json::from_slice(&decode(payload)?).map_err(|_| TokenError::Malformed)?;
         if claims.exp + LEEWAY_SECS < now {
             return Err(TokenError::Expired);
         }
@@ -216,7 +260,11 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn keys() -> TokenKeys {
-        TokenKeys::new("0123456789abcdef0123456789abcdef", "shared-carts", "shared-carts-api")
+        TokenKeys::new(
+            "0123456789abcdef0123456789abcdef",
+            "shared-carts",
+            "shared-carts-api",
+        )
     }
 
     #[test]
@@ -230,20 +278,34 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused() {
         let token = keys().issue("alice", None, &[], NOW, 60);
-        assert_eq!(keys().verify(&token, NOW + 60 + LEEWAY_SECS + 1), Err(TokenError::Expired));
+        assert_eq!(
+            keys().verify(&token, NOW + 60 + LEEWAY_SECS + 1),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
     fn a_forged_signature_is_refused() {
-        let other = TokenKeys::new("another-secret-another-secret-xx", "shared-carts", "shared-carts-api");
+        let other = TokenKeys::new(
+            "another-secret-another-secret-xx",
+            "shared-carts",
+            "shared-carts-api",
+        );
         let token = other.issue("alice", None, &[], NOW, 60);
         assert_eq!(keys().verify(&token, NOW), Err(TokenError::BadSignature));
     }
 
     #[test]
     fn a_token_for_another_audience_is_refused() {
-        let other = TokenKeys::new("0123456789abcdef0123456789abcdef", "shared-carts", "someone-else");
-        assert_eq!(keys().verify(&other.issue("alice", None, &[], NOW, 60), NOW), Err(TokenError::WrongAudience));
+        let other = TokenKeys::new(
+            "0123456789abcdef0123456789abcdef",
+            "shared-carts",
+            "someone-else",
+        );
+        assert_eq!(
+            keys().verify(&other.issue("alice", None, &[], NOW, 60), NOW),
+            Err(TokenError::WrongAudience)
+        );
     }
 
     #[test]
@@ -251,7 +313,10 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
         let token = keys().issue("alice", None, &[], NOW, 60);
         let payload = token.split('.').nth(1).unwrap();
-        assert_eq!(keys().verify(&format!("{header}.{payload}."), NOW), Err(TokenError::WrongAlgorithm));
+        assert_eq!(
+            keys().verify(&format!("{header}.{payload}."), NOW),
+            Err(TokenError::WrongAlgorithm)
+        );
     }
 
     #[test]
@@ -262,7 +327,10 @@ mod tests {
             br#"{"sub":"mallory","iss":"shared-carts","aud":"shared-carts-api","iat":0,"exp":9999999999,"scope":"admin"}"#,
         );
         parts[1] = &forged;
-        assert_eq!(keys().verify(&parts.join("."), NOW), Err(TokenError::BadSignature));
+        assert_eq!(
+            keys().verify(&parts.join("."), NOW),
+            Err(TokenError::BadSignature)
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub fn checkout(
     let mut shortages = Vec::new();
     let mut price_changes = Vec::new();
     for line in &cart.items {
-        let item = items.get(&line.item_id).ok_or_else(|| CartError::UnknownItem(line.item_id.clone()))?;
+        let item = items
+            .get(&line.item_id)
+            .ok_or_else(|| CartError::UnknownItem(line.item_id.clone()))?;
         if line.quantity.get() > item.stock {
             shortages.push(Shortage {
                 item_id: line.item_id.clone(),
@@ -41,7 +43,11 @@ pub fn checkout(
             });
         }
         if line.unit_price != item.price {
-            price_changes.push(PriceChange { item_id: line.item_id.clone(), was: line.unit_price, now: item.price });
+            price_changes.push(PriceChange {
+                item_id: line.item_id.clone(),
+                was: line.unit_price,
+                now: item.price,
+            });
         }
     }
     if !shortages.is_empty() {
@@ -67,7 +73,14 @@ mod tests {
     use crate::commands::fixtures::*;
 
     fn cart_with(item: &Item, n: u32) -> Cart {
-        add_item(&shared_cart(), &user("owner"), item, qty(n), chrono::Utc::now()).unwrap()
+        add_item(
+            &shared_cart(),
+            &user("owner"),
+            item,
+            qty(n),
+            chrono::Utc::now(),
+        )
+        .unwrap()
     }
 
     fn catalog(item: Item) -> HashMap<ItemId, Item> {
@@ -78,24 +91,42 @@ mod tests {
     fn checkout_closes_the_cart_when_stock_and_prices_hold() {
         let apple = item("apple", 100, 10);
         let cart = cart_with(&apple, 3);
-        let outcome = checkout(&cart, &user("editor"), &catalog(apple), chrono::Utc::now()).unwrap();
-        assert!(matches!(outcome, CheckoutOutcome::CheckedOut(c) if c.status == Status::CheckedOut && c.version == cart.version + 1));
+        let outcome =
+            checkout(&cart, &user("editor"), &catalog(apple), chrono::Utc::now()).unwrap();
+        assert!(
+            matches!(outcome, CheckoutOutcome::CheckedOut(c) if c.status == Status::CheckedOut && c.version == cart.version + 1)
+        );
     }
 
     #[test]
     fn checkout_with_too_little_stock_lists_the_shortages() {
         let apple = item("apple", 100, 10);
         let cart = cart_with(&apple, 5);
-        let err = checkout(&cart, &user("owner"), &catalog(item("apple", 100, 4)), chrono::Utc::now());
-        assert!(matches!(err, Err(CartError::OutOfStock(s)) if s.len() == 1 && s[0].available == 4));
+        let err = checkout(
+            &cart,
+            &user("owner"),
+            &catalog(item("apple", 100, 4)),
+            chrono::Utc::now(),
+        );
+        assert!(
+            matches!(err, Err(CartError::OutOfStock(s)) if s.len() == 1 && s[0].available == 4)
+        );
     }
 
     #[test]
     fn checkout_after_a_price_change_reprices_and_stays_active() {
         let apple = item("apple", 100, 10);
         let cart = cart_with(&apple, 2);
-        let outcome = checkout(&cart, &user("owner"), &catalog(item("apple", 120, 10)), chrono::Utc::now()).unwrap();
-        let CheckoutOutcome::Repriced(next, changes) = outcome else { panic!("expected a repricing") };
+        let outcome = checkout(
+            &cart,
+            &user("owner"),
+            &catalog(item("apple", 120, 10)),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        let CheckoutOutcome::Repriced(next, changes) = outcome else {
+            panic!("expected a repricing")
+        };
         assert_eq!(next.status, Status::Active);
         assert_eq!(next.total(), 240);
         assert_eq!(changes[0].was, 100);
@@ -103,14 +134,24 @@ mod tests {
 
     #[test]
     fn an_empty_cart_cannot_be_checked_out() {
-        let err = checkout(&shared_cart(), &user("owner"), &HashMap::new(), chrono::Utc::now());
+        let err = checkout(
+            &shared_cart(),
+            &user("owner"),
+            &HashMap::new(),
+            chrono::Utc::now(),
+        );
         assert!(matches!(err, Err(CartError::EmptyCart)));
     }
 
     #[test]
     fn checkout_by_viewer_is_forbidden() {
         let apple = item("apple", 100, 10);
-        let err = checkout(&cart_with(&apple, 1), &user("viewer"), &catalog(apple), chrono::Utc::now());
+        let err = checkout(
+            &cart_with(&apple, 1),
+            &user("viewer"),
+            &catalog(apple),
+            chrono::Utc::now(),
+        );
         assert!(matches!(err, Err(CartError::ReadOnly)));
     }
 }

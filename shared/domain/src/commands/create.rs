@@ -32,7 +32,14 @@ mod tests {
 
     #[test]
     fn the_creator_owns_a_new_active_cart_at_version_one() {
-        let cart = create(CartId::new(), &user("alice"), Currency::DEFAULT, &[], chrono::Utc::now()).unwrap();
+        let cart = create(
+            CartId::new(),
+            &user("alice"),
+            Currency::DEFAULT,
+            &[],
+            chrono::Utc::now(),
+        )
+        .unwrap();
         assert_eq!(cart.version, 1);
         assert_eq!(cart.status, Status::Active);
         assert_eq!(cart.role_of(&user("alice")), Some(Role::Owner));
@@ -42,7 +49,14 @@ mod tests {
     fn initial_lines_of_the_same_item_add_up() {
         let apple = item("apple", 100, 10);
         let initial = [(apple.clone(), qty(2)), (apple, qty(3))];
-        let cart = create(CartId::new(), &user("alice"), Currency::DEFAULT, &initial, chrono::Utc::now()).unwrap();
+        let cart = create(
+            CartId::new(),
+            &user("alice"),
+            Currency::DEFAULT,
+            &initial,
+            chrono::Utc::now(),
+        )
+        .unwrap();
         assert_eq!(cart.items.len(), 1);
         assert_eq!(cart.items[0].quantity.get(), 5);
         assert_eq!(cart.total(), 500);

@@ -27,14 +27,22 @@ use crate::quantity::Quantity;
 /// Adds `quantity` of `item` to `cart` in place: a new line, or more on the existing one.
 ///
 /// Checks the currency, the per-line and per-cart limits, and that the catalog has the stock.
-fn add_to_line(cart: &mut Cart, actor: &UserId, item: &Item, quantity: Quantity) -> Result<(), CartError> {
+fn add_to_line(
+    cart: &mut Cart,
+    actor: &UserId,
+    item: &Item,
+    quantity: Quantity,
+) -> Result<(), CartError> {
     require_same_currency(cart, item)?;
     let index = cart.items.iter().position(|l| l.item_id == item.item_id);
     let wanted = match index {
-        Some(i) => cart.items[i].quantity.checked_add(quantity).ok_or_else(|| CartError::LineQuantityLimit {
-            item: item.item_id.clone(),
-            requested: cart.items[i].quantity.get() + quantity.get(),
-        })?,
+        Some(i) => cart.items[i]
+            .quantity
+            .checked_add(quantity)
+            .ok_or_else(|| CartError::LineQuantityLimit {
+                item: item.item_id.clone(),
+                requested: cart.items[i].quantity.get() + quantity.get(),
+            })?,
         None => quantity,
     };
     require_stock(item, wanted)?;
@@ -98,14 +106,31 @@ pub(crate) mod fixtures {
     }
 
     pub fn item(id: &str, price: i64, stock: u32) -> Item {
-        Item { item_id: ItemId::parse(id).unwrap(), name: format!("Item {id}"), price, currency: Currency::DEFAULT, stock }
+        Item {
+            item_id: ItemId::parse(id).unwrap(),
+            name: format!("Item {id}"),
+            price,
+            currency: Currency::DEFAULT,
+            stock,
+        }
     }
 
     /// A cart owned by `owner`, with `editor` and `viewer` as members.
     pub fn shared_cart() -> Cart {
-        let mut cart = Cart::new(CartId::new(), user("owner"), Currency::DEFAULT, chrono::Utc::now());
-        cart.members.push(Member { user_id: user("editor"), role: Role::Editor });
-        cart.members.push(Member { user_id: user("viewer"), role: Role::Viewer });
+        let mut cart = Cart::new(
+            CartId::new(),
+            user("owner"),
+            Currency::DEFAULT,
+            chrono::Utc::now(),
+        );
+        cart.members.push(Member {
+            user_id: user("editor"),
+            role: Role::Editor,
+        });
+        cart.members.push(Member {
+            user_id: user("viewer"),
+            role: Role::Viewer,
+        });
         cart
     }
 }

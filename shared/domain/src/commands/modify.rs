@@ -24,19 +24,28 @@ impl LineChange {
     /// 0 (remove) to 999.
     pub fn parse_batch(raw: &[(String, i64)]) -> Result<Vec<LineChange>, ValidationError> {
         if raw.is_empty() || raw.len() > MAX_LINES {
-            return Err(ValidationError::new("changes", format!("must hold 1 to {MAX_LINES} changes")));
+            return Err(ValidationError::new(
+                "changes",
+                format!("must hold 1 to {MAX_LINES} changes"),
+            ));
         }
         let mut seen = HashSet::new();
         raw.iter()
             .map(|(item, quantity)| {
                 let item_id = ItemId::parse(item)?;
                 if !seen.insert(item_id.clone()) {
-                    return Err(ValidationError::new("changes", format!("names item {item_id} more than once")));
+                    return Err(ValidationError::new(
+                        "changes",
+                        format!("names item {item_id} more than once"),
+                    ));
                 }
                 let quantity = match quantity {
                     0 => None,
                     n => Some(Quantity::try_from(*n).map_err(|_| {
-                        ValidationError::new("quantity", format!("must be 0 (remove) or between 1 and {}", Quantity::MAX))
+                        ValidationError::new(
+                            "quantity",
+                            format!("must be 0 (remove) or between 1 and {}", Quantity::MAX),
+                        )
                     })?),
                 };
                 Ok(LineChange { item_id, quantity })
@@ -64,12 +73,16 @@ pub fn modify(
             }
             (None, None) => return Err(CartError::LineNotFound(change.item_id.clone())),
             (Some(quantity), Some(i)) => {
-                let item = items.get(&change.item_id).ok_or_else(|| CartError::UnknownItem(change.item_id.clone()))?;
+                let item = items
+                    .get(&change.item_id)
+                    .ok_or_else(|| CartError::UnknownItem(change.item_id.clone()))?;
                 require_stock(item, quantity)?;
                 next.items[i].quantity = quantity;
             }
             (Some(quantity), None) => {
-                let item = items.get(&change.item_id).ok_or_else(|| CartError::UnknownItem(change.item_id.clone()))?;
+                let item = items
+                    .get(&change.item_id)
+                    .ok_or_else(|| CartError::UnknownItem(change.item_id.clone()))?;
                 add_to_line(&mut next, actor, item, quantity)?;
             }
         }
@@ -84,18 +97,45 @@ mod tests {
     use crate::commands::fixtures::*;
 
     fn catalog(items: &[Item]) -> HashMap<ItemId, Item> {
-        items.iter().map(|i| (i.item_id.clone(), i.clone())).collect()
+        items
+            .iter()
+            .map(|i| (i.item_id.clone(), i.clone()))
+            .collect()
     }
 
     #[test]
     fn a_batch_sets_removes_and_adds_in_one_version() {
-        let (apple, pear, fig) = (item("apple", 100, 10), item("pear", 50, 10), item("fig", 70, 10));
-        let cart = add_item(&shared_cart(), &user("owner"), &apple, qty(1), chrono::Utc::now()).unwrap();
+        let (apple, pear, fig) = (
+            item("apple", 100, 10),
+            item("pear", 50, 10),
+            item("fig", 70, 10),
+        );
+        let cart = add_item(
+            &shared_cart(),
+            &user("owner"),
+            &apple,
+            qty(1),
+            chrono::Utc::now(),
+        )
+        .unwrap();
         let cart = add_item(&cart, &user("owner"), &pear, qty(1), chrono::Utc::now()).unwrap();
-        let changes = LineChange::parse_batch(&[("apple".into(), 4), ("pear".into(), 0), ("fig".into(), 2)]).unwrap();
-        let next = modify(&cart, &user("editor"), &changes, &catalog(&[apple, pear, fig]), chrono::Utc::now()).unwrap();
+        let changes =
+            LineChange::parse_batch(&[("apple".into(), 4), ("pear".into(), 0), ("fig".into(), 2)])
+                .unwrap();
+        let next = modify(
+            &cart,
+            &user("editor"),
+            &changes,
+            &catalog(&[apple, pear, fig]),
+            chrono::Utc::now(),
+        )
+        .unwrap();
         assert_eq!(next.version, cart.version + 1);
-        let lines: Vec<_> = next.items.iter().map(|l| (l.item_id.as_str(), l.quantity.get())).collect();
+        let lines: Vec<_> = next
+            .items
+            .iter()
+            .map(|l| (l.item_id.as_str(), l.quantity.get()))
+            .collect();
         assert_eq!(lines, [("apple", 4), ("fig", 2)]);
     }
 
@@ -103,7 +143,13 @@ mod tests {
     fn one_bad_change_leaves_the_whole_batch_unapplied() {
         let apple = item("apple", 100, 10);
         let changes = LineChange::parse_batch(&[("apple".into(), 1), ("ghost".into(), 0)]).unwrap();
-        let err = modify(&shared_cart(), &user("owner"), &changes, &catalog(&[apple]), chrono::Utc::now());
+        let err = modify(
+            &shared_cart(),
+            &user("owner"),
+            &changes,
+            &catalog(&[apple]),
+            chrono::Utc::now(),
+        );
         assert!(matches!(err, Err(CartError::LineNotFound(_))));
     }
 
@@ -118,7 +164,13 @@ mod tests {
     #[test]
     fn modify_by_viewer_is_forbidden() {
         let changes = LineChange::parse_batch(&[("apple".into(), 1)]).unwrap();
-        let err = modify(&shared_cart(), &user("viewer"), &changes, &HashMap::new(), chrono::Utc::now());
+        let err = modify(
+            &shared_cart(),
+            &user("viewer"),
+            &changes,
+            &HashMap::new(),
+            chrono::Utc::now(),
+        );
         assert!(matches!(err, Err(CartError::ReadOnly)));
     }
 }

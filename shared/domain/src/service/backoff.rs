@@ -14,10 +14,15 @@ pub struct Backoff {
 }
 
 impl Default for Backoff {
-    /// Enough for 50 members adding to one cart at once (the concurrency test) without a single
-    /// writer ever waiting more than about a second in all.
+    /// Enough for 50 members adding to one cart at once (the concurrency test), even on a busy
+    /// machine, while a writer that keeps losing still gives up within a few seconds, well
+    /// inside API Gateway's 29-second integration timeout.
     fn default() -> Self {
-        Self { attempts: 40, base: Duration::from_millis(1), max: Duration::from_millis(32) }
+        Self {
+            attempts: 100,
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(50),
+        }
     }
 }
 
@@ -25,7 +30,10 @@ impl Backoff {
     /// The wait before attempt `attempt + 1`: uniformly random up to the capped exponential bound
     /// ("full jitter"), so writers that collided once do not collide again in lockstep.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let bound = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max);
+        let bound = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max);
         let bound_micros = u64::try_from(bound.as_micros()).unwrap_or(u64::MAX).max(1);
         Duration::from_micros(fastrand::u64(0..=bound_micros))
     }

@@ -1,10 +1,10 @@
 //! The Item service's operations: catalog pages, one item, stock updates.
 
+use crate::ValidationError;
 use crate::error::CartError;
 use crate::ids::ItemId;
 use crate::item::{Item, MAX_STOCK};
 use crate::ports::Catalog;
-use crate::ValidationError;
 use std::sync::Arc;
 
 /// The catalog operations behind listItems, getItemDetails and updateItemStock.
@@ -23,16 +23,25 @@ impl ItemService {
     }
 
     /// Up to `limit` items after `after`, and the token of the next page if there may be one.
-    pub async fn page(&self, after: Option<&ItemId>, limit: usize) -> Result<(Vec<Item>, Option<ItemId>), CartError> {
+    pub async fn page(
+        &self,
+        after: Option<&ItemId>,
+        limit: usize,
+    ) -> Result<(Vec<Item>, Option<ItemId>), CartError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let items = self.catalog.list(after, limit).await?;
-        let next = (items.len() == limit).then(|| items.last().map(|i| i.item_id.clone())).flatten();
+        let next = (items.len() == limit)
+            .then(|| items.last().map(|i| i.item_id.clone()))
+            .flatten();
         Ok((items, next))
     }
 
     /// One item.
     pub async fn item(&self, id: &ItemId) -> Result<Item, CartError> {
-        self.catalog.item(id).await?.ok_or_else(|| CartError::UnknownItem(id.clone()))
+        self.catalog
+            .item(id)
+            .await?
+            .ok_or_else(|| CartError::UnknownItem(id.clone()))
     }
 
     /// Sets an item's stock to `stock` (0..=1,000,000).
@@ -40,7 +49,12 @@ impl ItemService {
         let stock = u32::try_from(stock)
             .ok()
             .filter(|s| *s <= MAX_STOCK)
-            .ok_or_else(|| ValidationError::new("stock", format!("must be between 0 and {MAX_STOCK}")))?;
-        self.catalog.set_stock(id, stock).await?.ok_or_else(|| CartError::UnknownItem(id.clone()))
+            .ok_or_else(|| {
+                ValidationError::new("stock", format!("must be between 0 and {MAX_STOCK}"))
+            })?;
+        self.catalog
+            .set_stock(id, stock)
+            .await?
+            .ok_or_else(|| CartError::UnknownItem(id.clone()))
     }
 }

@@ -33,7 +33,11 @@ struct Change {
 
 impl Change {
     fn announced_as(next: Cart, event: EventType) -> Self {
-        Self { next, event, also_notify: Vec::new() }
+        Self {
+            next,
+            event,
+            also_notify: Vec::new(),
+        }
     }
 }
 
@@ -54,8 +58,17 @@ fn now() -> DateTime<Utc> {
 
 impl CartService {
     /// A service over the given ports, retrying conflicts with the default backoff.
-    pub fn new(store: Arc<dyn CartStore>, catalog: Arc<dyn Catalog>, events: Arc<dyn EventPublisher>) -> Self {
-        Self { store, catalog, events, backoff: Backoff::default() }
+    pub fn new(
+        store: Arc<dyn CartStore>,
+        catalog: Arc<dyn Catalog>,
+        events: Arc<dyn EventPublisher>,
+    ) -> Self {
+        Self {
+            store,
+            catalog,
+            events,
+            backoff: Backoff::default(),
+        }
     }
 
     /// The same service with another retry policy.
@@ -82,7 +95,11 @@ impl CartService {
         }
         let cart = commands::create(CartId::new(), actor, currency, &lines, now())?;
         self.store.save(None, &cart).await?;
-        self.announce(Change::announced_as(cart.clone(), EventType::CartCreated), actor).await;
+        self.announce(
+            Change::announced_as(cart.clone(), EventType::CartCreated),
+            actor,
+        )
+        .await;
         Ok(cart)
     }
 
@@ -104,12 +121,22 @@ impl CartService {
                 carts.push(cart);
             }
         }
-        carts.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.cart_id.cmp(&b.cart_id)));
+        carts.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then(a.cart_id.cmp(&b.cart_id))
+        });
         Ok(carts)
     }
 
     /// addItemToCart: `quantity` more of `item`, retried until it lands.
-    pub async fn add_item(&self, actor: &UserId, id: CartId, item: &ItemId, quantity: Quantity) -> Result<Cart, CartError> {
+    pub async fn add_item(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        item: &ItemId,
+        quantity: Quantity,
+    ) -> Result<Cart, CartError> {
         let item = self.known_item(item).await?;
         self.apply(actor, id, None, |cart| {
             let next = commands::add_item(cart, actor, &item, quantity, now())?;
@@ -120,7 +147,12 @@ impl CartService {
     }
 
     /// removeItemFromCart: the line for `item` goes, retried until it lands.
-    pub async fn remove_item(&self, actor: &UserId, id: CartId, item: &ItemId) -> Result<Cart, CartError> {
+    pub async fn remove_item(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        item: &ItemId,
+    ) -> Result<Cart, CartError> {
         self.apply(actor, id, None, |cart| {
             let next = commands::remove_item(cart, actor, item, now())?;
             Ok((Change::announced_as(next, EventType::CartItemRemoved), ()))
@@ -137,7 +169,11 @@ impl CartService {
         expected: Option<u64>,
         changes: &[LineChange],
     ) -> Result<Cart, CartError> {
-        let wanted: Vec<ItemId> = changes.iter().filter(|c| c.quantity.is_some()).map(|c| c.item_id.clone()).collect();
+        let wanted: Vec<ItemId> = changes
+            .iter()
+            .filter(|c| c.quantity.is_some())
+            .map(|c| c.item_id.clone())
+            .collect();
         let items = self.catalog.items(&wanted).await?;
         self.apply(actor, id, expected, |cart| {
             let next = commands::modify(cart, actor, changes, &items, now())?;
@@ -148,7 +184,13 @@ impl CartService {
     }
 
     /// shareCart: `users` become members in `role`.
-    pub async fn share(&self, actor: &UserId, id: CartId, users: &[UserId], role: Role) -> Result<Cart, CartError> {
+    pub async fn share(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        users: &[UserId],
+        role: Role,
+    ) -> Result<Cart, CartError> {
         self.apply(actor, id, None, |cart| {
             let next = commands::share(cart, actor, users, role, now())?;
             Ok((Change::announced_as(next, EventType::CartShared), ()))
@@ -158,10 +200,19 @@ impl CartService {
     }
 
     /// unshareCart: `target` stops being a member; they hear of it once more.
-    pub async fn unshare(&self, actor: &UserId, id: CartId, target: &UserId) -> Result<Cart, CartError> {
+    pub async fn unshare(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        target: &UserId,
+    ) -> Result<Cart, CartError> {
         self.apply(actor, id, None, |cart| {
             let next = commands::unshare(cart, actor, target, now())?;
-            let change = Change { next, event: EventType::CartUnshared, also_notify: vec![target.clone()] };
+            let change = Change {
+                next,
+                event: EventType::CartUnshared,
+                also_notify: vec![target.clone()],
+            };
             Ok((change, ()))
         })
         .await
@@ -178,10 +229,15 @@ impl CartService {
             let ids: Vec<ItemId> = cart.items.iter().map(|l| l.item_id.clone()).collect();
             let fresh = self.catalog.items(&ids).await?;
             let attempt = self
-                .apply_once(actor, &cart, None, |c| match commands::checkout(c, actor, &fresh, now())? {
-                    CheckoutOutcome::CheckedOut(next) => Ok((Change::announced_as(next, EventType::CartCheckedOut), None)),
-                    CheckoutOutcome::Repriced(next, changes) => {
-                        Ok((Change::announced_as(next, EventType::CartModified), Some(changes)))
+                .apply_once(actor, &cart, None, |c| {
+                    match commands::checkout(c, actor, &fresh, now())? {
+                        CheckoutOutcome::CheckedOut(next) => {
+                            Ok((Change::announced_as(next, EventType::CartCheckedOut), None))
+                        }
+                        CheckoutOutcome::Repriced(next, changes) => Ok((
+                            Change::announced_as(next, EventType::CartModified),
+                            Some(changes),
+                        )),
                     }
                 })
                 .await;
@@ -189,7 +245,10 @@ impl CartService {
                 Err(Retry::Conflict(current)) => {
                     conflicts += 1;
                     if conflicts >= self.backoff.attempts {
-                        return Err(CartError::Contended { attempts: conflicts, current });
+                        return Err(CartError::Contended {
+                            attempts: conflicts,
+                            current,
+                        });
                     }
                     self.backoff.wait(conflicts).await;
                 }
@@ -199,16 +258,25 @@ impl CartService {
         };
         match repriced {
             None => Ok(cart),
-            Some(changes) => Err(CartError::PriceChanged { current: cart.version, changes }),
+            Some(changes) => Err(CartError::PriceChanged {
+                current: cart.version,
+                changes,
+            }),
         }
     }
 
     async fn load(&self, id: CartId) -> Result<Cart, CartError> {
-        self.store.load(id).await?.ok_or(CartError::CartNotFound(id))
+        self.store
+            .load(id)
+            .await?
+            .ok_or(CartError::CartNotFound(id))
     }
 
     async fn known_item(&self, id: &ItemId) -> Result<Item, CartError> {
-        self.catalog.item(id).await?.ok_or_else(|| CartError::UnknownItem(id.clone()))
+        self.catalog
+            .item(id)
+            .await?
+            .ok_or_else(|| CartError::UnknownItem(id.clone()))
     }
 
     /// Runs `command` against the latest cart until its conditional save lands, or, with
@@ -233,7 +301,10 @@ impl CartService {
                     attempt += 1;
                     if attempt >= self.backoff.attempts {
                         tracing::warn!(cart_id = %id, attempt, "giving up on a contended cart");
-                        return Err(CartError::Contended { attempts: attempt, current });
+                        return Err(CartError::Contended {
+                            attempts: attempt,
+                            current,
+                        });
                     }
                     self.backoff.wait(attempt).await;
                 }
@@ -253,7 +324,10 @@ impl CartService {
         if let Some(expected) = expected
             && expected != cart.version
         {
-            return Err(Retry::Fail(CartError::VersionConflict { expected, current: cart.version }));
+            return Err(Retry::Fail(CartError::VersionConflict {
+                expected,
+                current: cart.version,
+            }));
         }
         let (change, extra) = command(cart).map_err(Retry::Fail)?;
         match self.store.save(Some(cart), &change.next).await {
@@ -262,7 +336,9 @@ impl CartService {
                 self.announce(change, actor).await;
                 Ok((next, extra))
             }
-            Err(StoreError::Conflict { current }) => Err(Retry::Conflict(current.unwrap_or(cart.version + 1))),
+            Err(StoreError::Conflict { current }) => {
+                Err(Retry::Conflict(current.unwrap_or(cart.version + 1)))
+            }
             Err(e) => Err(Retry::Fail(e.into())),
         }
     }

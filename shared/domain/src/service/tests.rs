@@ -8,13 +8,23 @@ fn user(id: &str) -> UserId {
 }
 
 fn apple() -> Item {
-    Item { item_id: ItemId::parse("apple").unwrap(), name: "Apple".into(), price: 120, currency: Currency::DEFAULT, stock: 100_000 }
+    Item {
+        item_id: ItemId::parse("apple").unwrap(),
+        name: "Apple".into(),
+        price: 120,
+        currency: Currency::DEFAULT,
+        stock: 100_000,
+    }
 }
 
 fn service() -> (CartService, Arc<RecordingPublisher>, Arc<MemoryCatalog>) {
     let events = Arc::new(RecordingPublisher::default());
     let catalog = Arc::new(MemoryCatalog::with([apple()]));
-    let service = CartService::new(Arc::new(MemoryCartStore::default()), catalog.clone(), events.clone());
+    let service = CartService::new(
+        Arc::new(MemoryCartStore::default()),
+        catalog.clone(),
+        events.clone(),
+    );
     (service, events, catalog)
 }
 
@@ -25,11 +35,18 @@ fn one() -> Quantity {
 #[tokio::test]
 async fn concurrent_adds_all_land() {
     let (service, events, _) = service();
-    let cart = service.create(&user("alice"), Currency::DEFAULT, &[]).await.unwrap();
+    let cart = service
+        .create(&user("alice"), Currency::DEFAULT, &[])
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..200)
         .map(|_| {
             let service = service.clone();
-            tokio::spawn(async move { service.add_item(&user("alice"), cart.cart_id, &apple().item_id, one()).await })
+            tokio::spawn(async move {
+                service
+                    .add_item(&user("alice"), cart.cart_id, &apple().item_id, one())
+                    .await
+            })
         })
         .collect();
     for task in tasks {
@@ -38,62 +55,149 @@ async fn concurrent_adds_all_land() {
     let cart = service.get(&user("alice"), cart.cart_id).await.unwrap();
     assert_eq!(cart.items[0].quantity.get(), 200);
     assert_eq!(cart.version, 201);
-    assert_eq!(events.events().len(), 201, "one event per change, creation included");
+    assert_eq!(
+        events.events().len(),
+        201,
+        "one event per change, creation included"
+    );
 }
 
 #[tokio::test]
 async fn a_stale_expected_version_is_a_conflict_naming_the_current_one() {
     let (service, _, _) = service();
-    let cart = service.create(&user("alice"), Currency::DEFAULT, &[(apple().item_id, one())]).await.unwrap();
-    service.add_item(&user("alice"), cart.cart_id, &apple().item_id, one()).await.unwrap();
+    let cart = service
+        .create(
+            &user("alice"),
+            Currency::DEFAULT,
+            &[(apple().item_id, one())],
+        )
+        .await
+        .unwrap();
+    service
+        .add_item(&user("alice"), cart.cart_id, &apple().item_id, one())
+        .await
+        .unwrap();
     let changes = LineChange::parse_batch(&[("apple".into(), 5)]).unwrap();
-    let err = service.modify(&user("alice"), cart.cart_id, Some(1), &changes).await.unwrap_err();
-    assert!(matches!(err, CartError::VersionConflict { expected: 1, current: 2 }), "{err:?}");
+    let err = service
+        .modify(&user("alice"), cart.cart_id, Some(1), &changes)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CartError::VersionConflict {
+                expected: 1,
+                current: 2
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.current_version(), Some(2));
 }
 
 #[tokio::test]
 async fn strangers_cannot_tell_a_cart_exists() {
     let (service, _, _) = service();
-    let cart = service.create(&user("alice"), Currency::DEFAULT, &[]).await.unwrap();
+    let cart = service
+        .create(&user("alice"), Currency::DEFAULT, &[])
+        .await
+        .unwrap();
     let err = service.get(&user("eve"), cart.cart_id).await.unwrap_err();
     assert!(matches!(err, CartError::CartNotFound(_)));
-    let err = service.modify(&user("eve"), cart.cart_id, Some(1), &LineChange::parse_batch(&[("apple".into(), 1)]).unwrap()).await;
-    assert!(matches!(err, Err(CartError::CartNotFound(_))), "no version is leaked through a precondition");
+    let err = service
+        .modify(
+            &user("eve"),
+            cart.cart_id,
+            Some(1),
+            &LineChange::parse_batch(&[("apple".into(), 1)]).unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(err, Err(CartError::CartNotFound(_))),
+        "no version is leaked through a precondition"
+    );
 }
 
 #[tokio::test]
 async fn unshared_members_are_notified_once_and_lose_access() {
     let (service, events, _) = service();
-    let cart = service.create(&user("alice"), Currency::DEFAULT, &[]).await.unwrap();
-    service.share(&user("alice"), cart.cart_id, &[user("bob")], Role::Editor).await.unwrap();
+    let cart = service
+        .create(&user("alice"), Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    service
+        .share(&user("alice"), cart.cart_id, &[user("bob")], Role::Editor)
+        .await
+        .unwrap();
     assert_eq!(service.carts_of(&user("bob")).await.unwrap().len(), 1);
-    service.unshare(&user("alice"), cart.cart_id, &user("bob")).await.unwrap();
+    service
+        .unshare(&user("alice"), cart.cart_id, &user("bob"))
+        .await
+        .unwrap();
     let last = events.events().pop().unwrap();
     assert_eq!(last.event_type, EventType::CartUnshared);
     assert!(last.members.contains(&user("bob")));
     assert!(service.carts_of(&user("bob")).await.unwrap().is_empty());
-    assert!(matches!(service.get(&user("bob"), cart.cart_id).await, Err(CartError::CartNotFound(_))));
+    assert!(matches!(
+        service.get(&user("bob"), cart.cart_id).await,
+        Err(CartError::CartNotFound(_))
+    ));
 }
 
 #[tokio::test]
 async fn checkout_after_a_price_rise_saves_the_new_prices_then_succeeds() {
     let (service, _, catalog) = service();
-    let cart = service.create(&user("alice"), Currency::DEFAULT, &[(apple().item_id, one())]).await.unwrap();
-    catalog.put(&Item { price: 150, ..apple() }).await.unwrap();
-    let err = service.checkout(&user("alice"), cart.cart_id).await.unwrap_err();
-    assert!(matches!(err, CartError::PriceChanged { current: 2, .. }), "{err:?}");
-    let done = service.checkout(&user("alice"), cart.cart_id).await.unwrap();
+    let cart = service
+        .create(
+            &user("alice"),
+            Currency::DEFAULT,
+            &[(apple().item_id, one())],
+        )
+        .await
+        .unwrap();
+    catalog
+        .put(&Item {
+            price: 150,
+            ..apple()
+        })
+        .await
+        .unwrap();
+    let err = service
+        .checkout(&user("alice"), cart.cart_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CartError::PriceChanged { current: 2, .. }),
+        "{err:?}"
+    );
+    let done = service
+        .checkout(&user("alice"), cart.cart_id)
+        .await
+        .unwrap();
     assert_eq!(done.status, crate::cart::Status::CheckedOut);
     assert_eq!(done.total(), 150);
-    let err = service.add_item(&user("alice"), cart.cart_id, &apple().item_id, one()).await.unwrap_err();
+    let err = service
+        .add_item(&user("alice"), cart.cart_id, &apple().item_id, one())
+        .await
+        .unwrap_err();
     assert!(matches!(err, CartError::CheckedOut));
 }
 
 #[tokio::test]
 async fn adding_an_unknown_item_is_item_not_found() {
     let (service, _, _) = service();
-    let cart = service.create(&user("alice"), Currency::DEFAULT, &[]).await.unwrap();
-    let err = service.add_item(&user("alice"), cart.cart_id, &ItemId::parse("ghost").unwrap(), one()).await.unwrap_err();
+    let cart = service
+        .create(&user("alice"), Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    let err = service
+        .add_item(
+            &user("alice"),
+            cart.cart_id,
+            &ItemId::parse("ghost").unwrap(),
+            one(),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ITEM_NOT_FOUND");
 }

@@ -11,7 +11,12 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn cart(owner: &str) -> Cart {
-    Cart::new(CartId::new(), UserId::parse(owner).unwrap(), Currency::DEFAULT, chrono::Utc::now())
+    Cart::new(
+        CartId::new(),
+        UserId::parse(owner).unwrap(),
+        Currency::DEFAULT,
+        chrono::Utc::now(),
+    )
 }
 
 #[tokio::test]
@@ -23,8 +28,17 @@ async fn a_saved_cart_survives_a_reopen() {
         store.save(None, &original).await.unwrap();
     }
     let store = EmbeddedStore::open(&dir).unwrap();
-    assert_eq!(store.load(original.cart_id).await.unwrap(), Some(original.clone()));
-    assert_eq!(store.carts_of(&UserId::parse("alice").unwrap()).await.unwrap(), [original.cart_id]);
+    assert_eq!(
+        store.load(original.cart_id).await.unwrap(),
+        Some(original.clone())
+    );
+    assert_eq!(
+        store
+            .carts_of(&UserId::parse("alice").unwrap())
+            .await
+            .unwrap(),
+        [original.cart_id]
+    );
 }
 
 #[tokio::test]
@@ -36,8 +50,14 @@ async fn a_save_against_a_stale_version_is_a_conflict() {
     v2.version = 2;
     store.save(Some(&v1), &v2).await.unwrap();
     let err = store.save(Some(&v1), &v2).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { current: Some(2) }), "{err:?}");
-    assert!(store.save(None, &v1).await.unwrap_err().is_conflict(), "creating an existing cart conflicts");
+    assert!(
+        matches!(err, StoreError::Conflict { current: Some(2) }),
+        "{err:?}"
+    );
+    assert!(
+        store.save(None, &v1).await.unwrap_err().is_conflict(),
+        "creating an existing cart conflicts"
+    );
 }
 
 #[tokio::test]
@@ -70,7 +90,10 @@ async fn the_membership_index_follows_sharing_and_unsharing() {
     store.save(None, &v1).await.unwrap();
     let mut v2 = v1.clone();
     v2.version = 2;
-    v2.members.push(Member { user_id: bob.clone(), role: Role::Viewer });
+    v2.members.push(Member {
+        user_id: bob.clone(),
+        role: Role::Viewer,
+    });
     store.save(Some(&v1), &v2).await.unwrap();
     assert_eq!(store.carts_of(&bob).await.unwrap(), [v1.cart_id]);
     let mut v3 = v2.clone();
@@ -85,14 +108,36 @@ async fn the_catalog_pages_in_id_order_and_updates_stock() {
     let store = EmbeddedStore::open(&temp_dir("catalog")).unwrap();
     assert!(store.catalog_is_empty().unwrap());
     for id in ["c", "a", "b"] {
-        let item = Item { item_id: ItemId::parse(id).unwrap(), name: id.into(), price: 1, currency: Currency::DEFAULT, stock: 1 };
+        let item = Item {
+            item_id: ItemId::parse(id).unwrap(),
+            name: id.into(),
+            price: 1,
+            currency: Currency::DEFAULT,
+            stock: 1,
+        };
         store.put(&item).await.unwrap();
     }
     let first = store.list(None, 2).await.unwrap();
-    assert_eq!(first.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        first.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     let rest = store.list(Some(&first[1].item_id), 2).await.unwrap();
-    assert_eq!(rest.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>(), ["c"]);
-    let updated = store.set_stock(&ItemId::parse("a").unwrap(), 7).await.unwrap().unwrap();
+    assert_eq!(
+        rest.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>(),
+        ["c"]
+    );
+    let updated = store
+        .set_stock(&ItemId::parse("a").unwrap(), 7)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(updated.stock, 7);
-    assert_eq!(store.set_stock(&ItemId::parse("zzz").unwrap(), 7).await.unwrap(), None);
+    assert_eq!(
+        store
+            .set_stock(&ItemId::parse("zzz").unwrap(), 7)
+            .await
+            .unwrap(),
+        None
+    );
 }
