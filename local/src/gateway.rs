@@ -59,7 +59,8 @@ async fn route(services: &Services, request: http::Request<hyper::body::Incoming
         Err(problem_response) => return problem_response,
     };
     let Some(claims) = authorize(services, &parts) else {
-        let problem = Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
+        let problem =
+            Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
         return into_http(problem.into_response());
     };
     let event = proxy_event(&parts, &target, &path, claims, body);
@@ -74,7 +75,10 @@ async fn route(services: &Services, request: http::Request<hyper::body::Incoming
 
 /// Runs the authorizer Lambda's own logic on the `Authorization` header; its context is what
 /// API Gateway would put under `requestContext.authorizer`. `None`: refused (401).
-fn authorize(services: &Services, parts: &http::request::Parts) -> Option<HashMap<String, serde_json::Value>> {
+fn authorize(
+    services: &Services,
+    parts: &http::request::Parts,
+) -> Option<HashMap<String, serde_json::Value>> {
     let mut event = ApiGatewayCustomAuthorizerRequest::default();
     event.type_ = Some("TOKEN".into());
     event.authorization_token = parts
@@ -96,7 +100,10 @@ fn authorize(services: &Services, parts: &http::request::Parts) -> Option<HashMa
                 serde_json::Value::Object(map) => map.into_iter().collect(),
                 _ => HashMap::new(),
             };
-            fields.insert("principalId".into(), answer.principal_id.unwrap_or_default().into());
+            fields.insert(
+                "principalId".into(),
+                answer.principal_id.unwrap_or_default().into(),
+            );
             Some(fields)
         }
         Err(refusal) => {

@@ -85,7 +85,10 @@ pub enum Miss {
 pub type PathParams<'p> = Vec<(&'static str, &'p str)>;
 
 /// The route for `method` and `path`, with its path parameters.
-pub fn match_route<'p>(method: &str, path: &'p str) -> Result<(&'static Route, PathParams<'p>), Miss> {
+pub fn match_route<'p>(
+    method: &str,
+    path: &'p str,
+) -> Result<(&'static Route, PathParams<'p>), Miss> {
     let mut allowed = Vec::new();
     for route in ROUTES {
         if let Some(params) = match_resource(route.resource, path) {
