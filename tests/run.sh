@@ -13,6 +13,13 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
 fi
 cargo --version
 
+step "tools the tests drive"
+# The README walk-through test runs its curl | jq commands for real.
+if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq curl jq >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq curl jq >/dev/null; fi
+fi
+jq --version
+
 step "format"
 cargo fmt --all --check
 
