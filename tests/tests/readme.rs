@@ -5,18 +5,33 @@ use std::path::Path;
 use tests::spawn_stack;
 
 fn walkthrough() -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README.md");
-    let section = readme.split("## Walk-through").nth(1).expect("a walk-through section");
-    let block = section.split("```sh").nth(1).and_then(|b| b.split("```").next()).expect("a sh block");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let section = readme
+        .split("## Walk-through")
+        .nth(1)
+        .expect("a walk-through section");
+    let block = section
+        .split("```sh")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
     block.to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_prints_what_it_promises() {
     let script = walkthrough();
-    assert!(script.contains("API=http://127.0.0.1:3000"), "the walk-through starts from the default address");
+    assert!(
+        script.contains("API=http://127.0.0.1:3000"),
+        "the walk-through starts from the default address"
+    );
     let stack = spawn_stack().await;
-    let script = script.replace("API=http://127.0.0.1:3000", &format!("API=http://{}", stack.addr()));
+    let script = script.replace(
+        "API=http://127.0.0.1:3000",
+        &format!("API=http://{}", stack.addr()),
+    );
     let output = tokio::process::Command::new("bash")
         .arg("-euo")
         .arg("pipefail")
@@ -26,7 +41,11 @@ async fn the_readme_walkthrough_prints_what_it_promises() {
         .await
         .expect("bash runs (curl and jq are installed by tests/run.sh)");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the walk-through failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the walk-through failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let promised: Vec<&str> = script
         .lines()
@@ -36,6 +55,9 @@ async fn the_readme_walkthrough_prints_what_it_promises() {
     assert!(promised.len() >= 6, "the walk-through shows its outputs");
     let mut printed = stdout.lines();
     for line in promised {
-        assert!(printed.any(|p| p == line), "the README promises {line}, the run printed:\n{stdout}");
+        assert!(
+            printed.any(|p| p == line),
+            "the README promises {line}, the run printed:\n{stdout}"
+        );
     }
 }

@@ -39,30 +39,7 @@ pub fn require_active(cart: &Cart) -> Result<(), CartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cart::Member;
-    use crate::{CartId, Currency};
-
-    fn user(id: &str) -> UserId {
-        UserId::parse(id).unwrap()
-    }
-
-    fn shared_cart() -> Cart {
-        let mut cart = Cart::new(
-            CartId::new(),
-            user("owner"),
-            Currency::DEFAULT,
-            chrono::Utc::now(),
-        );
-        cart.members.push(Member {
-            user_id: user("ed"),
-            role: Role::Editor,
-        });
-        cart.members.push(Member {
-            user_id: user("vi"),
-            role: Role::Viewer,
-        });
-        cart
-    }
+    use crate::commands::fixtures::{shared_cart, user};
 
     #[test]
     fn strangers_are_told_the_cart_does_not_exist() {
@@ -80,9 +57,9 @@ mod tests {
     #[test]
     fn viewers_read_but_do_not_edit() {
         let cart = shared_cart();
-        assert!(require_member(&cart, &user("vi")).is_ok());
+        assert!(require_member(&cart, &user("viewer")).is_ok());
         assert!(matches!(
-            require_editor(&cart, &user("vi")),
+            require_editor(&cart, &user("viewer")),
             Err(CartError::ReadOnly)
         ));
     }
@@ -92,7 +69,7 @@ mod tests {
         let cart = shared_cart();
         assert!(require_owner(&cart, &user("owner"), "share").is_ok());
         assert!(matches!(
-            require_owner(&cart, &user("ed"), "share"),
+            require_owner(&cart, &user("editor"), "share"),
             Err(CartError::OwnerOnly(_))
         ));
     }
@@ -106,7 +83,7 @@ mod tests {
             Err(CartError::CheckedOut)
         ));
         assert!(
-            require_member(&cart, &user("vi")).is_ok(),
+            require_member(&cart, &user("viewer")).is_ok(),
             "reading stays allowed"
         );
     }
