@@ -45,6 +45,14 @@ impl TestStack {
         self.addr
     }
 
+    /// Every cart event the functions publish from now on, as the in-process bus carries them.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<domain::CartEvent>> {
+        self.stack
+            .as_ref()
+            .map(|s| s.bus().subscribe())
+            .unwrap_or_else(|| panic!("the stack is stopped"))
+    }
+
     /// A new client with its own connection.
     pub async fn client(&self) -> Client {
         Client::connect(self.addr).await
