@@ -6,6 +6,7 @@
 pub mod access;
 pub mod cart;
 pub mod commands;
+pub mod connection;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod service;
 pub mod testing;
 
 pub use cart::{Cart, CartView, Line, Member, Role, Status};
+pub use connection::{Connection, ConnectionId, ConnectionRegistry};
 pub use error::{CartError, Shortage, ValidationError};
 pub use event::{CartEvent, EventType};
 pub use ids::{CartId, ItemId, UserId};

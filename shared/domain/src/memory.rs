@@ -1,6 +1,7 @@
 //! In-memory implementations of every port, for unit tests and handler tests.
 
 use crate::cart::Cart;
+use crate::connection::{Connection, ConnectionId, ConnectionRegistry};
 use crate::event::CartEvent;
 use crate::ids::{CartId, ItemId, UserId};
 use crate::item::Item;
@@ -125,5 +126,49 @@ impl EventPublisher for RecordingPublisher {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
         lock(&self.events).push(event.clone());
         Ok(())
+    }
+}
+
+/// Connections in maps, expiring as the real registries do.
+#[derive(Default)]
+pub struct MemoryConnectionRegistry {
+    connections: Mutex<HashMap<ConnectionId, Connection>>,
+}
+
+#[async_trait]
+impl ConnectionRegistry for MemoryConnectionRegistry {
+    async fn register(&self, connection: &Connection) -> Result<(), StoreError> {
+        lock(&self.connections).insert(connection.connection_id.clone(), connection.clone());
+        Ok(())
+    }
+
+    async fn remove(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        Ok(lock(&self.connections).remove(id))
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        let now = chrono::Utc::now();
+        Ok(lock(&self.connections)
+            .get(id)
+            .filter(|c| !c.is_expired(now))
+            .cloned())
+    }
+
+    async fn connections_of(&self, user: &UserId) -> Result<Vec<Connection>, StoreError> {
+        let now = chrono::Utc::now();
+        Ok(lock(&self.connections)
+            .values()
+            .filter(|c| &c.user_id == user && !c.is_expired(now))
+            .cloned()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_memory_registry_keeps_the_registry_contract() {
+        crate::testing::connection_registry_contract(&super::MemoryConnectionRegistry::default())
+            .await;
     }
 }

@@ -88,3 +88,85 @@ impl Sample {
         }
     }
 }
+
+/// The contract every connection registry keeps, run against each implementation's tests.
+pub async fn connection_registry_contract(registry: &dyn crate::ConnectionRegistry) {
+    use crate::{Connection, ConnectionId};
+    let now = chrono::Utc::now();
+    let id = |raw: &str| ConnectionId::parse(raw).unwrap_or_else(|e| panic!("{e}"));
+    let (alice_phone, alice_laptop, bob) = (id("A1phone="), id("A2laptop="), id("B1desk="));
+    for (connection, owner) in [
+        (&alice_phone, "alice"),
+        (&alice_laptop, "alice"),
+        (&bob, "bob"),
+    ] {
+        registry
+            .register(&Connection::opened(connection.clone(), user(owner), now))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut of_alice: Vec<ConnectionId> = registry
+        .connections_of(&user("alice"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
+    of_alice.sort();
+    assert_eq!(
+        of_alice,
+        [alice_phone.clone(), alice_laptop.clone()],
+        "every connection of a user"
+    );
+    assert_eq!(
+        registry
+            .connection(&bob)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.user_id),
+        Some(user("bob"))
+    );
+
+    let removed = registry
+        .remove(&alice_phone)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(removed.map(|c| c.connection_id), Some(alice_phone.clone()));
+    assert_eq!(
+        registry.remove(&alice_phone).await.ok().flatten(),
+        None,
+        "removing twice is harmless"
+    );
+    assert_eq!(
+        registry
+            .connections_of(&user("alice"))
+            .await
+            .map(|c| c.len())
+            .ok(),
+        Some(1)
+    );
+
+    let mut stale = Connection::opened(id("Old="), user("carol"), now - chrono::Duration::hours(3));
+    stale.expires_at = now - chrono::Duration::hours(1);
+    registry
+        .register(&stale)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        registry
+            .connection(&stale.connection_id)
+            .await
+            .ok()
+            .flatten(),
+        None,
+        "expired connections are gone"
+    );
+    assert!(
+        registry
+            .connections_of(&user("carol"))
+            .await
+            .map(|c| c.is_empty())
+            .unwrap_or(false)
+    );
+}

@@ -3,6 +3,7 @@
 
 mod bus;
 mod cache;
+mod connections;
 mod store;
 mod writer;
 

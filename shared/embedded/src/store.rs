@@ -20,6 +20,11 @@ pub(crate) const CARTS: TableDefinition<&str, &[u8]> = TableDefinition::new("car
 /// user id -> the ids of the carts they are a member of (the seed's `user_cart_sharing`).
 pub(crate) const USER_CARTS: MultimapTableDefinition<&str, &str> =
     MultimapTableDefinition::new("user_cart_sharing");
+/// connection id -> the connection in postcard.
+pub(crate) const CONNECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("connections");
+/// user id -> the ids of their open connections.
+pub(crate) const USER_CONNECTIONS: MultimapTableDefinition<&str, &str> =
+    MultimapTableDefinition::new("user_connections");
 /// item id -> the item as JSON.
 pub(crate) const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
 
@@ -84,7 +89,7 @@ impl EmbeddedStore {
         Ok(Self { db, writes, cache })
     }
 
-    async fn write<T>(
+    pub(crate) async fn write<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
     ) -> Result<T, StoreError> {
@@ -97,7 +102,7 @@ impl EmbeddedStore {
             .map_err(|_| StoreError::unavailable("the store's writer dropped the write"))?
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         read: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>,
     ) -> Result<T, StoreError> {
@@ -122,6 +127,11 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
                 txn.open_table(CARTS)?;
                 txn.open_table(ITEMS)?;
                 txn.open_multimap_table(USER_CARTS)?;
+                // Connections belonged to sockets of an earlier process; none survives a restart.
+                txn.delete_table(CONNECTIONS)?;
+                txn.delete_multimap_table(USER_CONNECTIONS)?;
+                txn.open_table(CONNECTIONS)?;
+                txn.open_multimap_table(USER_CONNECTIONS)?;
                 txn.commit()?;
                 return Ok(db);
             }

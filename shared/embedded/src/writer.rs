@@ -7,9 +7,10 @@
 //! happens on the callers' threads; this one only compares versions and copies bytes.
 
 use crate::cache::Cache;
-use crate::store::{CARTS, ITEMS, USER_CARTS};
+use crate::connections;
+use crate::store::{CARTS, CONNECTIONS, ITEMS, USER_CARTS, USER_CONNECTIONS};
 use domain::ports::StoreError;
-use domain::{Cart, Item, ItemId, UserId};
+use domain::{Cart, Connection, ConnectionId, Item, ItemId, UserId};
 use redb::{Database, ReadableTable};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -40,6 +41,16 @@ pub(crate) enum Write {
         item: Item,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Register a connection.
+    PutConnection {
+        connection: Connection,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Forget a connection.
+    RemoveConnection {
+        id: ConnectionId,
+        reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
+    },
 }
 
 /// What one write decided, made visible and sent once its batch has committed.
@@ -51,6 +62,11 @@ enum Outcome {
         Option<Item>,
     ),
     Put(oneshot::Sender<Result<(), StoreError>>, Item),
+    Done(oneshot::Sender<Result<(), StoreError>>),
+    Removed(
+        oneshot::Sender<Result<Option<Connection>, StoreError>>,
+        Option<Connection>,
+    ),
 }
 
 /// Starts the writer thread; it ends when every sender is dropped.
@@ -97,20 +113,29 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                 match outcome {
                     Outcome::Saved(reply, _)
                     | Outcome::Conflict(reply, _)
-                    | Outcome::Put(reply, _) => {
+                    | Outcome::Put(reply, _)
+                    | Outcome::Done(reply) => {
                         let _ = reply.send(Err(failed()));
                     }
                     Outcome::Stock(reply, _) => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Outcome::Removed(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
             }
             for write in writes {
                 match write {
-                    Write::SaveCart { reply, .. } | Write::PutItem { reply, .. } => {
+                    Write::SaveCart { reply, .. }
+                    | Write::PutItem { reply, .. }
+                    | Write::PutConnection { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::SetStock { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Write::RemoveConnection { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
@@ -130,6 +155,8 @@ fn apply(
         let mut carts = txn.open_table(CARTS)?;
         let mut items = txn.open_table(ITEMS)?;
         let mut user_carts = txn.open_multimap_table(USER_CARTS)?;
+        let mut connections_table = txn.open_table(CONNECTIONS)?;
+        let mut user_connections = txn.open_multimap_table(USER_CONNECTIONS)?;
         for write in writes.by_ref() {
             outcomes.push(match write {
                 Write::SaveCart {
@@ -169,6 +196,21 @@ fn apply(
                     items.insert(item.item_id.as_str(), encode_item(&item).as_slice())?;
                     Outcome::Put(reply, item)
                 }
+                Write::PutConnection { connection, reply } => {
+                    let id = connection.connection_id.as_str();
+                    connections_table.insert(id, connections::encode(&connection).as_slice())?;
+                    user_connections.insert(connection.user_id.as_str(), id)?;
+                    Outcome::Done(reply)
+                }
+                Write::RemoveConnection { id, reply } => {
+                    let removed = connections_table
+                        .remove(id.as_str())?
+                        .and_then(|v| connections::decode(v.value()));
+                    if let Some(connection) = &removed {
+                        user_connections.remove(connection.user_id.as_str(), id.as_str())?;
+                    }
+                    Outcome::Removed(reply, removed)
+                }
             });
         }
     }
@@ -198,6 +240,12 @@ fn publish(cache: &Cache, outcome: Outcome) {
         Outcome::Put(reply, item) => {
             cache.put_item(item);
             let _ = reply.send(Ok(()));
+        }
+        Outcome::Done(reply) => {
+            let _ = reply.send(Ok(()));
+        }
+        Outcome::Removed(reply, connection) => {
+            let _ = reply.send(Ok(connection));
         }
     }
 }

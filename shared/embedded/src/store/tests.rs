@@ -141,3 +141,29 @@ async fn the_catalog_pages_in_id_order_and_updates_stock() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_embedded_registry_keeps_the_registry_contract() {
+    let store = EmbeddedStore::open(&temp_dir("connections")).unwrap();
+    domain::testing::connection_registry_contract(&store).await;
+}
+
+#[tokio::test]
+async fn connections_do_not_survive_a_restart() {
+    use domain::{Connection, ConnectionId, ConnectionRegistry};
+    let dir = temp_dir("connections-restart");
+    let alice = UserId::parse("alice").unwrap();
+    {
+        let store = EmbeddedStore::open(&dir).unwrap();
+        store
+            .register(&Connection::opened(
+                ConnectionId::parse("X1=").unwrap(),
+                alice.clone(),
+                chrono::Utc::now(),
+            ))
+            .await
+            .unwrap();
+    }
+    let store = EmbeddedStore::open(&dir).unwrap();
+    assert!(store.connections_of(&alice).await.unwrap().is_empty());
+}
