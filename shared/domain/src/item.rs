@@ -29,3 +29,12 @@ impl Item {
 
 /// The largest stock level an item may be given.
 pub const MAX_STOCK: u32 = 1_000_000;
+
+/// The longest item name a cart line keeps; longer catalog names are cut there, so a cart's
+/// size (and so its push message) has a bound.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// `name` cut to `MAX_NAME_LEN` characters.
+pub fn line_name(name: &str) -> String {
+    name.chars().take(MAX_NAME_LEN).collect()
+}

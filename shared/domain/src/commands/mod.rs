@@ -54,7 +54,7 @@ fn add_to_line(
             }
             cart.items.push(Line {
                 item_id: item.item_id.clone(),
-                name: item.name.clone(),
+                name: crate::item::line_name(&item.name),
                 quantity: wanted,
                 unit_price: item.price,
                 added_by: actor.clone(),

@@ -1,0 +1,133 @@
+//! What the server sends: a change to a cart (what every member receives), a snapshot on
+//! subscribe, pongs and errors.
+
+use domain::{CartEvent, CartId, EventType, UserId};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// API Gateway's WebSocket message limit: 128 KB.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+
+/// A message to a client.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type")]
+pub enum ServerMessage<'a> {
+    /// A change to a cart the recipient is a member of. `type` is the event type.
+    #[serde(rename = "change", rename_all = "camelCase")]
+    Change {
+        /// What happened (`CartItemAdded`, ...).
+        event: EventType,
+        /// The cart.
+        cart_id: CartId,
+        /// Its version after the change: drop messages not newer than what you hold.
+        version: u64,
+        /// Who made the change.
+        actor: &'a UserId,
+        /// When.
+        occurred_at: chrono::DateTime<chrono::Utc>,
+        /// The cart after the change; absent only when `snapshotOmitted` (re-read the cart).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cart: Option<&'a RawValue>,
+        /// True when the snapshot would pass the message limit and was left out.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        snapshot_omitted: bool,
+    },
+    /// The recipient was removed from (or left) the cart: the last message about it they get.
+    #[serde(rename = "removed", rename_all = "camelCase")]
+    Removed {
+        /// The cart.
+        cart_id: CartId,
+        /// Its version after the removal.
+        version: u64,
+        /// Who removed them.
+        actor: &'a UserId,
+        /// When.
+        occurred_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The answer to `subscribe`: the cart as it is now.
+    #[serde(rename = "snapshot", rename_all = "camelCase")]
+    Snapshot {
+        /// The cart.
+        cart_id: CartId,
+        /// Its version.
+        version: u64,
+        /// The cart.
+        cart: &'a RawValue,
+    },
+    /// The answer to `unsubscribe`.
+    #[serde(rename = "unsubscribed", rename_all = "camelCase")]
+    Unsubscribed {
+        /// The cart.
+        cart_id: CartId,
+    },
+    /// The answer to `ping`.
+    #[serde(rename = "pong")]
+    Pong,
+    /// A message that could not be handled.
+    #[serde(rename = "error")]
+    Error {
+        /// A stable code (`UNKNOWN_ACTION`, `CART_NOT_FOUND`, ...).
+        code: &'a str,
+        /// What to do about it.
+        detail: String,
+    },
+}
+
+impl ServerMessage<'_> {
+    /// The message as JSON text.
+    pub fn to_json(&self) -> String {
+        // Our own plain types always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The message `recipient` gets for `event`: the change with the snapshot, or for someone the
+/// change removed, only that they were removed (never the cart they may no longer see).
+/// Always within `MAX_MESSAGE_BYTES`: a snapshot too big to fit is left out and flagged.
+pub fn push_message_for(event: &CartEvent, recipient: &UserId) -> String {
+    let removed =
+        event.event_type == EventType::CartUnshared && !snapshot_lists_member(event, recipient);
+    if removed {
+        return ServerMessage::Removed {
+            cart_id: event.cart_id,
+            version: event.version,
+            actor: &event.actor,
+            occurred_at: event.occurred_at,
+        }
+        .to_json();
+    }
+    let change = |cart| ServerMessage::Change {
+        event: event.event_type,
+        cart_id: event.cart_id,
+        version: event.version,
+        actor: &event.actor,
+        occurred_at: event.occurred_at,
+        cart,
+        snapshot_omitted: cart.is_none(),
+    };
+    let full = change(Some(&event.snapshot)).to_json();
+    if full.len() <= MAX_MESSAGE_BYTES {
+        full
+    } else {
+        change(None).to_json()
+    }
+}
+
+/// Whether `user` is still among the snapshot's members (the event's audience also names those
+/// an unshare removed).
+fn snapshot_lists_member(event: &CartEvent, user: &UserId) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Members {
+        members: Vec<Member>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Member {
+        user_id: UserId,
+    }
+    serde_json::from_str::<Members>(event.snapshot.get())
+        .is_ok_and(|s| s.members.iter().any(|m| &m.user_id == user))
+}
+
+#[cfg(test)]
+mod tests;
