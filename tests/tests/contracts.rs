@@ -66,7 +66,15 @@ fn every_route_has_a_function_package_and_every_package_a_route() {
         packages.remove("authorizer"),
         "the authorizer is a function too"
     );
-    let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+    let routed: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| r.function.to_owned())
+        .chain(
+            edge::websocket::ROUTES
+                .iter()
+                .map(|(_, function)| (*function).to_owned()),
+        )
+        .collect();
     assert_eq!(packages, routed);
 }
 
@@ -82,7 +90,20 @@ fn every_function_has_a_sample_event_for_its_route() {
         assert_eq!(event["httpMethod"], route.method, "{}", path.display());
         assert_eq!(event["resource"], route.resource, "{}", path.display());
     }
+    for (_, function) in edge::websocket::ROUTES {
+        let path = repo().join("events").join(format!("{function}.json"));
+        assert!(path.exists(), "missing {}", path.display());
+    }
     assert!(repo().join("events/authorizer.json").exists());
+    for (_, function) in edge::websocket::ROUTES {
+        assert!(
+            repo()
+                .join("events")
+                .join(format!("{function}.json"))
+                .exists(),
+            "missing a sample event for {function}"
+        );
+    }
 }
 
 #[test]

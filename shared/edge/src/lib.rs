@@ -10,6 +10,7 @@ pub mod respond;
 pub mod routes;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod websocket;
 
 pub use identity::Caller;
 pub use lambda_http::{Body, Request};

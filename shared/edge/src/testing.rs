@@ -48,3 +48,19 @@ pub fn body_json(response: &Response) -> Value {
         _ => Value::Null,
     }
 }
+
+/// The sample WebSocket event `events/<name>.json`, as the function receives it.
+pub fn websocket_event(event: &Value) -> crate::websocket::Event {
+    serde_json::from_value(event.clone())
+        .unwrap_or_else(|e| panic!("not an API Gateway WebSocket event: {e}"))
+}
+
+/// A WebSocket answer's body as JSON (`Null` when empty).
+pub fn answer_json(answer: &crate::websocket::Answer) -> Value {
+    match &answer.body {
+        Some(aws_lambda_events::encodings::Body::Text(text)) => {
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+        }
+        _ => Value::Null,
+    }
+}

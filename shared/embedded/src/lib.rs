@@ -38,3 +38,9 @@ pub fn item_service_from_env() -> Result<ItemService, OpenError> {
         &data_dir_from_env(),
     )?)))
 }
+
+/// The embedded store under `DATA_DIR`, for functions that use it as several ports at once
+/// (the WebSocket functions: connections and carts).
+pub fn store_from_env() -> Result<Arc<EmbeddedStore>, OpenError> {
+    Ok(Arc::new(EmbeddedStore::open(&data_dir_from_env())?))
+}

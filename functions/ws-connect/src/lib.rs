@@ -1,0 +1,38 @@
+//! `$connect`: a WebSocket opens with `?token=<JWT>`. A valid token registers the connection
+//! under its user (with a TTL); anything else answers 401, which refuses the handshake.
+
+use domain::{Connection, ConnectionRegistry, UserId};
+use edge::websocket::{Answer, Event, answer, connection_id};
+use token::TokenKeys;
+
+/// Answers one `$connect`.
+pub async fn handle(keys: &TokenKeys, registry: &dyn ConnectionRegistry, event: Event) -> Answer {
+    let Some(id) = connection_id(&event) else {
+        return answer(400, None);
+    };
+    let now = chrono::Utc::now();
+    let token = event
+        .query_string_parameters
+        .first("token")
+        .unwrap_or_default();
+    let user = match keys
+        .verify(token, now.timestamp())
+        .map(|claims| UserId::parse(&claims.sub))
+    {
+        Ok(Ok(user)) => user,
+        refused => {
+            tracing::info!(connection_id = %id, ?refused, "WebSocket refused");
+            return answer(401, None);
+        }
+    };
+    match registry
+        .register(&Connection::opened(id.clone(), user, now))
+        .await
+    {
+        Ok(()) => answer(200, None),
+        Err(e) => {
+            tracing::error!(connection_id = %id, error = %e, "cannot register the connection");
+            answer(503, None)
+        }
+    }
+}
