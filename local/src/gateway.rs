@@ -2,7 +2,7 @@
 //! event the Lambda would receive, invoke the operation's handler, and send its response back.
 
 use crate::dispatch::{self, Target};
-use crate::{dev, server::Services};
+use crate::{connections_api, dev, server::Services, websocket};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyRequestContext,
 };
@@ -14,6 +14,7 @@ use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use lambda_http::request::LambdaRequest;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// API Gateway's own payload limit; the handlers apply their tighter one.
@@ -26,7 +27,7 @@ pub type HttpResponse = http::Response<Full<Bytes>>;
 
 /// Answers one HTTP request, logging it as API Gateway's access log would.
 pub async fn serve(
-    services: &Services,
+    services: &Arc<Services>,
     request: http::Request<hyper::body::Incoming>,
 ) -> HttpResponse {
     let started = Instant::now();
@@ -36,9 +37,19 @@ pub async fn serve(
     response
 }
 
-async fn route(services: &Services, request: http::Request<hyper::body::Incoming>) -> HttpResponse {
+async fn route(
+    services: &Arc<Services>,
+    request: http::Request<hyper::body::Incoming>,
+) -> HttpResponse {
     let path = request.uri().path().to_owned();
+    if path.contains(connections_api::PREFIX) {
+        let method = request.method().clone();
+        return connections_api::handle(services, &method, &path, read_body(request).await);
+    }
     let target = match (request.method(), path.as_str()) {
+        (&Method::GET, websocket::PATH) => {
+            return websocket::upgrade(services.clone(), request).await;
+        }
         (&Method::POST, "/dev/token") => {
             return dev::token(services, read_body(request).await).await;
         }
@@ -178,7 +189,7 @@ fn percent_decode(raw: &str) -> String {
         .into_owned()
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

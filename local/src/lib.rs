@@ -4,11 +4,14 @@
 //! embedded store and the in-process event bus.
 
 mod config;
+mod connections_api;
 mod dev;
 mod dispatch;
 mod gateway;
 mod seed;
 mod server;
+mod sockets;
+mod websocket;
 
 pub use config::{Config, ConfigError};
 pub use server::{LocalStack, StartError};

@@ -1,12 +1,12 @@
 //! Starting and stopping the local stack: open the store, seed it, listen, serve, drain.
 
 use crate::config::Config;
+use crate::sockets::Sockets;
 use crate::{gateway, seed};
 use domain::{CartService, ItemService};
 use embedded::{EmbeddedStore, EventBus};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,10 @@ pub struct Services {
     pub keys: TokenKeys,
     /// The in-process stand-in for the `cart-events` topic.
     pub bus: EventBus,
+    /// The embedded store, as the connection registry of the WebSocket functions.
+    pub store: Arc<EmbeddedStore>,
+    /// The open WebSockets, for the `@connections` API.
+    pub sockets: Sockets,
 }
 
 /// The local stack could not start.
@@ -72,9 +76,11 @@ impl LocalStack {
         let bus = EventBus::default();
         let services = Arc::new(Services {
             carts: CartService::new(store.clone(), store.clone(), Arc::new(bus.clone())),
-            items: ItemService::new(store),
+            items: ItemService::new(store.clone()),
             keys: config.keys,
             bus,
+            store,
+            sockets: Sockets::default(),
         });
         let listener = TcpListener::bind(config.addr)
             .await
@@ -107,6 +113,11 @@ impl LocalStack {
         self.seeded
     }
 
+    /// The connection registry the WebSocket functions keep.
+    pub fn registry(&self) -> Arc<dyn domain::ConnectionRegistry> {
+        self.services.store.clone()
+    }
+
     /// The in-process event bus, to watch what the functions publish.
     pub fn bus(&self) -> &EventBus {
         &self.services.bus
@@ -123,36 +134,62 @@ impl LocalStack {
 async fn accept_loop(
     listener: TcpListener,
     services: Arc<Services>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) {
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a clone of `busy`; when all are dropped, `idle` yields None.
+    let (busy, mut idle) = tokio::sync::mpsc::channel::<()>(1);
+    let mut stop = stopped.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 // Small JSON responses: send them now rather than wait to fill a segment.
                 let _ = stream.set_nodelay(true);
-                let services = services.clone();
-                let service = hyper::service::service_fn(move |request| {
-                    let services = services.clone();
-                    async move { Ok::<_, std::convert::Infallible>(gateway::serve(&services, request).await) }
-                });
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
+                tokio::spawn(serve_connection(stream, services.clone(), stopped.clone(), busy.clone()));
             }
-            _ = stopped.changed() => break,
+            _ = stop.changed() => break,
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    drop(busy);
+    // WebSockets have left their HTTP connections behind: close them too, as API Gateway does
+    // when a deployment goes away.
+    services.sockets.close_all();
+    let drained = async {
+        let _ = idle.recv().await;
+        while services.sockets.len() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    if tokio::time::timeout(DRAIN_TIMEOUT, drained).await.is_err() {
         tracing::warn!("some connections were still busy after {DRAIN_TIMEOUT:?}; closing them");
+    }
+}
+
+/// Serves one HTTP connection until it ends, or finishes its in-flight request and ends once
+/// the stack stops.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    services: Arc<Services>,
+    mut stopped: watch::Receiver<bool>,
+    _busy: tokio::sync::mpsc::Sender<()>,
+) {
+    let service = hyper::service::service_fn(move |request| {
+        let services = services.clone();
+        async move { Ok::<_, std::convert::Infallible>(gateway::serve(&services, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stopped.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }

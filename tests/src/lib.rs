@@ -53,6 +53,22 @@ impl TestStack {
             .unwrap_or_else(|| panic!("the stack is stopped"))
     }
 
+    /// The connection registry, to find a user's connection ids as `sync-push` does.
+    pub fn registry(&self) -> std::sync::Arc<dyn domain::ConnectionRegistry> {
+        self.stack
+            .as_ref()
+            .map(|s| s.registry())
+            .unwrap_or_else(|| panic!("the stack is stopped"))
+    }
+
+    /// A WebSocket as `user`, like a browser tab.
+    pub async fn socket(&self, user: &str) -> Socket {
+        let token = self.token(user, &[]).await;
+        Socket::connect(self.addr, &token)
+            .await
+            .unwrap_or_else(|e| panic!("WebSocket for {user}: {e}"))
+    }
+
     /// A new client with its own connection.
     pub async fn client(&self) -> Client {
         Client::connect(self.addr).await
@@ -260,5 +276,62 @@ impl User {
         let reply = self.send("POST", "/carts", None).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body["cartId"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// A WebSocket client on the local stack's `/ws`.
+pub struct Socket {
+    stream: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+}
+
+impl Socket {
+    /// Opens `/ws?token=...`; the error is the handshake's (a 401 for a bad token).
+    pub async fn connect(
+        addr: SocketAddr,
+        token: &str,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(tokio_tungstenite::tungstenite::Error::Io)?;
+        let _ = stream.set_nodelay(true);
+        let (stream, _) =
+            tokio_tungstenite::client_async(format!("ws://{addr}/ws?token={token}"), stream)
+                .await?;
+        Ok(Socket { stream })
+    }
+
+    /// Sends a text frame.
+    pub async fn send(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::text(text))
+            .await
+            .unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// The next text message as JSON; `None` when the socket closed or nothing came within
+    /// `wait`.
+    pub async fn next_json(&mut self, wait: std::time::Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        loop {
+            match tokio::time::timeout(wait, self.stream.next()).await {
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => {
+                    return serde_json::from_str(text.as_str()).ok();
+                }
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))))
+                | Ok(None)
+                | Ok(Some(Err(_)))
+                | Err(_) => return None,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// Sends `message` and returns the answer.
+    pub async fn ask(&mut self, message: Value) -> Value {
+        self.send(&message.to_string()).await;
+        self.next_json(std::time::Duration::from_secs(5))
+            .await
+            .unwrap_or(Value::Null)
     }
 }

@@ -1,0 +1,215 @@
+//! The emulated API Gateway WebSocket API on `/ws?token=...`: each upgrade becomes a `$connect`
+//! event for `ws-connect`, each text frame a message event for `ws-message` (whose answer goes
+//! back on the socket, as a two-way route's does), and the close a `$disconnect` event for
+//! `ws-disconnect`. The same handler functions the Lambdas run, fed the same event shapes.
+
+use crate::gateway::{HttpResponse, problem};
+use crate::server::Services;
+use crate::sockets::{Outbound, SocketInfo};
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use aws_lambda_events::query_map::QueryMap;
+use bytes::Bytes;
+use domain::ConnectionId;
+use edge::Problem;
+use futures_util::{SinkExt, StreamExt};
+use http::StatusCode;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+/// The path the WebSocket API answers on.
+pub const PATH: &str = "/ws";
+
+/// API Gateway's limit on one WebSocket message: 128 KB.
+const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+
+/// Answers an upgrade request on `PATH`: 101 and a socket when `ws-connect` accepts, its status
+/// (as a problem) when it refuses.
+pub async fn upgrade(
+    services: Arc<Services>,
+    request: http::Request<hyper::body::Incoming>,
+) -> HttpResponse {
+    let is_upgrade = request
+        .headers()
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let Some(key) = request
+        .headers()
+        .get("sec-websocket-key")
+        .map(|k| k.as_bytes().to_vec())
+        .filter(|_| is_upgrade)
+    else {
+        return problem(Problem::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "UPGRADE_REQUIRED",
+            "this path speaks WebSocket only",
+        ));
+    };
+    let id = new_connection_id();
+    let connected_at = chrono::Utc::now();
+    let source_ip = "127.0.0.1".to_owned();
+    let connect = connect_event(&id, &request, connected_at);
+    let answer = ws_connect::handle(&services.keys, services.store.as_ref(), connect).await;
+    if answer.status_code != 200 {
+        let status = StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500))
+            .unwrap_or(StatusCode::UNAUTHORIZED);
+        return problem(Problem::new(
+            status,
+            "UNAUTHENTICATED",
+            "connect with ?token=<a token from POST /dev/token>",
+        ));
+    }
+    let info = SocketInfo {
+        connected_at,
+        source_ip,
+    };
+    tokio::spawn(async move {
+        match hyper::upgrade::on(request).await {
+            Ok(upgraded) => serve(services, id, info, TokioIo::new(upgraded)).await,
+            Err(e) => {
+                tracing::debug!(error = %e, "upgrade failed");
+                disconnect(&services, &id).await;
+            }
+        }
+    });
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(&key);
+    http::Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(http::header::UPGRADE, "websocket")
+        .header(http::header::CONNECTION, "Upgrade")
+        .header("sec-websocket-accept", accept)
+        .body(Full::new(Bytes::new()))
+        .unwrap_or_else(|_| {
+            problem(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "upgrade failed",
+            ))
+        })
+}
+
+async fn serve(
+    services: Arc<Services>,
+    id: ConnectionId,
+    info: SocketInfo,
+    io: TokioIo<hyper::upgrade::Upgraded>,
+) {
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(MAX_MESSAGE_BYTES);
+    config.max_frame_size = Some(MAX_MESSAGE_BYTES);
+    let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    let (mut sink, mut stream) = socket.split();
+    let (sender, mut outbound) = tokio::sync::mpsc::unbounded_channel();
+    services.sockets.insert(id.clone(), sender, info);
+    loop {
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let answer = ws_message::handle(&services.carts, services.store.as_ref(), message_event(&id, text.as_str())).await;
+                    if let Some(aws_lambda_events::encodings::Body::Text(reply)) = answer.body
+                        && sink.send(Message::text(reply)).await.is_err()
+                    {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    let reply = realtime::ServerMessage::Error { code: "MALFORMED_MESSAGE", detail: "send text frames of JSON".into() };
+                    if sink.send(Message::text(reply.to_json())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            command = outbound.recv() => match command {
+                Some(Outbound::Text(text)) => {
+                    if sink.send(Message::text(text)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Outbound::Close) | None => {
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+            },
+        }
+    }
+    services.sockets.remove(&id);
+    disconnect(&services, &id).await;
+}
+
+async fn disconnect(services: &Services, id: &ConnectionId) {
+    let event = event_for(id, "$disconnect", "DISCONNECT", chrono::Utc::now());
+    ws_disconnect::handle(services.store.as_ref(), event).await;
+}
+
+/// An id in API Gateway's style: 16 characters of base64.
+fn new_connection_id() -> ConnectionId {
+    let bytes = uuid::Uuid::new_v4();
+    let text = crate::gateway::base64_encode(&bytes.as_bytes()[..11]);
+    // Base64 of random bytes always parses; a fresh UUID's text is the fallback.
+    ConnectionId::parse(&text).unwrap_or_else(|_| {
+        ConnectionId::parse(&bytes.simple().to_string()).unwrap_or_else(|_| unreachable!())
+    })
+}
+
+fn event_for(
+    id: &ConnectionId,
+    route: &str,
+    kind: &str,
+    connected_at: chrono::DateTime<chrono::Utc>,
+) -> ApiGatewayWebsocketProxyRequest {
+    let mut event = ApiGatewayWebsocketProxyRequest::default();
+    let context = &mut event.request_context;
+    context.route_key = Some(route.to_owned());
+    context.event_type = Some(kind.to_owned());
+    context.connection_id = Some(id.to_string());
+    context.connected_at = connected_at.timestamp_millis();
+    context.request_time_epoch = chrono::Utc::now().timestamp_millis();
+    context.stage = Some("local".into());
+    context.apiid = Some("local".into());
+    context.message_direction = Some("IN".into());
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    event
+}
+
+fn connect_event(
+    id: &ConnectionId,
+    request: &http::Request<hyper::body::Incoming>,
+    connected_at: chrono::DateTime<chrono::Utc>,
+) -> ApiGatewayWebsocketProxyRequest {
+    let mut event = event_for(id, "$connect", "CONNECT", connected_at);
+    let query: QueryMap = request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or_default();
+    event.query_string_parameters = query.clone();
+    event.multi_value_query_string_parameters = query;
+    event.headers = request.headers().clone();
+    event
+}
+
+/// A message event, routed by `action` as `$request.body.action` routes it.
+fn message_event(id: &ConnectionId, body: &str) -> ApiGatewayWebsocketProxyRequest {
+    #[derive(serde::Deserialize)]
+    struct Action {
+        action: Option<String>,
+    }
+    let action = serde_json::from_str::<Action>(body)
+        .ok()
+        .and_then(|a| a.action);
+    let route = edge::websocket::ROUTES
+        .iter()
+        .map(|(route, _)| *route)
+        .find(|route| !route.starts_with('$') && Some(*route) == action.as_deref())
+        .unwrap_or("$default");
+    let mut event = event_for(id, route, "MESSAGE", chrono::Utc::now());
+    event.body = Some(body.to_owned());
+    event
+}

@@ -1,0 +1,120 @@
+//! The WebSocket half of the local stack over real sockets: `$connect` with a token, the message
+//! routes, and the `@connections` management API the push function posts through.
+
+use serde_json::json;
+use std::time::Duration;
+use tests::{Socket, spawn_stack};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_member_subscribes_and_gets_the_snapshot_and_a_stranger_does_not() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let mut socket = stack.socket("alice").await;
+    let snapshot = socket
+        .ask(json!({"action": "subscribe", "cartId": cart}))
+        .await;
+    assert_eq!(
+        (snapshot["type"].as_str(), snapshot["version"].as_u64()),
+        (Some("snapshot"), Some(1))
+    );
+    assert_eq!(snapshot["cart"]["ownerId"], "alice");
+
+    let mut eve = stack.socket("eve").await;
+    let refused = eve
+        .ask(json!({"action": "subscribe", "cartId": cart}))
+        .await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("CART_NOT_FOUND"))
+    );
+}
+
+#[tokio::test]
+async fn a_bad_token_is_refused_at_the_handshake() {
+    let stack = spawn_stack().await;
+    let refused = Socket::connect(stack.addr(), "not-a-token").await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("expected an HTTP refusal, got {:?}", refused.map(|_| ()));
+    };
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn ping_pongs_and_nonsense_is_answered_not_fatal() {
+    let stack = spawn_stack().await;
+    let mut socket = stack.socket("bob").await;
+    assert_eq!(socket.ask(json!({"action": "ping"})).await["type"], "pong");
+    socket.send("{not json").await;
+    assert_eq!(
+        socket.next_json(WAIT).await.map(|m| m["code"].clone()),
+        Some(json!("MALFORMED_MESSAGE"))
+    );
+    assert_eq!(
+        socket.ask(json!({"action": "dance"})).await["code"],
+        "UNKNOWN_ACTION"
+    );
+    assert_eq!(
+        socket.ask(json!({"action": "ping"})).await["type"],
+        "pong",
+        "the socket is still fine"
+    );
+}
+
+#[tokio::test]
+async fn the_connections_api_posts_to_a_socket_and_answers_410_once_it_is_gone() {
+    let stack = spawn_stack().await;
+    let mut socket = stack.socket("carol").await;
+    let carol = domain::UserId::parse("carol").unwrap();
+    let connections = stack.registry().connections_of(&carol).await.unwrap();
+    assert_eq!(connections.len(), 1, "ws-connect registered the connection");
+    let id = connections[0].connection_id.to_string();
+    let path = format!(
+        "/@connections/{}",
+        id.replace('=', "%3D")
+            .replace('/', "%2F")
+            .replace('+', "%2B")
+    );
+
+    let mut api = stack.client().await;
+    let posted = api
+        .send("POST", &path, None, Some(json!({"hello": "carol"})))
+        .await;
+    assert_eq!(posted.status, 200);
+    assert_eq!(
+        socket.next_json(WAIT).await,
+        Some(json!({"hello": "carol"}))
+    );
+    assert_eq!(api.send("GET", &path, None, None).await.status, 200);
+
+    assert_eq!(api.send("DELETE", &path, None, None).await.status, 204);
+    assert_eq!(socket.next_json(WAIT).await, None, "the socket was closed");
+    for _ in 0..100 {
+        if stack
+            .registry()
+            .connections_of(&carol)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        stack
+            .registry()
+            .connections_of(&carol)
+            .await
+            .unwrap()
+            .is_empty(),
+        "$disconnect removed it"
+    );
+    let gone = api
+        .send("POST", &path, None, Some(json!({"late": true})))
+        .await;
+    assert_eq!(gone.status, 410);
+    assert_eq!(gone.headers["x-amzn-errortype"], "GoneException");
+}
