@@ -8,6 +8,7 @@ mod connections_api;
 mod dev;
 mod dispatch;
 mod gateway;
+mod push;
 mod seed;
 mod server;
 mod sockets;

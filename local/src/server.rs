@@ -93,7 +93,18 @@ impl LocalStack {
             source,
         })?;
         let (stop, stopped) = watch::channel(false);
-        let done = tokio::spawn(accept_loop(listener, services.clone(), stopped));
+        let push = sync_push::Push {
+            registry: services.store.clone(),
+            poster: Arc::new(apigw::ManagementApi::unsigned_local(&format!(
+                "http://{addr}"
+            ))),
+        };
+        let pusher = tokio::spawn(crate::push::run(push, services.bus.subscribe()));
+        let services_for_loop = services.clone();
+        let done = tokio::spawn(async move {
+            accept_loop(listener, services_for_loop, stopped).await;
+            pusher.abort();
+        });
         Ok(LocalStack {
             addr,
             services,

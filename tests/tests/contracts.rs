@@ -5,6 +5,9 @@ use edge::routes::ROUTES;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+/// Functions triggered by the topic rather than by a route.
+const CONSUMERS: &[&str] = &["sync-push"];
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -74,6 +77,7 @@ fn every_route_has_a_function_package_and_every_package_a_route() {
                 .iter()
                 .map(|(_, function)| (*function).to_owned()),
         )
+        .chain(CONSUMERS.iter().map(|f| (*f).to_owned()))
         .collect();
     assert_eq!(packages, routed);
 }
@@ -90,20 +94,15 @@ fn every_function_has_a_sample_event_for_its_route() {
         assert_eq!(event["httpMethod"], route.method, "{}", path.display());
         assert_eq!(event["resource"], route.resource, "{}", path.display());
     }
-    for (_, function) in edge::websocket::ROUTES {
+    for function in edge::websocket::ROUTES
+        .iter()
+        .map(|(_, f)| f)
+        .chain(CONSUMERS)
+    {
         let path = repo().join("events").join(format!("{function}.json"));
         assert!(path.exists(), "missing {}", path.display());
     }
     assert!(repo().join("events/authorizer.json").exists());
-    for (_, function) in edge::websocket::ROUTES {
-        assert!(
-            repo()
-                .join("events")
-                .join(format!("{function}.json"))
-                .exists(),
-            "missing a sample event for {function}"
-        );
-    }
 }
 
 #[test]

@@ -93,3 +93,21 @@ pub trait ConnectionRegistry: Send + Sync {
     /// Every unexpired connection of `user`.
     async fn connections_of(&self, user: &UserId) -> Result<Vec<Connection>, StoreError>;
 }
+
+/// Why a message did not reach a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// The connection is closed (API Gateway's 410 `GoneException`): forget it.
+    #[error("the connection is gone")]
+    Gone,
+    /// Anything else; the connection may still be there.
+    #[error("the message could not be posted")]
+    Failed(#[source] crate::ports::BoxError),
+}
+
+/// Sends a message down an open WebSocket (API Gateway's `PostToConnection`).
+#[async_trait]
+pub trait ConnectionPoster: Send + Sync {
+    /// Posts `message` to the connection.
+    async fn post(&self, connection: &ConnectionId, message: &[u8]) -> Result<(), PostError>;
+}

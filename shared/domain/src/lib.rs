@@ -20,7 +20,7 @@ pub mod service;
 pub mod testing;
 
 pub use cart::{Cart, CartView, Line, Member, Role, Status};
-pub use connection::{Connection, ConnectionId, ConnectionRegistry};
+pub use connection::{Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError};
 pub use error::{CartError, Shortage, ValidationError};
 pub use event::{CartEvent, EventType};
 pub use ids::{CartId, ItemId, UserId};

@@ -1,7 +1,9 @@
 //! In-memory implementations of every port, for unit tests and handler tests.
 
 use crate::cart::Cart;
-use crate::connection::{Connection, ConnectionId, ConnectionRegistry};
+use crate::connection::{
+    Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError,
+};
 use crate::event::CartEvent;
 use crate::ids::{CartId, ItemId, UserId};
 use crate::item::Item;
@@ -161,6 +163,39 @@ impl ConnectionRegistry for MemoryConnectionRegistry {
             .filter(|c| &c.user_id == user && !c.is_expired(now))
             .cloned()
             .collect())
+    }
+}
+
+/// Records every post, and answers `Gone` for the connections it is told are closed.
+#[derive(Default)]
+pub struct RecordingPoster {
+    posts: Mutex<Vec<(ConnectionId, String)>>,
+    gone: Mutex<Vec<ConnectionId>>,
+}
+
+impl RecordingPoster {
+    /// Every message posted, in order, with its connection.
+    pub fn posts(&self) -> Vec<(ConnectionId, String)> {
+        lock(&self.posts).clone()
+    }
+
+    /// From now on, posts to `connection` answer `Gone`.
+    pub fn close(&self, connection: &ConnectionId) {
+        lock(&self.gone).push(connection.clone());
+    }
+}
+
+#[async_trait]
+impl ConnectionPoster for RecordingPoster {
+    async fn post(&self, connection: &ConnectionId, message: &[u8]) -> Result<(), PostError> {
+        if lock(&self.gone).contains(connection) {
+            return Err(PostError::Gone);
+        }
+        lock(&self.posts).push((
+            connection.clone(),
+            String::from_utf8_lossy(message).into_owned(),
+        ));
+        Ok(())
     }
 }
 

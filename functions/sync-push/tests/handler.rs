@@ -1,0 +1,119 @@
+//! sync-push's handler, fed its sample MSK batch (two cart events around a poison record).
+
+use aws_lambda_events::event::kafka::KafkaEvent;
+use domain::memory::{MemoryConnectionRegistry, RecordingPoster};
+use domain::testing::user;
+use domain::{Connection, ConnectionId, ConnectionRegistry};
+use std::sync::Arc;
+use sync_push::{Push, Report};
+
+fn sample_batch() -> KafkaEvent {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/sync-push.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the sample event"))
+        .expect("an MSK event")
+}
+
+fn id(raw: &str) -> ConnectionId {
+    ConnectionId::parse(raw).expect("a connection id")
+}
+
+async fn push_with(
+    connections: &[(&str, &str)],
+) -> (Push, Arc<MemoryConnectionRegistry>, Arc<RecordingPoster>) {
+    let registry = Arc::new(MemoryConnectionRegistry::default());
+    for (connection, owner) in connections {
+        let connection = Connection::opened(id(connection), user(owner), chrono::Utc::now());
+        registry
+            .register(&connection)
+            .await
+            .expect("the memory registry never fails");
+    }
+    let poster = Arc::new(RecordingPoster::default());
+    (
+        Push {
+            registry: registry.clone(),
+            poster: poster.clone(),
+        },
+        registry,
+        poster,
+    )
+}
+
+#[tokio::test]
+async fn every_connection_of_every_member_gets_both_changes_in_order_past_a_poison_record() {
+    let (push, _, poster) = push_with(&[
+        ("AlicePhone=", "alice"),
+        ("AliceLaptop=", "alice"),
+        ("Bob=", "bob"),
+        ("Eve=", "eve"),
+    ])
+    .await;
+    let report = sync_push::handle(&push, sample_batch()).await;
+    assert_eq!(
+        report,
+        Report {
+            records: 3,
+            undecodable: 1,
+            posted: 6,
+            gone: 0,
+            failed: 0
+        }
+    );
+    for connection in ["AlicePhone=", "AliceLaptop=", "Bob="] {
+        let versions: Vec<u64> = poster
+            .posts()
+            .iter()
+            .filter(|(c, _)| c == &id(connection))
+            .map(|(_, m)| {
+                serde_json::from_str::<serde_json::Value>(m).unwrap()["version"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            versions,
+            [4, 5],
+            "{connection} sees each version once, in order"
+        );
+    }
+    assert!(
+        poster.posts().iter().all(|(c, _)| c != &id("Eve=")),
+        "non-members get nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_gone_connection_is_forgotten_and_the_rest_still_receive() {
+    let (push, registry, poster) = push_with(&[("Stale=", "bob"), ("Fresh=", "bob")]).await;
+    poster.close(&id("Stale="));
+    let report = sync_push::handle(&push, sample_batch()).await;
+    assert_eq!(
+        (report.posted, report.gone),
+        (2, 1),
+        "the second event finds the stale connection already forgotten"
+    );
+    let left: Vec<ConnectionId> = registry
+        .connections_of(&user("bob"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
+    assert_eq!(left, [id("Fresh=")]);
+}
+
+#[tokio::test]
+async fn an_empty_or_garbage_batch_is_answered_not_fatal() {
+    let (push, _, _) = push_with(&[]).await;
+    assert_eq!(
+        sync_push::handle(&push, KafkaEvent::default()).await,
+        Report::default()
+    );
+    let mut batch = sample_batch();
+    for records in batch.records.values_mut() {
+        for record in records.iter_mut() {
+            record.value = None;
+        }
+    }
+    assert_eq!(sync_push::handle(&push, batch).await.undecodable, 3);
+}

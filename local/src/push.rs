@@ -1,0 +1,80 @@
+//! The local stand-in for MSK's event source mapping: events from the in-process bus are handed
+//! to `sync-push` as `KafkaEvent` batches (records keyed by cart id, spread over partitions,
+//! values base64 JSON), so the function runs exactly as on AWS. It posts through the real AWS SDK
+//! client, pointed at this stack's own `@connections` emulation.
+
+use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use domain::CartEvent;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Partitions of the emulated `cart-events` topic.
+const PARTITIONS: u64 = 3;
+/// Most records in one batch, as the event source mapping's batch size.
+const MAX_BATCH: usize = 100;
+
+/// Feeds `sync-push` from `events` until the bus closes.
+pub async fn run(push: sync_push::Push, mut events: broadcast::Receiver<Arc<CartEvent>>) {
+    let mut offsets = [0i64; PARTITIONS as usize];
+    loop {
+        let first = match events.recv().await {
+            Ok(event) => event,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                // Clients see the gap in versions and re-read their carts.
+                tracing::warn!(
+                    missed,
+                    "the push consumer fell behind; some pushes were skipped"
+                );
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match events.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        sync_push::handle(&push, kafka_batch(&batch, &mut offsets)).await;
+    }
+}
+
+/// The batch as MSK would deliver it: records grouped by `topic-partition`.
+fn kafka_batch(events: &[Arc<CartEvent>], offsets: &mut [i64]) -> KafkaEvent {
+    let mut records: HashMap<String, Vec<KafkaRecord>> = HashMap::new();
+    for event in events {
+        let key = event.cart_id.to_string();
+        let partition = partition_of(&key);
+        let offset = &mut offsets[partition as usize];
+        *offset += 1;
+        let mut record = KafkaRecord::default();
+        record.topic = Some("cart-events".into());
+        record.partition = partition as i64;
+        record.offset = *offset;
+        record.key = Some(STANDARD.encode(&key));
+        record.value =
+            Some(STANDARD.encode(serde_json::to_vec(event.as_ref()).unwrap_or_default()));
+        records
+            .entry(format!("cart-events-{partition}"))
+            .or_default()
+            .push(record);
+    }
+    let mut batch = KafkaEvent::default();
+    batch.event_source = Some("aws:kafka".into());
+    batch.records = records;
+    batch
+}
+
+/// Kafka's idea of a key's partition, stably: the same cart always lands on the same one, so
+/// its events stay in order.
+fn partition_of(key: &str) -> u64 {
+    // FNV-1a: tiny, stable across runs and builds.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % PARTITIONS
+}

@@ -1,0 +1,170 @@
+//! Live pushes over real sockets: a change made over HTTP reaches every member's connections
+//! through the bus, `sync-push`, the AWS SDK client and the `@connections` emulation.
+
+use domain::{Connection, ConnectionId, UserId};
+use serde_json::json;
+use std::time::Duration;
+use tests::spawn_stack;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_reaches_every_connection_of_every_member_with_actor_and_version() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(json!({"userIds": ["bob"], "role": "editor"})),
+        )
+        .await;
+    let (mut bob_phone, mut bob_laptop, mut alice_tab, mut eve) = (
+        stack.socket("bob").await,
+        stack.socket("bob").await,
+        stack.socket("alice").await,
+        stack.socket("eve").await,
+    );
+
+    let added = alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/items"),
+            Some(json!({"itemId": "coffee", "quantity": 1})),
+        )
+        .await;
+    assert_eq!(added.status, 200);
+    for socket in [&mut bob_phone, &mut bob_laptop, &mut alice_tab] {
+        let message = socket.next_json(WAIT).await.expect("a push");
+        assert_eq!(
+            (message["type"].as_str(), message["event"].as_str()),
+            (Some("change"), Some("CartItemAdded"))
+        );
+        assert_eq!(
+            (message["actor"].as_str(), message["version"].as_u64()),
+            (Some("alice"), Some(3))
+        );
+        assert_eq!(message["cart"]["items"][0]["itemId"], "coffee");
+    }
+    assert_eq!(
+        eve.next_json(Duration::from_millis(300)).await,
+        None,
+        "non-members hear nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_for_one_cart_arrive_in_version_order() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let mut tab = stack.socket("alice").await;
+    for _ in 0..30 {
+        alice
+            .send(
+                "POST",
+                &format!("/carts/{cart}/items"),
+                Some(json!({"itemId": "apple", "quantity": 1})),
+            )
+            .await;
+    }
+    let mut versions = Vec::new();
+    while let Some(message) = tab.next_json(Duration::from_millis(500)).await {
+        versions.push(message["version"].as_u64().unwrap_or_default());
+    }
+    assert_eq!(versions, (2..=31).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unshared_member_is_told_once_and_then_hears_nothing() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(json!({"userIds": ["bob"], "role": "viewer"})),
+        )
+        .await;
+    let mut bob = stack.socket("bob").await;
+    alice
+        .send("DELETE", &format!("/carts/{cart}/members/bob"), None)
+        .await;
+    let told = bob.next_json(WAIT).await.expect("the removal");
+    assert_eq!(
+        (told["type"].as_str(), told["actor"].as_str()),
+        (Some("removed"), Some("alice"))
+    );
+    assert!(
+        told.get("cart").is_none(),
+        "no snapshot of a cart bob may no longer see"
+    );
+    alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/items"),
+            Some(json!({"itemId": "milk", "quantity": 1})),
+        )
+        .await;
+    assert_eq!(bob.next_json(Duration::from_millis(300)).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_is_gone_is_cleaned_up_on_410_and_the_others_still_receive() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let mut tab = stack.socket("alice").await;
+    // A connection whose $disconnect never arrived: registered, but no socket behind it.
+    let alice_id = UserId::parse("alice").unwrap();
+    let stale = Connection::opened(
+        ConnectionId::parse("StaleTab=").unwrap(),
+        alice_id.clone(),
+        chrono::Utc::now(),
+    );
+    stack.registry().register(&stale).await.unwrap();
+
+    alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/items"),
+            Some(json!({"itemId": "eggs", "quantity": 1})),
+        )
+        .await;
+    assert_eq!(
+        tab.next_json(WAIT).await.map(|m| m["version"].clone()),
+        Some(json!(2))
+    );
+    for _ in 0..100 {
+        if stack
+            .registry()
+            .connection(&stale.connection_id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        stack
+            .registry()
+            .connection(&stale.connection_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "the 410 removed it"
+    );
+    assert_eq!(
+        stack
+            .registry()
+            .connections_of(&alice_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
