@@ -14,11 +14,20 @@ fi
 cargo --version
 
 step "tools the tests drive"
-# The README walk-through test runs its curl | jq commands for real.
-if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq curl jq >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq curl jq >/dev/null; fi
+# The README walk-through test runs its curl | jq commands for real; the page's end-to-end test
+# drives Debian's Chromium through playwright-core (which never downloads a browser of its own).
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-jq --version
+(cd tests/e2e && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent; })
+jq --version && chromium --version && node --version
 
 step "format"
 cargo fmt --all --check
@@ -28,6 +37,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests"
 cargo test --workspace --locked
+
+step "the page, end to end in headless Chromium"
+cargo build --locked -q -p local
+LOCAL_BIN="$PWD/target/debug/local" node --test tests/e2e/
 
 step "bench smoke run (numbers here mean nothing: debug build, one second)"
 cargo run --locked -q -p tests --bin bench -- rest --seconds 1 --connections 4 >/dev/null

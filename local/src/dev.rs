@@ -54,12 +54,14 @@ pub async fn token(services: &Services, body: Bytes) -> HttpResponse {
     )
 }
 
-/// `GET /`: what this server is and how to start using it.
+/// `GET /dev`: what this server is and how to start using it.
 pub fn index() -> HttpResponse {
     json(
         StatusCode::OK,
         &json!({
             "service": "shared carts, local stack",
+            "page": "/",
+            "websocket": "/ws?token=<token>",
             "token": "POST /dev/token {\"userId\": \"alice\"}",
             "routes": edge::routes::ROUTES.iter().map(|r| format!("{} {}", r.method, r.resource)).collect::<Vec<_>>(),
         }),

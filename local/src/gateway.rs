@@ -2,7 +2,7 @@
 //! event the Lambda would receive, invoke the operation's handler, and send its response back.
 
 use crate::dispatch::{self, Target};
-use crate::{connections_api, dev, server::Services, websocket};
+use crate::{connections_api, dev, server::Services, web, websocket};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyRequestContext,
 };
@@ -54,7 +54,10 @@ async fn route(
             return dev::token(services, read_body(request).await).await;
         }
         (_, "/dev/token") => return problem(Problem::method_not_allowed(&["POST"])),
-        (&Method::GET, "/") => return dev::index(),
+        (&Method::GET, "/dev") => return dev::index(),
+        (&Method::GET, path) if path == "/" || path.starts_with("/web/") || path == "/index.html" => {
+            return web::file(path).unwrap_or_else(|| problem(Problem::no_route(path)));
+        }
         (&Method::GET, "/dev/noop") => Target::Noop,
         (method, path) => match routes::match_route(method.as_str(), path) {
             Ok((route, _)) => Target::Operation(route.operation, route.resource),

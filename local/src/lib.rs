@@ -11,6 +11,7 @@ mod gateway;
 mod push;
 mod seed;
 mod server;
+mod web;
 mod sockets;
 mod websocket;
 

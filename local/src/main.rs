@@ -39,10 +39,11 @@ async fn main() -> std::process::ExitCode {
             stack.seeded_items()
         );
     }
-    println!(
-        "\nShared carts, local stack\n  API    {url}\n  data   {} (embedded store)",
-        data_dir.display()
-    );
+    println!("\nShared carts, local stack");
+    println!("  page   {url}/   (open it in two browsers, as two users)");
+    println!("  API    {url}");
+    println!("  live   ws://{}/ws?token=<token>", stack.addr());
+    println!("  data   {} (embedded store)", data_dir.display());
     println!("  token  curl -s -X POST {url}/dev/token -d '{{\"userId\":\"alice\"}}'");
     println!("  then   curl -s {url}/items -H \"Authorization: Bearer $TOKEN\"\nCtrl-C to stop.\n");
     if let Err(e) = tokio::signal::ctrl_c().await {
