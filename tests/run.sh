@@ -44,4 +44,5 @@ LOCAL_BIN="$PWD/target/debug/local" node --test tests/e2e/
 
 step "bench smoke run (numbers here mean nothing: debug build, one second)"
 cargo run --locked -q -p tests --bin bench -- rest --seconds 1 --connections 4 >/dev/null
+cargo run --locked -q -p tests --bin bench -- push --seconds 1 --members 2 >/dev/null
 echo "bench ran"

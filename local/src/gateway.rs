@@ -55,7 +55,9 @@ async fn route(
         }
         (_, "/dev/token") => return problem(Problem::method_not_allowed(&["POST"])),
         (&Method::GET, "/dev") => return dev::index(),
-        (&Method::GET, path) if path == "/" || path.starts_with("/web/") || path == "/index.html" => {
+        (&Method::GET, path)
+            if path == "/" || path.starts_with("/web/") || path == "/index.html" =>
+        {
             return web::file(path).unwrap_or_else(|| problem(Problem::no_route(path)));
         }
         (&Method::GET, "/dev/noop") => Target::Noop,

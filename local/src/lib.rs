@@ -11,8 +11,8 @@ mod gateway;
 mod push;
 mod seed;
 mod server;
-mod web;
 mod sockets;
+mod web;
 mod websocket;
 
 pub use config::{Config, ConfigError};

@@ -1,4 +1,9 @@
-//! The bench: `cargo run --release -p tests --bin bench -- rest [--seconds N] [--connections N]`.
+//! The bench: `cargo run --release -p tests --bin bench -- rest [--seconds N] [--connections N]`
+//! and `... -- push [--seconds N] [--members 1,100,1000]`.
+//!
+//! `push` makes N WebSocket clients members of one cart while one of them adds items over HTTP at
+//! a steady rate, and prints change-to-message latency (from sending the add to each member's
+//! socket receiving its version) beside a ping/pong round trip on the same server (the ceiling).
 //!
 //! Starts the local stack in this process on loopback, then drives two routes for the same time
 //! with the same number of kept-alive connections: an empty function behind the same gateway
@@ -9,6 +14,8 @@ use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tests::{Client, TestStack, spawn_stack};
+
+mod push;
 
 /// Rounds each route's time is split into, alternating between the two routes.
 const ROUNDS: u32 = 5;
@@ -32,26 +39,34 @@ const ITEMS: &[&str] = &[
 struct Options {
     seconds: u64,
     connections: usize,
+    members: Vec<usize>,
 }
 
 fn parse_args() -> Result<(String, Options), String> {
     let mut args = std::env::args().skip(1);
-    let mode = args
-        .next()
-        .ok_or("usage: bench rest [--seconds N] [--connections N]")?;
+    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000]";
+    let mode = args.next().ok_or(usage)?;
     let mut options = Options {
         seconds: 10,
         connections: 64,
+        members: vec![1, 100, 1000],
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let number = value
-            .parse()
-            .map_err(|_| format!("{flag}: '{value}' is not a number"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: '{value}' is not a number"))
+        };
         match flag.as_str() {
-            "--seconds" => options.seconds = number,
-            "--connections" => options.connections = number as usize,
-            other => return Err(format!("unknown flag {other}")),
+            "--seconds" => options.seconds = number()?,
+            "--connections" => options.connections = number()? as usize,
+            "--members" => {
+                let parsed: Result<Vec<usize>, _> = value.split(',').map(str::parse).collect();
+                options.members =
+                    parsed.map_err(|_| format!("--members: '{value}' is not a list of numbers"))?;
+            }
+            other => return Err(format!("unknown flag {other}\n{usage}")),
         }
     }
     Ok((mode, options))
@@ -68,8 +83,9 @@ async fn main() -> std::process::ExitCode {
     };
     match mode.as_str() {
         "rest" => rest(options).await,
+        "push" => push::run(options.seconds, &options.members).await,
         other => {
-            eprintln!("unknown mode '{other}'; modes: rest");
+            eprintln!("unknown mode '{other}'; modes: rest, push");
             return std::process::ExitCode::from(2);
         }
     }

@@ -1,0 +1,213 @@
+//! `bench push`: change-to-message latency at each member count, beside a WebSocket echo.
+
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tests::{Socket, spawn_stack};
+
+/// Changes made first and left out of the numbers: the first post opens the SDK client's
+/// connection and the first socket reads warm their paths.
+const WARM_UP_CHANGES: usize = 3;
+/// Changes per second the adding member makes.
+const CHANGES_PER_SECOND: u64 = 10;
+
+/// Latencies in microseconds, sorted, and how many deliveries never came.
+struct Sample {
+    latencies_us: Vec<u64>,
+    missing: usize,
+}
+
+impl Sample {
+    fn ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
+        self.latencies_us[rank] as f64 / 1000.0
+    }
+}
+
+/// Runs every member count and prints the table.
+pub async fn run(seconds: u64, member_counts: &[usize]) {
+    let changes = (seconds * CHANGES_PER_SECOND).max(1) as usize;
+    let echo = echo(changes).await;
+    let mut rows = Vec::new();
+    for &members in member_counts {
+        rows.push((members, fan_out(members, changes).await));
+    }
+    println!(
+        "\nbench push: one member adds {CHANGES_PER_SECOND} items/s over HTTP for {seconds} s; latency from sending the add to each member's socket receiving that version; local stack on loopback, {} cores\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("| members (sockets) | deliveries | p50 ms | p99 ms | max ms | missing |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| echo: ping -> pong on one socket (ceiling) | {} | {:.2} | {:.2} | {:.2} | {} |",
+        echo.latencies_us.len(),
+        echo.ms(50.0),
+        echo.ms(99.0),
+        echo.ms(100.0),
+        echo.missing
+    );
+    for (members, sample) in &rows {
+        println!(
+            "| {members} | {} | {:.2} | {:.2} | {:.2} | {} |",
+            sample.latencies_us.len(),
+            sample.ms(50.0),
+            sample.ms(99.0),
+            sample.ms(100.0),
+            sample.missing
+        );
+    }
+    for (members, sample) in &rows {
+        let target = match members {
+            m if *m <= 100 => Some(10.0),
+            m if *m <= 1000 => Some(50.0),
+            _ => None,
+        };
+        if let Some(target) = target {
+            let verdict = if sample.ms(99.0) < target && sample.missing == 0 {
+                "met"
+            } else {
+                "MISSED"
+            };
+            println!("target at {members} members: p99 < {target} ms, none missing ({verdict})");
+        }
+    }
+}
+
+/// Round trips of `ping` on one socket, at the same pace as the changes.
+async fn echo(count: usize) -> Sample {
+    let stack = spawn_stack().await;
+    let mut socket = stack.socket("echo").await;
+    let mut latencies_us = Vec::with_capacity(count);
+    let mut missing = 0;
+    let mut pace = tokio::time::interval(Duration::from_micros(1_000_000 / CHANGES_PER_SECOND));
+    for _ in 0..count {
+        pace.tick().await;
+        let sent = Instant::now();
+        if socket.ask(json!({"action": "ping"})).await["type"] == "pong" {
+            latencies_us.push(sent.elapsed().as_micros() as u64);
+        } else {
+            missing += 1;
+        }
+    }
+    latencies_us.sort_unstable();
+    stack.shutdown().await;
+    Sample {
+        latencies_us,
+        missing,
+    }
+}
+
+/// `members` sockets on one cart, one member adding `changes` items at a steady pace.
+async fn fan_out(members: usize, changes: usize) -> Sample {
+    let stack = spawn_stack().await;
+    let mut owner = stack.user("owner").await;
+    let admin = stack.token("bench-admin", &["admin"]).await;
+    let restocked = owner
+        .client
+        .send(
+            "PUT",
+            "/items/apple/stock",
+            Some(&admin),
+            Some(json!({"stock": 1_000_000})),
+        )
+        .await;
+    assert_eq!(restocked.status, 200);
+    let cart = owner.create_cart().await;
+    let others: Vec<String> = (1..members).map(|i| format!("member-{i}")).collect();
+    for chunk in others.chunks(100) {
+        let shared = owner
+            .send(
+                "POST",
+                &format!("/carts/{cart}/members"),
+                Some(json!({"userIds": chunk, "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(shared.status, 200, "{}", shared.body);
+    }
+
+    let mut sockets = vec![stack.socket("owner").await];
+    for user in &others {
+        sockets.push(stack.socket(user).await);
+    }
+    let deadline =
+        Duration::from_secs(6) + Duration::from_millis(changes as u64 * 1000 / CHANGES_PER_SECOND);
+    let expected = WARM_UP_CHANGES + changes;
+    let listeners: Vec<_> = sockets
+        .into_iter()
+        .map(|socket| tokio::spawn(listen(socket, expected, deadline)))
+        .collect();
+    for _ in 0..WARM_UP_CHANGES {
+        owner
+            .send(
+                "POST",
+                &format!("/carts/{cart}/items"),
+                Some(json!({"itemId": "apple", "quantity": 1})),
+            )
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let sent_at = Arc::new(tokio::sync::Mutex::new(HashMap::new()));
+    let mut pace = tokio::time::interval(Duration::from_micros(1_000_000 / CHANGES_PER_SECOND));
+    for _ in 0..changes {
+        pace.tick().await;
+        let sent = Instant::now();
+        let added = owner
+            .send(
+                "POST",
+                &format!("/carts/{cart}/items"),
+                Some(json!({"itemId": "apple", "quantity": 1})),
+            )
+            .await;
+        if let Some(version) = added.body["version"].as_u64() {
+            sent_at.lock().await.insert(version, sent);
+        }
+    }
+
+    let sent_at = sent_at.lock().await.clone();
+    let mut latencies_us = Vec::new();
+    let mut missing = 0;
+    for listener in listeners {
+        let received = listener.await.unwrap_or_default();
+        for (version, sent) in &sent_at {
+            match received.get(version) {
+                Some(arrived) => {
+                    latencies_us.push(arrived.saturating_duration_since(*sent).as_micros() as u64)
+                }
+                None => missing += 1,
+            }
+        }
+    }
+    latencies_us.sort_unstable();
+    stack.shutdown().await;
+    Sample {
+        latencies_us,
+        missing,
+    }
+}
+
+/// When each version's change message arrived on `socket`.
+async fn listen(mut socket: Socket, expected: usize, deadline: Duration) -> HashMap<u64, Instant> {
+    let mut arrived = HashMap::with_capacity(expected);
+    let until = Instant::now() + deadline;
+    while arrived.len() < expected {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match socket.next_json(left).await {
+            Some(message) if message["type"] == "change" && message["event"] == "CartItemAdded" => {
+                if let Some(version) = message["version"].as_u64() {
+                    arrived.insert(version, Instant::now());
+                }
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    arrived
+}
