@@ -335,3 +335,19 @@ impl Socket {
             .unwrap_or(Value::Null)
     }
 }
+
+/// Waits up to a second for `condition` to hold, checking every 10 ms: for effects that happen
+/// after a response (a `$disconnect`, a 410 cleanup). Returns whether it held.
+pub async fn eventually<F, Fut>(mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    condition().await
+}

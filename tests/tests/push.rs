@@ -137,18 +137,19 @@ async fn a_connection_that_is_gone_is_cleaned_up_on_410_and_the_others_still_rec
         tab.next_json(WAIT).await.map(|m| m["version"].clone()),
         Some(json!(2))
     );
-    for _ in 0..100 {
-        if stack
-            .registry()
-            .connection(&stale.connection_id)
-            .await
-            .unwrap()
-            .is_none()
-        {
-            break;
+    let registry = stack.registry();
+    tests::eventually(|| {
+        let registry = registry.clone();
+        let key = stale.connection_id.clone();
+        async move {
+            registry
+                .connection(&key)
+                .await
+                .map(|c| c.is_none())
+                .unwrap_or(false)
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     assert!(
         stack
             .registry()

@@ -91,18 +91,19 @@ async fn the_connections_api_posts_to_a_socket_and_answers_410_once_it_is_gone()
 
     assert_eq!(api.send("DELETE", &path, None, None).await.status, 204);
     assert_eq!(socket.next_json(WAIT).await, None, "the socket was closed");
-    for _ in 0..100 {
-        if stack
-            .registry()
-            .connections_of(&carol)
-            .await
-            .unwrap()
-            .is_empty()
-        {
-            break;
+    let registry = stack.registry();
+    tests::eventually(|| {
+        let registry = registry.clone();
+        let key = carol.clone();
+        async move {
+            registry
+                .connections_of(&key)
+                .await
+                .map(|c| c.is_empty())
+                .unwrap_or(false)
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     assert!(
         stack
             .registry()
