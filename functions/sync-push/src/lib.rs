@@ -107,9 +107,11 @@ async fn push_event(push: &Push, event: &CartEvent) -> Report {
             }
         }
     }
+    // Serialized once: at a thousand members the snapshot is tens of KB.
+    let messages = &realtime::PushMessages::of(event);
     let outcomes: Vec<Result<(), PostError>> = futures_util::stream::iter(targets)
         .map(|(member, connection): (domain::UserId, domain::ConnectionId)| async move {
-            let message = realtime::push_message_for(event, &member);
+            let message = messages.for_recipient(&member);
             let outcome = push.poster.post(&connection, message.as_bytes()).await;
             if let Err(PostError::Gone) = outcome
                 && let Err(e) = push.registry.remove(&connection).await

@@ -6,4 +6,4 @@ mod client;
 mod server;
 
 pub use client::{ClientMessage, MAX_CLIENT_MESSAGE_BYTES, ProtocolError};
-pub use server::{MAX_MESSAGE_BYTES, ServerMessage, push_message_for};
+pub use server::{MAX_MESSAGE_BYTES, PushMessages, ServerMessage, push_message_for};

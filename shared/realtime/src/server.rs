@@ -81,36 +81,67 @@ impl ServerMessage<'_> {
     }
 }
 
-/// The message `recipient` gets for `event`: the change with the snapshot, or for someone the
-/// change removed, only that they were removed (never the cart they may no longer see).
-/// Always within `MAX_MESSAGE_BYTES`: a snapshot too big to fit is left out and flagged.
-pub fn push_message_for(event: &CartEvent, recipient: &UserId) -> String {
-    let removed =
-        event.event_type == EventType::CartUnshared && !snapshot_lists_member(event, recipient);
-    if removed {
-        return ServerMessage::Removed {
+/// The messages one event produces, each serialized once however many members receive it: the
+/// change (with the snapshot, or flagged `snapshotOmitted` when it would pass
+/// `MAX_MESSAGE_BYTES`), and for whoever the change removed, only that they were removed (never
+/// the cart they may no longer see).
+pub struct PushMessages {
+    change: std::sync::Arc<str>,
+    removed: Option<(std::sync::Arc<str>, Vec<UserId>)>,
+}
+
+impl PushMessages {
+    /// Builds the messages of `event`.
+    pub fn of(event: &CartEvent) -> Self {
+        let change = |cart| ServerMessage::Change {
+            event: event.event_type,
             cart_id: event.cart_id,
             version: event.version,
             actor: &event.actor,
             occurred_at: event.occurred_at,
+            cart,
+            snapshot_omitted: cart.is_none(),
+        };
+        let full = change(Some(&event.snapshot)).to_json();
+        let change = if full.len() <= MAX_MESSAGE_BYTES {
+            full
+        } else {
+            change(None).to_json()
+        };
+        let removed = (event.event_type == EventType::CartUnshared).then(|| {
+            let message = ServerMessage::Removed {
+                cart_id: event.cart_id,
+                version: event.version,
+                actor: &event.actor,
+                occurred_at: event.occurred_at,
+            };
+            let gone = event
+                .members
+                .iter()
+                .filter(|m| !snapshot_lists_member(event, m))
+                .cloned()
+                .collect();
+            (message.to_json().into(), gone)
+        });
+        Self {
+            change: change.into(),
+            removed,
         }
-        .to_json();
     }
-    let change = |cart| ServerMessage::Change {
-        event: event.event_type,
-        cart_id: event.cart_id,
-        version: event.version,
-        actor: &event.actor,
-        occurred_at: event.occurred_at,
-        cart,
-        snapshot_omitted: cart.is_none(),
-    };
-    let full = change(Some(&event.snapshot)).to_json();
-    if full.len() <= MAX_MESSAGE_BYTES {
-        full
-    } else {
-        change(None).to_json()
+
+    /// What `recipient` receives.
+    pub fn for_recipient(&self, recipient: &UserId) -> std::sync::Arc<str> {
+        match &self.removed {
+            Some((message, gone)) if gone.contains(recipient) => message.clone(),
+            _ => self.change.clone(),
+        }
     }
+}
+
+/// The message `recipient` gets for `event` (see `PushMessages`, which a consumer builds once per
+/// event rather than once per recipient).
+pub fn push_message_for(event: &CartEvent, recipient: &UserId) -> String {
+    PushMessages::of(event).for_recipient(recipient).to_string()
 }
 
 /// Whether `user` is still among the snapshot's members (the event's audience also names those
