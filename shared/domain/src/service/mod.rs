@@ -243,14 +243,8 @@ impl CartService {
                 .await;
             match attempt {
                 Err(Retry::Conflict(current)) => {
-                    conflicts += 1;
-                    if conflicts >= self.backoff.attempts {
-                        return Err(CartError::Contended {
-                            attempts: conflicts,
-                            current,
-                        });
-                    }
-                    self.backoff.wait(conflicts).await;
+                    self.retry_after_conflict(id, None, &mut conflicts, current)
+                        .await?
                 }
                 Err(Retry::Fail(e)) => return Err(e),
                 Ok(done) => break done,
@@ -295,21 +289,35 @@ impl CartService {
                 Ok(done) => return Ok(done),
                 Err(Retry::Fail(e)) => return Err(e),
                 Err(Retry::Conflict(current)) => {
-                    if let Some(expected) = expected {
-                        return Err(CartError::VersionConflict { expected, current });
-                    }
-                    attempt += 1;
-                    if attempt >= self.backoff.attempts {
-                        tracing::warn!(cart_id = %id, attempt, "giving up on a contended cart");
-                        return Err(CartError::Contended {
-                            attempts: attempt,
-                            current,
-                        });
-                    }
-                    self.backoff.wait(attempt).await;
+                    self.retry_after_conflict(id, expected, &mut attempt, current)
+                        .await?;
                 }
             }
         }
+    }
+
+    /// What to do after attempt `attempt` lost a conditional write: answer the conflict when the
+    /// caller named a version, give up once the budget is spent, else wait and go again.
+    async fn retry_after_conflict(
+        &self,
+        id: CartId,
+        expected: Option<u64>,
+        attempt: &mut u32,
+        current: u64,
+    ) -> Result<(), CartError> {
+        if let Some(expected) = expected {
+            return Err(CartError::VersionConflict { expected, current });
+        }
+        *attempt += 1;
+        if *attempt >= self.backoff.attempts {
+            tracing::warn!(cart_id = %id, attempt = *attempt, "giving up on a contended cart");
+            return Err(CartError::Contended {
+                attempts: *attempt,
+                current,
+            });
+        }
+        self.backoff.wait(*attempt).await;
+        Ok(())
     }
 
     async fn apply_once<T>(
