@@ -149,12 +149,11 @@ async fn disconnect(services: &Services, id: &ConnectionId) {
 
 /// An id in API Gateway's style: 16 characters of base64.
 fn new_connection_id() -> ConnectionId {
-    let bytes = uuid::Uuid::new_v4();
-    let text = crate::gateway::base64_encode(&bytes.as_bytes()[..11]);
-    // Base64 of random bytes always parses; a fresh UUID's text is the fallback.
-    ConnectionId::parse(&text).unwrap_or_else(|_| {
-        ConnectionId::parse(&bytes.simple().to_string()).unwrap_or_else(|_| unreachable!())
-    })
+    use base64::Engine;
+    let random = uuid::Uuid::new_v4();
+    let text = base64::engine::general_purpose::STANDARD.encode(&random.as_bytes()[..11]);
+    ConnectionId::parse(&text)
+        .expect("16 characters of the base64 alphabet are a valid connection id")
 }
 
 fn event_for(
@@ -212,4 +211,16 @@ fn message_event(id: &ConnectionId, body: &str) -> ApiGatewayWebsocketProxyReque
     let mut event = event_for(id, route, "MESSAGE", chrono::Utc::now());
     event.body = Some(body.to_owned());
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_ids_look_like_api_gateways_and_do_not_repeat() {
+        let (a, b) = (new_connection_id(), new_connection_id());
+        assert_eq!(a.as_str().len(), 16);
+        assert_ne!(a, b);
+    }
 }
