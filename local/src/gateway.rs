@@ -48,7 +48,7 @@ async fn route(
         let method = request.method().clone();
         return connections_api::handle(services, &method, &path, read_body(request).await);
     }
-    let target = match (request.method(), path.as_str()) {
+    let (target, path_parameters) = match (request.method(), path.as_str()) {
         (&Method::GET, websocket::PATH) => {
             return websocket::upgrade(services.clone(), request).await;
         }
@@ -62,9 +62,16 @@ async fn route(
         {
             return web::file(path).unwrap_or_else(|| problem(Problem::no_route(path)));
         }
-        (&Method::GET, "/dev/noop") => Target::Noop,
+        (&Method::GET, "/dev/noop") => (Target::Noop, HashMap::new()),
         (method, path) => match routes::match_route(method.as_str(), path) {
-            Ok((route, _)) => Target::Operation(route.operation, route.resource),
+            Ok((route, params)) => {
+                // API Gateway hands functions their path parameters decoded.
+                let decoded = params
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+                    .collect();
+                (Target::Operation(route.operation, route.resource), decoded)
+            }
             Err(Miss::NotFound) => return problem(Problem::no_route(path)),
             Err(Miss::MethodNotAllowed(allowed)) => {
                 return problem(Problem::method_not_allowed(&allowed));
@@ -81,7 +88,7 @@ async fn route(
             Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
         return into_http(problem.into_response());
     };
-    let event = proxy_event(&parts, &target, &path, claims, body);
+    let event = proxy_event(&parts, &target, &path, path_parameters, claims, body);
     let response = dispatch::invoke(
         services,
         target,
@@ -136,6 +143,7 @@ fn proxy_event(
     parts: &http::request::Parts,
     target: &Target,
     path: &str,
+    path_parameters: HashMap<String, String>,
     authorizer_fields: HashMap<String, serde_json::Value>,
     body: Bytes,
 ) -> ApiGatewayProxyRequest {
@@ -143,14 +151,6 @@ fn proxy_event(
         Target::Operation(_, resource) => *resource,
         Target::Noop => "/dev/noop",
     };
-    let path_parameters: HashMap<String, String> = routes::match_route(parts.method.as_str(), path)
-        .map(|(_, params)| {
-            params
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), percent_decode(v)))
-                .collect()
-        })
-        .unwrap_or_default();
     let query: QueryMap = parts
         .uri
         .query()
