@@ -115,10 +115,11 @@ impl PushMessages {
                 actor: &event.actor,
                 occurred_at: event.occurred_at,
             };
+            let still_members = snapshot_members(event);
             let gone = event
                 .members
                 .iter()
-                .filter(|m| !snapshot_lists_member(event, m))
+                .filter(|m| !still_members.contains(m))
                 .cloned()
                 .collect();
             (message.to_json().into(), gone)
@@ -144,9 +145,9 @@ pub fn push_message_for(event: &CartEvent, recipient: &UserId) -> String {
     PushMessages::of(event).for_recipient(recipient).to_string()
 }
 
-/// Whether `user` is still among the snapshot's members (the event's audience also names those
-/// an unshare removed).
-fn snapshot_lists_member(event: &CartEvent, user: &UserId) -> bool {
+/// The members the snapshot lists: after an unshare, the event's audience minus these is who
+/// was removed.
+fn snapshot_members(event: &CartEvent) -> Vec<UserId> {
     #[derive(serde::Deserialize)]
     struct Members {
         members: Vec<Member>,
@@ -157,7 +158,8 @@ fn snapshot_lists_member(event: &CartEvent, user: &UserId) -> bool {
         user_id: UserId,
     }
     serde_json::from_str::<Members>(event.snapshot.get())
-        .is_ok_and(|s| s.members.iter().any(|m| &m.user_id == user))
+        .map(|s| s.members.into_iter().map(|m| m.user_id).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
