@@ -103,9 +103,7 @@ impl TestStack {
         if let Some(stack) = self.stack.take() {
             stack.shutdown().await;
         }
-        let mut config = Config::ephemeral(self.data_dir.clone());
-        config.seed_demo_catalog = true;
-        let stack = LocalStack::start(config)
+        let stack = LocalStack::start(Config::ephemeral(self.data_dir.clone()))
             .await
             .unwrap_or_else(|e| panic!("restart: {e}"));
         self.addr = stack.addr();
