@@ -269,6 +269,16 @@ impl User {
             .await
     }
 
+    /// Shares `cart` with `users` in `role` (`editor` or `viewer`).
+    pub async fn share(&mut self, cart: &str, users: &[&str], role: &str) -> Reply {
+        self.send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(json!({"userIds": users, "role": role})),
+        )
+        .await
+    }
+
     /// Creates an empty cart and returns its id.
     pub async fn create_cart(&mut self) -> String {
         let reply = self.send("POST", "/carts", None).await;

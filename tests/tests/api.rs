@@ -24,13 +24,7 @@ async fn two_users_share_a_cart_and_both_edit_it() {
         format!("/carts/{cart}").as_str()
     );
 
-    let shared = alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["bob"], "role": "editor"})),
-        )
-        .await;
+    let shared = alice.share(&cart, &["bob"], "editor").await;
     assert_eq!(shared.status, 200);
     assert_eq!(shared.body["version"], 2);
 
@@ -90,13 +84,7 @@ async fn viewers_read_but_every_write_is_forbidden() {
             Some(json!({"itemId": "apple", "quantity": 1})),
         )
         .await;
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["vera"], "role": "viewer"})),
-        )
-        .await;
+    alice.share(&cart, &["vera"], "viewer").await;
 
     assert_eq!(
         vera.send("GET", &format!("/carts/{cart}"), None)
@@ -126,13 +114,7 @@ async fn viewers_read_but_every_write_is_forbidden() {
             "{method} {path}"
         );
     }
-    let share = vera
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["x"], "role": "viewer"})),
-        )
-        .await;
+    let share = vera.share(&cart, &["x"], "viewer").await;
     assert_eq!((share.status, share.code()), (403, "OWNER_ONLY"));
 }
 
@@ -142,13 +124,7 @@ async fn strangers_and_removed_members_get_404_for_everything() {
     let mut alice = stack.user("alice").await;
     let mut eve = stack.user("eve").await;
     let cart = alice.create_cart().await;
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["eve"], "role": "editor"})),
-        )
-        .await;
+    alice.share(&cart, &["eve"], "editor").await;
     let removed = alice
         .send("DELETE", &format!("/carts/{cart}/members/eve"), None)
         .await;
@@ -183,13 +159,7 @@ async fn a_member_may_leave_but_the_owner_may_not() {
     let mut alice = stack.user("alice").await;
     let mut bob = stack.user("bob").await;
     let cart = alice.create_cart().await;
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["bob"], "role": "viewer"})),
-        )
-        .await;
+    alice.share(&cart, &["bob"], "viewer").await;
     assert_eq!(
         bob.send("DELETE", &format!("/carts/{cart}/members/bob"), None)
             .await

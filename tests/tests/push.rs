@@ -13,13 +13,7 @@ async fn a_change_reaches_every_connection_of_every_member_with_actor_and_versio
     let stack = spawn_stack().await;
     let mut alice = stack.user("alice").await;
     let cart = alice.create_cart().await;
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["bob"], "role": "editor"})),
-        )
-        .await;
+    alice.share(&cart, &["bob"], "editor").await;
     let (mut bob_phone, mut bob_laptop, mut alice_tab, mut eve) = (
         stack.socket("bob").await,
         stack.socket("bob").await,
@@ -81,13 +75,7 @@ async fn an_unshared_member_is_told_once_and_then_hears_nothing() {
     let stack = spawn_stack().await;
     let mut alice = stack.user("alice").await;
     let cart = alice.create_cart().await;
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/members"),
-            Some(json!({"userIds": ["bob"], "role": "viewer"})),
-        )
-        .await;
+    alice.share(&cart, &["bob"], "viewer").await;
     let mut bob = stack.socket("bob").await;
     alice
         .send("DELETE", &format!("/carts/{cart}/members/bob"), None)
