@@ -107,6 +107,10 @@ async fn push_event(push: &Push, event: &CartEvent) -> Report {
             }
         }
     }
+    if targets.is_empty() {
+        // Nobody is connected: nothing to build or send.
+        return Report::default();
+    }
     // Serialized once: at a thousand members the snapshot is tens of KB.
     let messages = &realtime::PushMessages::of(event);
     let outcomes: Vec<Result<(), PostError>> = futures_util::stream::iter(targets)
