@@ -302,9 +302,16 @@ impl Socket {
             .await
             .map_err(tokio_tungstenite::tungstenite::Error::Io)?;
         let _ = stream.set_nodelay(true);
-        let (stream, _) =
-            tokio_tungstenite::client_async(format!("ws://{addr}/ws?token={token}"), stream)
-                .await?;
+        // A small first read buffer: tungstenite zeroes all of it on every read, and the bench
+        // opens a thousand of these beside the server's own.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024);
+        let (stream, _) = tokio_tungstenite::client_async_with_config(
+            format!("ws://{addr}/ws?token={token}"),
+            stream,
+            Some(config),
+        )
+        .await?;
         Ok(Socket { stream })
     }
 
@@ -320,11 +327,18 @@ impl Socket {
     /// The next text message as JSON; `None` when the socket closed or nothing came within
     /// `wait`.
     pub async fn next_json(&mut self, wait: std::time::Duration) -> Option<Value> {
+        let text = self.next_text(wait).await?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// The next text message as it came, for readers that pick out a field or two (the bench,
+    /// where parsing whole snapshots at a thousand sockets would cost more than the server).
+    pub async fn next_text(&mut self, wait: std::time::Duration) -> Option<String> {
         use futures_util::StreamExt;
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {
                 Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => {
-                    return serde_json::from_str(text.as_str()).ok();
+                    return Some(text.as_str().to_owned());
                 }
                 Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))))
                 | Ok(None)
