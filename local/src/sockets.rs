@@ -9,8 +9,9 @@ use tokio::sync::mpsc;
 /// Something to do on a socket from outside its task.
 #[derive(Debug)]
 pub enum Outbound {
-    /// Send this text frame.
-    Text(String),
+    /// Send these bytes as posted: a text frame when they are UTF-8 (every message the product
+    /// sends), a binary frame otherwise, as API Gateway does.
+    Data(bytes::Bytes),
     /// Close the socket (`DELETE @connections/{id}`).
     Close,
 }
