@@ -66,7 +66,8 @@ async function onMessage(message) {
       if (message.snapshotOmitted || message.version > state.cart.version + 1) {
         render(await api("GET", `/carts/${message.cartId}`), true);
       } else {
-        render(message.cart, true);
+        // Only membership changes carry the member list; otherwise the one held is current.
+        render({ ...message.cart, members: message.cart.members ?? state.cart.members }, true);
       }
     }
     await loadCarts();

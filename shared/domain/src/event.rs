@@ -24,6 +24,17 @@ pub enum EventType {
     CartCheckedOut,
 }
 
+impl EventType {
+    /// Whether this kind of change can change who the members are or their roles. Only these
+    /// leave a member's copy of the member list out of date, so only their pushes carry it.
+    pub fn changes_membership(self) -> bool {
+        matches!(
+            self,
+            Self::CartCreated | Self::CartShared | Self::CartUnshared
+        )
+    }
+}
+
 /// One change to one cart, as published on `cart-events` with the cart id as key.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

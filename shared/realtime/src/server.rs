@@ -26,6 +26,8 @@ pub enum ServerMessage<'a> {
         /// When.
         occurred_at: chrono::DateTime<chrono::Utc>,
         /// The cart after the change; absent only when `snapshotOmitted` (re-read the cart).
+        /// Its `members` are there only after `CartCreated`, `CartShared` and `CartUnshared`;
+        /// after any other change they are as the recipient already holds them.
         #[serde(skip_serializing_if = "Option::is_none")]
         cart: Option<&'a RawValue>,
         /// True when the snapshot would pass the message limit and was left out.
@@ -85,6 +87,12 @@ impl ServerMessage<'_> {
 /// change (with the snapshot, or flagged `snapshotOmitted` when it would pass
 /// `MAX_MESSAGE_BYTES`), and for whoever the change removed, only that they were removed (never
 /// the cart they may no longer see).
+///
+/// The snapshot leaves out the member list unless the change is to membership: at a thousand
+/// members that list is some 40 KB, and sending it to every member on every quantity change
+/// would be 40 MB of pushes per click (and two billed messages each, API Gateway counting in
+/// 32 KB units) to say nothing new. Members change only through the events that carry it, so a
+/// client that holds the previous version holds the current list.
 pub struct PushMessages {
     change: std::sync::Arc<str>,
     removed: Option<(std::sync::Arc<str>, Vec<UserId>)>,
@@ -102,7 +110,10 @@ impl PushMessages {
             cart,
             snapshot_omitted: cart.is_none(),
         };
-        let full = change(Some(&event.snapshot)).to_json();
+        let trimmed = (!event.event_type.changes_membership())
+            .then(|| without_members(&event.snapshot))
+            .flatten();
+        let full = change(Some(trimmed.as_deref().unwrap_or(&event.snapshot))).to_json();
         let change = if full.len() <= MAX_MESSAGE_BYTES {
             full
         } else {
@@ -143,6 +154,16 @@ impl PushMessages {
 /// event rather than once per recipient).
 pub fn push_message_for(event: &CartEvent, recipient: &UserId) -> String {
     PushMessages::of(event).for_recipient(recipient).to_string()
+}
+
+/// `snapshot` without its `members` (`None` if it is not an object of plain keys, which our own
+/// snapshots always are; the caller then sends it whole).
+fn without_members(snapshot: &RawValue) -> Option<Box<RawValue>> {
+    // Borrowed raw values: the fields are copied, not parsed into a tree.
+    let mut fields: std::collections::BTreeMap<&str, &RawValue> =
+        serde_json::from_str(snapshot.get()).ok()?;
+    fields.remove("members");
+    serde_json::value::to_raw_value(&fields).ok()
 }
 
 /// The members the snapshot lists: after an unshare, the event's audience minus these is who

@@ -31,9 +31,39 @@ fn a_member_receives_the_change_with_the_snapshot() {
     assert_eq!(message["event"], "CartItemAdded");
     assert_eq!(message["actor"], "alice");
     assert_eq!(message["version"], 1);
-    assert_eq!(message["cart"]["members"][1]["userId"], "bob");
+    assert_eq!(message["cart"]["items"], serde_json::json!([]));
     assert!(message.get("snapshotOmitted").is_none());
+    assert!(
+        message["cart"].get("members").is_none(),
+        "an add leaves the members as the recipient holds them"
+    );
 }
+
+#[test]
+fn only_a_change_to_membership_carries_the_member_list() {
+    for event_type in ALL_EVENT_TYPES {
+        let event = CartEvent::new(event_type, &small_cart(), &user("alice"), &[]);
+        let message: serde_json::Value =
+            serde_json::from_str(&push_message_for(&event, &user("bob"))).unwrap();
+        let members = &message["cart"]["members"];
+        if event_type.changes_membership() {
+            assert_eq!(members[1]["userId"], "bob", "{event_type:?}");
+        } else {
+            assert!(members.is_null(), "{event_type:?}");
+        }
+        assert_eq!(message["cart"]["ownerId"], "alice", "{event_type:?}");
+    }
+}
+
+const ALL_EVENT_TYPES: [EventType; 7] = [
+    EventType::CartCreated,
+    EventType::CartItemAdded,
+    EventType::CartItemRemoved,
+    EventType::CartModified,
+    EventType::CartShared,
+    EventType::CartUnshared,
+    EventType::CartCheckedOut,
+];
 
 #[test]
 fn a_removed_member_is_told_once_without_the_cart() {
@@ -84,24 +114,28 @@ fn largest_cart() -> Cart {
 #[test]
 fn messages_stay_under_128_kb_at_the_largest_allowed_cart() {
     let cart = largest_cart();
-    let event = CartEvent::new(
-        EventType::CartModified,
-        &cart,
-        &cart.members[0].user_id,
-        &[],
-    );
-    let message = push_message_for(&event, &cart.members[1].user_id);
-    assert!(
-        message.len() <= MAX_MESSAGE_BYTES,
-        "{} bytes",
-        message.len()
-    );
-    let parsed: serde_json::Value = serde_json::from_str(&message).unwrap();
-    assert_eq!(
-        parsed["snapshotOmitted"], true,
-        "this cart's snapshot cannot fit, so the client re-reads"
-    );
-    assert_eq!(parsed["version"], cart.version);
+    for event_type in ALL_EVENT_TYPES {
+        let event = CartEvent::new(event_type, &cart, &cart.members[0].user_id, &[]);
+        let message = push_message_for(&event, &cart.members[1].user_id);
+        assert!(
+            message.len() <= MAX_MESSAGE_BYTES,
+            "{event_type:?}: {} bytes",
+            message.len()
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&message).unwrap();
+        assert_eq!(parsed["version"], cart.version);
+        if event_type.changes_membership() {
+            assert_eq!(
+                parsed["snapshotOmitted"], true,
+                "with every member listed this cart cannot fit, so the client re-reads"
+            );
+        } else {
+            assert!(
+                parsed["cart"]["items"].is_array(),
+                "{event_type:?}: without the member list the largest cart fits"
+            );
+        }
+    }
 }
 
 #[test]
@@ -145,9 +179,11 @@ fn every_kind_of_server_message_matches_the_published_schema() {
         &[user("bob")],
     );
     let big = largest_cart();
-    let too_big = CartEvent::new(EventType::CartModified, &big, &big.members[0].user_id, &[]);
+    let too_big = CartEvent::new(EventType::CartShared, &big, &big.members[0].user_id, &[]);
+    let shared = CartEvent::new(EventType::CartShared, &cart, &user("alice"), &[]);
     let messages = [
         push_message_for(&event, &user("bob")),
+        push_message_for(&shared, &user("bob")),
         push_message_for(&unshared, &user("bob")),
         push_message_for(&too_big, &big.members[1].user_id),
         ServerMessage::Snapshot {
@@ -184,9 +220,13 @@ fn every_kind_of_server_message_matches_the_published_schema() {
 #[test]
 fn the_schema_rejects_what_we_never_send() {
     let validator = schema();
+    let added = CartEvent::new(EventType::CartItemAdded, &small_cart(), &user("alice"), &[]);
+    let mut shared_without_members = json_value(&push_message_for(&added, &user("bob")));
+    shared_without_members["event"] = "CartShared".into();
     for bad in [
         json_value(r#"{"type":"change"}"#),
         json_value(r#"{"type":"dance"}"#),
+        shared_without_members,
     ] {
         assert!(!validator.is_valid(&bad), "{bad}");
     }
