@@ -157,3 +157,64 @@ async fn a_connection_that_is_gone_is_cleaned_up_on_410_and_the_others_still_rec
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_record_does_not_stop_the_batch_behind_it() {
+    use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let mut tab = stack.socket("alice").await;
+    let mut published = stack.events();
+    alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/items"),
+            Some(json!({"itemId": "coffee", "quantity": 1})),
+        )
+        .await;
+    let event = published.recv().await.expect("the add's event");
+    let live = tab.next_json(WAIT).await.expect("the live push");
+
+    // The same event redelivered behind a record that is not a cart event, in one partition,
+    // through the function and the SDK client as MSK and AWS would run them.
+    let record = |offset: i64, value: Vec<u8>| {
+        let mut record = KafkaRecord::default();
+        record.topic = Some("cart-events".into());
+        record.partition = 0;
+        record.offset = offset;
+        record.value = Some(STANDARD.encode(value));
+        record
+    };
+    let mut batch = KafkaEvent::default();
+    batch.records.insert(
+        "cart-events-0".into(),
+        vec![
+            record(7, b"{\"not\": \"a cart event\"}".to_vec()),
+            record(8, serde_json::to_vec(event.as_ref()).unwrap()),
+        ],
+    );
+    let push = sync_push::Push {
+        registry: stack.registry(),
+        poster: std::sync::Arc::new(apigw::ManagementApi::unsigned_local(&format!(
+            "http://{}",
+            stack.addr()
+        ))),
+    };
+    let report = sync_push::handle(&push, batch).await;
+    assert_eq!(
+        (report.records, report.undecodable, report.posted),
+        (2, 1, 1)
+    );
+    let redelivered = tab
+        .next_json(WAIT)
+        .await
+        .expect("the record behind the poison");
+    assert_eq!(
+        redelivered, live,
+        "a redelivery is the same message: the client drops it by version"
+    );
+}

@@ -1,6 +1,6 @@
 //! `sync-push`: the consumer that makes a cart shared live. For every cart event in an MSK batch
 //! it finds the connections of every member and posts them the change, concurrently (with a
-//! bound) across connections and partitions, in order within a partition, so each cart's
+//! bound) across members and partitions, in order within a partition, so each cart's
 //! changes arrive in version order. A connection that is gone (410) is forgotten; a record that
 //! does not decode is logged and counted and the batch goes on: nothing here panics or fails
 //! the batch, so no poison record can stall a partition.
@@ -8,13 +8,14 @@
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use domain::{CartEvent, ConnectionPoster, ConnectionRegistry, PostError};
+use domain::{CartEvent, ConnectionPoster, ConnectionRegistry, PostError, UserId};
 use futures_util::StreamExt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// Posts in flight at once for one event; API Gateway's management API takes thousands per
-/// second, and a Lambda has few sockets to spare.
-pub const MAX_CONCURRENT_POSTS: usize = 64;
+/// Members served at once for one event (each a lookup, then a post per connection); API
+/// Gateway's management API takes thousands of posts per second, and a Lambda has few sockets
+/// to spare.
+pub const MAX_CONCURRENT_MEMBERS: usize = 64;
 
 /// What the push function needs: where connections are, and how to reach them.
 pub struct Push {
@@ -92,50 +93,57 @@ pub fn decode(record: &KafkaRecord) -> Result<CartEvent, &'static str> {
     serde_json::from_slice(&bytes).map_err(|_| "the value is not a cart event")
 }
 
-/// Posts `event` to every connection of every member it names.
+/// Posts `event` to every connection of every member it names: members concurrently (with a
+/// bound), each member's lookup followed by its posts, so lookups and posts overlap. On DynamoDB
+/// a lookup is a query of its own, and a thousand of them one after another would be seconds.
 async fn push_event(push: &Push, event: &CartEvent) -> Report {
-    let mut targets = Vec::new();
-    for member in &event.members {
-        match push.registry.connections_of(member).await {
-            Ok(connections) => targets.extend(
-                connections
-                    .into_iter()
-                    .map(|c| (member.clone(), c.connection_id)),
-            ),
-            Err(e) => {
-                tracing::error!(user_id = %member, error = %e, "cannot look up connections; skipping the member")
-            }
-        }
-    }
-    if targets.is_empty() {
-        // Nobody is connected: nothing to build or send.
-        return Report::default();
-    }
-    // Serialized once: at a thousand members the snapshot is tens of KB.
-    let messages = &realtime::PushMessages::of(event);
-    let outcomes: Vec<Result<(), PostError>> = futures_util::stream::iter(targets)
-        .map(|(member, connection): (domain::UserId, domain::ConnectionId)| async move {
-            let message = messages.for_recipient(&member);
-            let outcome = push.poster.post(&connection, message.as_bytes()).await;
-            if let Err(PostError::Gone) = outcome
-                && let Err(e) = push.registry.remove(&connection).await
-            {
-                tracing::warn!(connection_id = %connection, error = %e, "cannot forget a gone connection; its TTL will");
-            }
-            if let Err(PostError::Failed(e)) = &outcome {
-                tracing::warn!(connection_id = %connection, error = %e, "post failed");
-            }
-            outcome
-        })
-        .buffer_unordered(MAX_CONCURRENT_POSTS)
+    // Built by the first member found connected: at a thousand members nobody may be online,
+    // and a membership change's snapshot is tens of KB.
+    let messages = &OnceLock::new();
+    let reports: Vec<Report> = futures_util::stream::iter(event.members.iter().cloned())
+        .map(|member| async move { push_member(push, event, messages, &member).await })
+        .buffer_unordered(MAX_CONCURRENT_MEMBERS)
         .collect()
         .await;
     let mut report = Report::default();
-    for outcome in outcomes {
-        match outcome {
+    for member in reports {
+        report.add(member);
+    }
+    report
+}
+
+/// Posts `event` to each of `member`'s connections.
+async fn push_member(
+    push: &Push,
+    event: &CartEvent,
+    messages: &OnceLock<realtime::PushMessages>,
+    member: &UserId,
+) -> Report {
+    let mut report = Report::default();
+    let connections = match push.registry.connections_of(member).await {
+        Ok(connections) => connections,
+        Err(e) => {
+            tracing::error!(user_id = %member, error = %e, "cannot look up connections; skipping the member");
+            return report;
+        }
+    };
+    for connection in connections {
+        let message = messages
+            .get_or_init(|| realtime::PushMessages::of(event))
+            .for_recipient(member);
+        let id = &connection.connection_id;
+        match push.poster.post(id, message.as_bytes()).await {
             Ok(()) => report.posted += 1,
-            Err(PostError::Gone) => report.gone += 1,
-            Err(PostError::Failed(_)) => report.failed += 1,
+            Err(PostError::Gone) => {
+                report.gone += 1;
+                if let Err(e) = push.registry.remove(id).await {
+                    tracing::warn!(connection_id = %id, error = %e, "cannot forget a gone connection; its TTL will");
+                }
+            }
+            Err(PostError::Failed(e)) => {
+                report.failed += 1;
+                tracing::warn!(connection_id = %id, error = %e, "post failed");
+            }
         }
     }
     report

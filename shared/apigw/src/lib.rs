@@ -4,7 +4,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_apigatewaymanagement::Client;
-use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Region};
+use aws_sdk_apigatewaymanagement::config::retry::RetryConfig;
+use aws_sdk_apigatewaymanagement::config::{
+    BehaviorVersion, Region, StalledStreamProtectionConfig,
+};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use domain::{ConnectionId, ConnectionPoster, PostError};
 
@@ -23,13 +26,16 @@ impl ManagementApi {
 
     /// A client for an endpoint that checks no signature (the local stack). It sends no
     /// credentials, so the SDK skips SigV4 (`allow_no_auth`): signing hashes every payload, and at
-    /// a thousand members that is megabytes of SHA-256 per change for nobody to check.
+    /// a thousand members that is megabytes of SHA-256 per change for nobody to check. Nor does
+    /// it retry or watch for stalled streams: the endpoint is this process, on loopback.
     pub fn unsigned_local(endpoint_url: &str) -> Self {
         let config = aws_sdk_apigatewaymanagement::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint_url)
             .region(Region::new("local"))
             .allow_no_auth()
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+            .retry_config(RetryConfig::disabled())
             .build();
         Self {
             client: Client::from_conf(config),
