@@ -12,20 +12,29 @@ const WARM_UP_CHANGES: usize = 3;
 /// Changes per second the adding member makes.
 const CHANGES_PER_SECOND: u64 = 10;
 
-/// Latencies in microseconds, sorted, and how many deliveries never came.
+/// Latencies in microseconds, sorted, how many deliveries never came, and the process's
+/// resident memory with every socket open.
 struct Sample {
     latencies_us: Vec<u64>,
     missing: usize,
+    rss_mb: f64,
+    /// How long each add took to answer, sorted: the part of the latency before any push.
+    adds_us: Vec<u64>,
 }
 
 impl Sample {
     fn ms(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
-        self.latencies_us[rank] as f64 / 1000.0
+        percentile_ms(&self.latencies_us, p)
     }
+}
+
+/// The `p`th percentile of sorted microseconds, in milliseconds.
+fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted_us.len() - 1) as f64).round() as usize;
+    sorted_us[rank] as f64 / 1000.0
 }
 
 /// Runs every member count and prints the table.
@@ -40,24 +49,41 @@ pub async fn run(seconds: u64, member_counts: &[usize]) {
         "\nbench push: one member adds {CHANGES_PER_SECOND} items/s over HTTP for {seconds} s; latency from sending the add to each member's socket receiving that version; local stack on loopback, {} cores\n",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| members (sockets) | deliveries | p50 ms | p99 ms | max ms | missing |");
-    println!("|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| echo: ping -> pong on one socket (ceiling) | {} | {:.2} | {:.2} | {:.2} | {} |",
+        "| members (sockets) | deliveries | p50 ms | p99 ms | max ms | missing | add answered p50 / p99 ms | RSS MB (stack + clients) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| echo: ping -> pong on one socket (ceiling) | {} | {:.2} | {:.2} | {:.2} | {} | | {:.0} |",
         echo.latencies_us.len(),
         echo.ms(50.0),
         echo.ms(99.0),
         echo.ms(100.0),
-        echo.missing
+        echo.missing,
+        echo.rss_mb
     );
     for (members, sample) in &rows {
         println!(
-            "| {members} | {} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {members} | {} | {:.2} | {:.2} | {:.2} | {} | {:.2} / {:.2} | {:.0} |",
             sample.latencies_us.len(),
             sample.ms(50.0),
             sample.ms(99.0),
             sample.ms(100.0),
-            sample.missing
+            sample.missing,
+            percentile_ms(&sample.adds_us, 50.0),
+            percentile_ms(&sample.adds_us, 99.0),
+            sample.rss_mb
+        );
+    }
+    if let Some((members, sample)) = rows.iter().find(|(members, _)| *members == 1000) {
+        let verdict = if sample.rss_mb < 200.0 {
+            "met"
+        } else {
+            "MISSED"
+        };
+        println!(
+            "target at {members} sockets: the stack under 200 MB RSS ({verdict}: {:.0} MB measured with the clients in the same process)",
+            sample.rss_mb
         );
     }
     for (members, sample) in &rows {
@@ -94,10 +120,13 @@ async fn echo(count: usize) -> Sample {
         }
     }
     latencies_us.sort_unstable();
+    let rss_mb = resident_mb();
     stack.shutdown().await;
     Sample {
         latencies_us,
         missing,
+        rss_mb,
+        adds_us: Vec::new(),
     }
 }
 
@@ -152,6 +181,7 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let sent_at = Arc::new(tokio::sync::Mutex::new(HashMap::new()));
+    let mut adds_us = Vec::with_capacity(changes);
     let mut pace = tokio::time::interval(Duration::from_micros(1_000_000 / CHANGES_PER_SECOND));
     for _ in 0..changes {
         pace.tick().await;
@@ -163,11 +193,13 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
                 Some(json!({"itemId": "apple", "quantity": 1})),
             )
             .await;
+        adds_us.push(sent.elapsed().as_micros() as u64);
         if let Some(version) = added.body["version"].as_u64() {
             sent_at.lock().await.insert(version, sent);
         }
     }
 
+    let rss_mb = resident_mb();
     let sent_at = sent_at.lock().await.clone();
     let mut latencies_us = Vec::new();
     let mut missing = 0;
@@ -183,11 +215,26 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
         }
     }
     latencies_us.sort_unstable();
+    adds_us.sort_unstable();
     stack.shutdown().await;
     Sample {
         latencies_us,
         missing,
+        rss_mb,
+        adds_us,
     }
+}
+
+/// This process's resident memory in MB (Linux), NaN where it cannot be read.
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb / 1024.0)
+        })
+        .unwrap_or(f64::NAN)
 }
 
 /// The fields of a server message the bench reads; the snapshot is skipped, not built.
