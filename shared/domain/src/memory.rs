@@ -206,4 +206,9 @@ mod tests {
         crate::testing::connection_registry_contract(&super::MemoryConnectionRegistry::default())
             .await;
     }
+
+    #[tokio::test]
+    async fn the_memory_store_keeps_the_cart_store_contract() {
+        crate::testing::cart_store_contract(&super::MemoryCartStore::default()).await;
+    }
 }

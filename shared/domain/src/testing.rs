@@ -170,3 +170,104 @@ pub async fn connection_registry_contract(registry: &dyn crate::ConnectionRegist
             .unwrap_or(false)
     );
 }
+
+/// What every `CartStore` must do, run against each implementation with a fresh store (or fresh
+/// tables): conditional writes on the version, and a membership index in step with the carts.
+pub async fn cart_store_contract(store: &dyn CartStore) {
+    use crate::commands::{add_item, share, unshare};
+    use crate::quantity::Quantity;
+    let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
+    let now = chrono::Utc::now();
+    let (alice, bob) = (user("alice"), user("bob"));
+    let created = Cart::new(CartId::new(), alice.clone(), Currency::DEFAULT, now);
+    let id = created.cart_id;
+    assert_eq!(store.load(id).await.unwrap_or_else(|e| fail(e)), None);
+
+    store.save(None, &created).await.unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store.load(id).await.unwrap_or_else(|e| fail(e)),
+        Some(created.clone())
+    );
+    assert!(
+        store
+            .save(None, &created)
+            .await
+            .is_err_and(|e| e.is_conflict()),
+        "creating a cart whose id exists is a conflict"
+    );
+    assert_eq!(
+        store.carts_of(&alice).await.unwrap_or_else(|e| fail(e)),
+        [id]
+    );
+
+    let shared = share(
+        &created,
+        &alice,
+        std::slice::from_ref(&bob),
+        Role::Editor,
+        now,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .save(Some(&created), &shared)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(store.carts_of(&bob).await.unwrap_or_else(|e| fail(e)), [id]);
+
+    let apple = &sample_items()[0];
+    let one = Quantity::try_from(1u32).unwrap_or_else(|e| panic!("{e}"));
+    let added = add_item(&shared, &bob, apple, one, now).unwrap_or_else(|e| panic!("{e}"));
+    let stale = add_item(&created, &alice, apple, one, now).unwrap_or_else(|e| panic!("{e}"));
+    match store.save(Some(&created), &stale).await {
+        Err(crate::ports::StoreError::Conflict { current }) => assert!(
+            current.is_none() || current == Some(shared.version),
+            "a conflict names the stored version if it names one: {current:?}"
+        ),
+        other => panic!("a write from a stale read must conflict, got {other:?}"),
+    }
+    store
+        .save(Some(&shared), &added)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store.load(id).await.unwrap_or_else(|e| fail(e)),
+        Some(added.clone()),
+        "lines and members round-trip exactly"
+    );
+
+    let left = unshare(&added, &bob, &bob, now).unwrap_or_else(|e| panic!("{e}"));
+    let stale_share = share(&shared, &alice, &[user("carol")], Role::Viewer, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        store
+            .save(Some(&shared), &stale_share)
+            .await
+            .is_err_and(|e| e.is_conflict()),
+        "a membership change from a stale read conflicts too"
+    );
+    assert_eq!(
+        store
+            .carts_of(&user("carol"))
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        [],
+        "and leaves the index as it was"
+    );
+    store
+        .save(Some(&added), &left)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(store.carts_of(&bob).await.unwrap_or_else(|e| fail(e)), []);
+    assert_eq!(
+        store.carts_of(&alice).await.unwrap_or_else(|e| fail(e)),
+        [id]
+    );
+    assert_eq!(
+        store
+            .load(id)
+            .await
+            .unwrap_or_else(|e| fail(e))
+            .map(|c| c.version),
+        Some(left.version)
+    );
+}

@@ -167,3 +167,9 @@ async fn connections_do_not_survive_a_restart() {
     let store = EmbeddedStore::open(&dir).unwrap();
     assert!(store.connections_of(&alice).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_embedded_store_keeps_the_cart_store_contract() {
+    let store = EmbeddedStore::open(&temp_dir("cart-contract")).unwrap();
+    domain::testing::cart_store_contract(&store).await;
+}
