@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde::Deserialize;
 
 /// The most users one share call names.
-pub const MAX_USERS_PER_CALL: usize = 100;
+pub const MAX_USERS_PER_CALL: usize = domain::cart::MAX_USERS_PER_SHARE;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub const MAX_LINES: usize = 250;
 /// The most members (owner included) a cart may have.
 pub const MAX_MEMBERS: usize = 1000;
+/// The most users one share names. With the cart itself that is one DynamoDB transaction
+/// (at most 100 writes) for the cart and its membership index together.
+pub const MAX_USERS_PER_SHARE: usize = 50;
 
 /// Where a cart is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -147,7 +147,7 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
     assert_eq!(restocked.status, 200);
     let cart = owner.create_cart().await;
     let others: Vec<String> = (1..members).map(|i| format!("member-{i}")).collect();
-    for chunk in others.chunks(100) {
+    for chunk in others.chunks(domain::cart::MAX_USERS_PER_SHARE) {
         let shared = owner
             .send(
                 "POST",
