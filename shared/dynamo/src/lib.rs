@@ -1,0 +1,24 @@
+//! The DynamoDB adapters: the WebSocket connection registry (by connection id, a GSI by user, a
+//! TTL attribute) and a cart store whose every write is conditional on the version it read.
+//!
+//! Table names come from configuration; [`tables`] creates them the way the SAM template
+//! declares them, for tests and local runs against a DynamoDB implementation.
+
+mod attributes;
+pub mod carts;
+pub mod registry;
+pub mod tables;
+
+pub use carts::DynamoCartStore;
+pub use registry::DynamoConnectionRegistry;
+
+/// Any DynamoDB call's failure, as the ports report it: unavailable, with the SDK's error as
+/// the source.
+fn unavailable<E>(e: aws_sdk_dynamodb::error::SdkError<E>) -> domain::ports::StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    domain::ports::StoreError::unavailable(
+        aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+    )
+}

@@ -1,0 +1,120 @@
+//! The tables, as the SAM template declares them: created here for tests and for local runs
+//! against a DynamoDB implementation. Every table is on-demand (`PAY_PER_REQUEST`).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::create_table::{CreateTableError, CreateTableOutput};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use domain::ports::StoreError;
+
+/// The connections table's index by user.
+pub const CONNECTIONS_BY_USER: &str = "byUser";
+/// The connections table's TTL attribute (epoch seconds).
+pub const CONNECTION_TTL_ATTRIBUTE: &str = "expiresAt";
+
+/// Creates the connections table (`connectionId` key, `byUser` index, TTL on `expiresAt`),
+/// unless it exists.
+pub async fn create_connections_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("connectionId"))
+        .attribute_definitions(string_attribute("userId"))
+        .key_schema(key("connectionId", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(CONNECTIONS_BY_USER)
+                .key_schema(key("userId", KeyType::Hash))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(StoreError::unavailable)?,
+        )
+        .send()
+        .await;
+    if !already_exists(created)? {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(CONNECTION_TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(StoreError::unavailable)?,
+            )
+            .send()
+            .await
+            .map_err(crate::unavailable)?;
+    }
+    Ok(())
+}
+
+/// Creates the carts table (`cartId` key) and the membership index table (`userId`, `cartId`:
+/// the seed's `user_cart_sharing`), unless they exist.
+pub async fn create_cart_tables(
+    client: &Client,
+    carts: &str,
+    memberships: &str,
+) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(carts)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("cartId"))
+        .key_schema(key("cartId", KeyType::Hash))
+        .send()
+        .await;
+    already_exists(created)?;
+    let created = client
+        .create_table()
+        .table_name(memberships)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("userId"))
+        .attribute_definitions(string_attribute("cartId"))
+        .key_schema(key("userId", KeyType::Hash))
+        .key_schema(key("cartId", KeyType::Range))
+        .send()
+        .await;
+    already_exists(created)?;
+    Ok(())
+}
+
+/// True when the table was there already; an error for any other failure.
+fn already_exists(
+    created: Result<CreateTableOutput, SdkError<CreateTableError>>,
+) -> Result<bool, StoreError> {
+    match created {
+        Ok(_) => Ok(false),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            Ok(true)
+        }
+        Err(e) => Err(crate::unavailable(e)),
+    }
+}
+
+fn string_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap_or_else(|_| unreachable!("both fields are set"))
+}
+
+fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .unwrap_or_else(|_| unreachable!("both fields are set"))
+}
