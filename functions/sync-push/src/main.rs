@@ -1,5 +1,6 @@
 //! The sync-push Lambda: builds the management API client (endpoint from
-//! `WEBSOCKET_MANAGEMENT_ENDPOINT`) and the registry once, then pushes MSK batches.
+//! `WEBSOCKET_MANAGEMENT_ENDPOINT`) and the registry (DynamoDB when `CONNECTIONS_TABLE` is set)
+//! once, then pushes MSK batches.
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -15,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .endpoint_url(endpoint)
         .build();
     let push = sync_push::Push {
-        registry: embedded::store_from_env()?,
+        registry: wiring::connection_registry().await?,
         poster: Arc::new(apigw::ManagementApi::new(
             aws_sdk_apigatewaymanagement::Client::from_conf(config),
         )),

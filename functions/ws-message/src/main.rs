@@ -1,4 +1,5 @@
-//! The ws-message Lambda: opens the store once (carts and connections), then answers messages.
+//! The ws-message Lambda: opens the registry (DynamoDB when `CONNECTIONS_TABLE` is set) and the
+//! cart store once, then answers messages. Carts are still read from the embedded store.
 
 use std::sync::Arc;
 
@@ -8,8 +9,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = embedded::store_from_env()?;
     let carts = domain::CartService::new(
         store.clone(),
-        store.clone(),
+        store,
         Arc::new(embedded::EventBus::default()),
     );
-    edge::websocket::run(|event| ws_message::handle(&carts, store.as_ref(), event)).await
+    let registry = wiring::connection_registry().await?;
+    edge::websocket::run(|event| ws_message::handle(&carts, registry.as_ref(), event)).await
 }
