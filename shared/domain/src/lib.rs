@@ -13,6 +13,7 @@ pub mod ids;
 pub mod item;
 pub mod memory;
 pub mod money;
+pub mod outbox;
 pub mod ports;
 pub mod quantity;
 pub mod service;

@@ -1,0 +1,100 @@
+//! The outbox: an event the primary publisher (Kafka) does not take goes to the outbox (an SQS
+//! queue on AWS), from which the `event-relay` function republishes it. The change is already
+//! saved when its event is published, so this is how an acknowledged change always produces
+//! its event, even while the broker is down.
+
+use crate::event::CartEvent;
+use crate::ports::{EventPublisher, PublishError};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Publishes to `primary`, and to `outbox` when `primary` fails.
+pub struct PublishWithOutbox {
+    primary: Arc<dyn EventPublisher>,
+    outbox: Arc<dyn EventPublisher>,
+}
+
+impl PublishWithOutbox {
+    /// `primary`, falling back to `outbox`.
+    pub fn new(primary: Arc<dyn EventPublisher>, outbox: Arc<dyn EventPublisher>) -> Self {
+        Self { primary, outbox }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for PublishWithOutbox {
+    async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
+        let Err(e) = self.primary.publish(event).await else {
+            return Ok(());
+        };
+        tracing::warn!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
+            version = event.version, "the broker did not take the event; sending it to the outbox");
+        self.outbox.publish(event).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::RecordingPublisher;
+    use crate::testing::user;
+    use crate::{Cart, CartId, Currency, EventType};
+
+    struct Down;
+
+    #[async_trait]
+    impl EventPublisher for Down {
+        async fn publish(&self, _: &CartEvent) -> Result<(), PublishError> {
+            Err(PublishError("the broker is down".into()))
+        }
+    }
+
+    fn event() -> CartEvent {
+        let cart = Cart::new(
+            CartId::new(),
+            user("alice"),
+            Currency::DEFAULT,
+            chrono::Utc::now(),
+        );
+        CartEvent::new(EventType::CartCreated, &cart, &user("alice"), &[])
+    }
+
+    #[tokio::test]
+    async fn an_event_the_broker_takes_never_reaches_the_outbox() {
+        let (broker, outbox) = (
+            Arc::new(RecordingPublisher::default()),
+            Arc::new(RecordingPublisher::default()),
+        );
+        PublishWithOutbox::new(broker.clone(), outbox.clone())
+            .publish(&event())
+            .await
+            .unwrap();
+        assert_eq!((broker.events().len(), outbox.events().len()), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn an_event_the_broker_refuses_goes_to_the_outbox() {
+        let outbox = Arc::new(RecordingPublisher::default());
+        let event = event();
+        PublishWithOutbox::new(Arc::new(Down), outbox.clone())
+            .publish(&event)
+            .await
+            .unwrap();
+        assert_eq!(
+            outbox
+                .events()
+                .iter()
+                .map(|e| e.event_id)
+                .collect::<Vec<_>>(),
+            [event.event_id]
+        );
+    }
+
+    #[tokio::test]
+    async fn with_both_down_the_publish_fails() {
+        let failed = PublishWithOutbox::new(Arc::new(Down), Arc::new(Down))
+            .publish(&event())
+            .await;
+        assert!(failed.is_err());
+    }
+}
