@@ -1,0 +1,104 @@
+//! The outbox against a real SQS implementation (moto, started by `tests/services.sh`), each
+//! test on queues of its own.
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+use domain::ports::EventPublisher;
+use domain::testing::user;
+use domain::{Cart, CartEvent, CartId, Currency, EventType};
+use sqs::{SqsOutbox, create_queue_with_dead_letters};
+
+fn client() -> Client {
+    let endpoint = std::env::var("SQS_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "SQS_ENDPOINT is not set: run the tests through tests/services.sh (tests/run.sh does)"
+        )
+    });
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    Client::from_conf(config)
+}
+
+fn event() -> CartEvent {
+    let cart = Cart::new(
+        CartId::new(),
+        user("alice"),
+        Currency::DEFAULT,
+        chrono::Utc::now(),
+    );
+    CartEvent::new(EventType::CartCreated, &cart, &user("alice"), &[])
+}
+
+async fn receive(client: &Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .messages
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_event_in_the_outbox_comes_back_whole_with_its_attributes() {
+    let client = client();
+    let queues =
+        create_queue_with_dead_letters(&client, &format!("outbox-{}", uuid::Uuid::new_v4()), 3)
+            .await
+            .unwrap();
+    let event = event();
+    SqsOutbox::new(client.clone(), &queues.url)
+        .publish(&event)
+        .await
+        .unwrap();
+
+    let messages = receive(&client, &queues.url).await;
+    assert_eq!(messages.len(), 1);
+    let body: CartEvent = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(
+        (body.event_id, body.version),
+        (event.event_id, event.version)
+    );
+    let attributes = messages[0].message_attributes().unwrap();
+    assert_eq!(
+        attributes["cartId"].string_value(),
+        Some(event.cart_id.to_string().as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_message_never_relayed_moves_to_the_dead_letter_queue() {
+    let client = client();
+    let queues =
+        create_queue_with_dead_letters(&client, &format!("outbox-{}", uuid::Uuid::new_v4()), 2)
+            .await
+            .unwrap();
+    SqsOutbox::new(client.clone(), &queues.url)
+        .publish(&event())
+        .await
+        .unwrap();
+    // Received and not deleted, as when event-relay reports it failed, until the policy's
+    // count is spent.
+    for _ in 0..2 {
+        for message in receive(&client, &queues.url).await {
+            client
+                .change_message_visibility()
+                .queue_url(&queues.url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .visibility_timeout(0)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert!(receive(&client, &queues.url).await.is_empty());
+    assert_eq!(receive(&client, &queues.dead_letter_url).await.len(), 1);
+}
