@@ -59,7 +59,8 @@ pub trait Catalog: Send + Sync {
     /// The item, if the catalog has it.
     async fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError>;
 
-    /// Every one of `ids` the catalog has.
+    /// Every one of `ids` the catalog has. Checkout reads stock through this: a cache in front
+    /// of a catalog must pass it through, never answer it.
     async fn items(&self, ids: &[ItemId]) -> Result<HashMap<ItemId, Item>, StoreError> {
         let mut found = HashMap::with_capacity(ids.len());
         for id in ids {
