@@ -1,0 +1,56 @@
+//! The Kafka adapters on `rskafka`: the cart event publisher (key = cart id, `acks=all`, the
+//! partition Kafka's own default partitioner would pick), and a poller that hands a consumer
+//! function each partition's new records as a `KafkaEvent`, the way MSK's event source mapping
+//! invokes a Lambda. The local stack runs `sync-push` on that poller against a real broker.
+//!
+//! `rskafka` is pure Rust (rustls for TLS, SASL PLAIN/SCRAM/OAUTHBEARER), so every function
+//! cross-compiles for arm64 Lambda with cargo-lambda as it is, with no C toolchain to carry.
+
+mod partitioner;
+pub mod poller;
+pub mod publisher;
+
+pub use poller::Poller;
+pub use publisher::KafkaPublisher;
+
+use rskafka::client::{Client, ClientBuilder};
+use std::time::Duration;
+
+/// How long one Kafka call may keep retrying before it fails. rskafka retries forever by
+/// default; a publish must fail in bounded time so the change's event can go to the outbox.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Why Kafka could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    /// The client failed (the broker is unreachable, or answered with an error).
+    #[error("kafka: {0}")]
+    Client(#[from] rskafka::client::error::Error),
+    /// The topic is not on the cluster.
+    #[error("the topic {0:?} does not exist")]
+    NoSuchTopic(String),
+}
+
+/// A client for `brokers` (`host:port`, plaintext) whose calls give up after `CALL_DEADLINE`.
+pub async fn connect(brokers: Vec<String>) -> Result<Client, KafkaError> {
+    let backoff = rskafka::BackoffConfig {
+        deadline: Some(CALL_DEADLINE),
+        max_backoff: Duration::from_millis(500),
+        ..Default::default()
+    };
+    Ok(ClientBuilder::new(brokers)
+        .client_id("shared-carts")
+        .backoff_config(backoff)
+        .build()
+        .await?)
+}
+
+/// The partitions of `topic`, in order.
+async fn partitions_of(client: &Client, topic: &str) -> Result<Vec<i32>, KafkaError> {
+    let topics = client.list_topics().await?;
+    let found = topics
+        .into_iter()
+        .find(|t| t.name == topic)
+        .ok_or_else(|| KafkaError::NoSuchTopic(topic.to_owned()))?;
+    Ok(found.partitions.into_iter().collect())
+}
