@@ -16,8 +16,10 @@ pub use publisher::KafkaPublisher;
 use rskafka::client::{Client, ClientBuilder};
 use std::time::Duration;
 
-/// How long one Kafka call may keep retrying before it fails. rskafka retries forever by
-/// default; a publish must fail in bounded time so the change's event can go to the outbox.
+/// How long one Kafka call may take before it fails. rskafka retries forever by default, and
+/// its retry deadline counts only the pauses between attempts (nested ones for connections and
+/// metadata multiply it): a publish to an unreachable broker took minutes. Every call here is
+/// also bounded by the clock, so a refused event reaches the outbox in seconds.
 pub const CALL_DEADLINE: Duration = Duration::from_secs(3);
 
 /// Why Kafka could not be used.
@@ -29,6 +31,19 @@ pub enum KafkaError {
     /// The topic is not on the cluster.
     #[error("the topic {0:?} does not exist")]
     NoSuchTopic(String),
+    /// No answer within `CALL_DEADLINE`.
+    #[error("kafka did not answer within {CALL_DEADLINE:?}")]
+    TimedOut,
+}
+
+/// `call`, failing with `TimedOut` when it takes longer than `CALL_DEADLINE`.
+pub async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, rskafka::client::error::Error>>,
+) -> Result<T, KafkaError> {
+    tokio::time::timeout(CALL_DEADLINE, call)
+        .await
+        .map_err(|_| KafkaError::TimedOut)?
+        .map_err(KafkaError::from)
 }
 
 /// A client for `brokers` (`host:port`, plaintext) whose calls give up after `CALL_DEADLINE`.
@@ -38,16 +53,18 @@ pub async fn connect(brokers: Vec<String>) -> Result<Client, KafkaError> {
         max_backoff: Duration::from_millis(500),
         ..Default::default()
     };
-    Ok(ClientBuilder::new(brokers)
-        .client_id("shared-carts")
-        .backoff_config(backoff)
-        .build()
-        .await?)
+    bounded(
+        ClientBuilder::new(brokers)
+            .client_id("shared-carts")
+            .backoff_config(backoff)
+            .build(),
+    )
+    .await
 }
 
 /// The partitions of `topic`, in order.
 async fn partitions_of(client: &Client, topic: &str) -> Result<Vec<i32>, KafkaError> {
-    let topics = client.list_topics().await?;
+    let topics = bounded(client.list_topics()).await?;
     let found = topics
         .into_iter()
         .find(|t| t.name == topic)

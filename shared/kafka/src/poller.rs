@@ -34,10 +34,13 @@ impl Poller {
     pub async fn connect(client: &Client, topic: &str) -> Result<Self, KafkaError> {
         let mut partitions = Vec::new();
         for partition in partitions_of(client, topic).await? {
-            let reader = client
-                .partition_client(topic, partition, UnknownTopicHandling::Error)
-                .await?;
-            let next = reader.get_offset(OffsetAt::Latest).await?;
+            let reader = crate::bounded(client.partition_client(
+                topic,
+                partition,
+                UnknownTopicHandling::Error,
+            ))
+            .await?;
+            let next = crate::bounded(reader.get_offset(OffsetAt::Latest)).await?;
             partitions.push((reader, next));
         }
         Ok(Self {
@@ -70,10 +73,12 @@ where
     Fut: Future<Output = ()>,
 {
     loop {
-        match reader
-            .fetch_records(next, 1..MAX_FETCH_BYTES, MAX_WAIT_MS)
+        let fetch = reader.fetch_records(next, 1..MAX_FETCH_BYTES, MAX_WAIT_MS);
+        let fetched = tokio::time::timeout(crate::CALL_DEADLINE, fetch)
             .await
-        {
+            .map_err(|_| KafkaError::TimedOut)
+            .and_then(|f| f.map_err(KafkaError::from));
+        match fetched {
             Ok((records, _high_watermark)) if records.is_empty() => {}
             Ok((records, _)) => {
                 next = records.iter().map(|r| r.offset).max().unwrap_or(next - 1) + 1;

@@ -26,9 +26,12 @@ impl KafkaPublisher {
         let mut partitions = Vec::new();
         for partition in partitions_of(client, topic).await? {
             partitions.push(
-                client
-                    .partition_client(topic, partition, UnknownTopicHandling::Error)
-                    .await?,
+                crate::bounded(client.partition_client(
+                    topic,
+                    partition,
+                    UnknownTopicHandling::Error,
+                ))
+                .await?,
             );
         }
         Ok(Self { partitions })
@@ -53,8 +56,7 @@ impl EventPublisher for KafkaPublisher {
             )]),
             timestamp: event.occurred_at,
         };
-        partition
-            .produce(vec![record], Compression::NoCompression)
+        crate::bounded(partition.produce(vec![record], Compression::NoCompression))
             .await
             .map_err(|e| PublishError(e.into()))?;
         Ok(())
