@@ -23,6 +23,7 @@ command -v jq >/dev/null || missing+=(jq)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs npm)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3 python3-venv)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -36,7 +37,7 @@ cargo fmt --all --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "tests (with moto for the DynamoDB adapters, installed and started by tests/services.sh)"
+step "tests (with moto, tansu and redis-server, installed and started by tests/services.sh)"
 tests/services.sh cargo test --workspace --locked
 
 step "the page, end to end in headless Chromium"

@@ -4,22 +4,29 @@
 #
 #   tests/services.sh cargo test -p dynamo
 #
-# moto (PyPI) serves DynamoDB (and SQS) at $DYNAMODB_ENDPOINT. It is installed once into
-# target/tools/, which survives between runs like the build cache; a fresh machine pays about
-# a minute. Tests fail, never skip, when these variables are missing.
+# moto (PyPI) serves DynamoDB and SQS at $DYNAMODB_ENDPOINT and $SQS_ENDPOINT; Debian's
+# redis-server (installed by tests/run.sh) listens at $REDIS_URL; tansu (crates.io), a
+# Kafka-protocol broker in memory, listens at $KAFKA_BROKERS. Both are installed once into
+# target/tools/, which survives between runs like the build cache: a fresh machine pays about a
+# minute for moto and about sixteen for building tansu. Tests fail, never skip, when these
+# variables are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools="$PWD/target/tools"
 MOTO_VERSION="5.2.5"
+TANSU_VERSION="0.6.0"
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-wait_for() { # name url
+wait_for() { # name url-or-port
   for _ in $(seq 1 100); do
-    curl -s -o /dev/null "$2" && return 0
+    case "$2" in
+      http*) curl -s -o /dev/null "$2" && return 0 ;;
+      *) (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0 ;;
+    esac
     sleep 0.2
   done
   echo "$1 did not start; its log:" >&2
@@ -34,6 +41,12 @@ if ! "$tools/moto/bin/moto_server" --help >/dev/null 2>&1 \
   "$tools/moto/bin/pip" install -q "moto[server]==$MOTO_VERSION"
 fi
 
+if [ "$("$tools/tansu/bin/tansu" --version 2>/dev/null | awk '{print $2}')" != "$TANSU_VERSION" ]; then
+  # Without dynostore the memory:// engine is not compiled in and produce discards records.
+  CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo install --quiet --locked --root "$tools/tansu" \
+    tansu --version "$TANSU_VERSION" --features dynostore
+fi
+
 pids=()
 stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap stop_all EXIT
@@ -43,7 +56,24 @@ moto_port="$(free_port)"
 pids+=($!)
 wait_for moto "http://127.0.0.1:$moto_port/moto-api/"
 
-export DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port"
+command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install redis-server (tests/run.sh does)" >&2; exit 1; }
+redis_port="$(free_port)"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$tools/redis.log" 2>&1 &
+pids+=($!)
+wait_for redis "$redis_port"
+
+kafka_port="$(free_port)"
+"$tools/tansu/bin/tansu" broker --listener-url "tcp://127.0.0.1:$kafka_port" \
+  --advertised-listener-url "tcp://127.0.0.1:$kafka_port" --storage-engine memory://tansu/ \
+  >"$tools/tansu.log" 2>&1 &
+pids+=($!)
+wait_for tansu "$kafka_port"
+
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port" SQS_ENDPOINT="http://127.0.0.1:$moto_port"
+export KAFKA_BROKERS="127.0.0.1:$kafka_port"
+export REDIS_URL="redis://127.0.0.1:$redis_port"
+# Fault tests start brokers of their own, behind a link they can cut.
+export TANSU_BIN="$tools/tansu/bin/tansu"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
 "$@"

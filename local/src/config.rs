@@ -18,6 +18,8 @@ pub struct Config {
     pub keys: TokenKeys,
     /// Whether to seed the demo catalog into an empty store.
     pub seed_demo_catalog: bool,
+    /// The real servers to use instead of the embedded ones, if any.
+    pub backends: crate::Backends,
 }
 
 /// A flag or variable that does not parse.
@@ -33,7 +35,7 @@ pub enum ConfigError {
     },
     /// A flag without its value, or one we do not know.
     #[error(
-        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG"
+        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT (see the README)"
     )]
     Usage(String),
     /// The JWT settings are unusable.
@@ -49,6 +51,7 @@ impl Config {
             data_dir,
             keys: TokenKeys::new(LOCAL_DEV_SECRET, "shared-carts", "shared-carts-api"),
             seed_demo_catalog: true,
+            backends: crate::Backends::embedded(),
         }
     }
 
@@ -91,6 +94,7 @@ impl Config {
             data_dir: data_dir.unwrap_or_else(|| PathBuf::from("data")),
             keys,
             seed_demo_catalog: true,
+            backends: crate::Backends::from_env(),
         })
     }
 }

@@ -25,10 +25,10 @@ pub struct Services {
     pub items: ItemService,
     /// The authorizer's keys (and `/dev/token`'s).
     pub keys: TokenKeys,
-    /// The in-process stand-in for the `cart-events` topic.
+    /// Every event the functions publish, in the process (also when they go to Kafka).
     pub bus: EventBus,
-    /// The embedded store, as the connection registry of the WebSocket functions.
-    pub store: Arc<EmbeddedStore>,
+    /// The connection registry of the WebSocket functions.
+    pub registry: Arc<dyn domain::ConnectionRegistry>,
     /// The open WebSockets, for the `@connections` API.
     pub sockets: Sockets,
 }
@@ -42,6 +42,9 @@ pub enum StartError {
     /// The demo catalog could not be written.
     #[error("cannot seed the demo catalog")]
     Seed(#[source] domain::ports::StoreError),
+    /// A configured real server could not be reached or prepared.
+    #[error(transparent)]
+    Backend(#[from] crate::BackendError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}")]
     Bind {
@@ -74,12 +77,18 @@ impl LocalStack {
                 .map_err(StartError::Seed)?;
         }
         let bus = EventBus::default();
+        let connected = crate::backends::connect(&config.backends, &store, &bus).await?;
+        tracing::info!(backends = config.backends.describe(), "ports connected");
         let services = Arc::new(Services {
-            carts: CartService::new(store.clone(), store.clone(), Arc::new(bus.clone())),
-            items: ItemService::new(store.clone()),
+            carts: CartService::new(
+                connected.carts,
+                connected.catalog.clone(),
+                connected.publisher,
+            ),
+            items: ItemService::new(connected.catalog),
             keys: config.keys,
             bus,
-            store,
+            registry: connected.registry,
             sockets: Sockets::default(),
         });
         let listener = TcpListener::bind(config.addr)
@@ -94,16 +103,32 @@ impl LocalStack {
         })?;
         let (stop, stopped) = watch::channel(false);
         let push = sync_push::Push {
-            registry: services.store.clone(),
+            registry: services.registry.clone(),
             poster: Arc::new(apigw::ManagementApi::unsigned_local(&format!(
                 "http://{addr}"
             ))),
         };
-        let pusher = tokio::spawn(crate::push::run(push, services.bus.subscribe()));
+        // sync-push reads the topic: Kafka through a poller, or the bus.
+        let mut feeders = vec![match connected.poller {
+            Some(poller) => tokio::spawn(async move {
+                let push = &push;
+                poller
+                    .run(|batch| async move {
+                        sync_push::handle(push, batch).await;
+                    })
+                    .await;
+            }),
+            None => tokio::spawn(crate::push::run(push, services.bus.subscribe())),
+        }];
+        if let Some((client, queue_url, topic)) = connected.outbox {
+            feeders.push(tokio::spawn(crate::relay::run(client, queue_url, topic)));
+        }
         let services_for_loop = services.clone();
         let done = tokio::spawn(async move {
             accept_loop(listener, services_for_loop, stopped).await;
-            pusher.abort();
+            for feeder in feeders {
+                feeder.abort();
+            }
         });
         Ok(LocalStack {
             addr,
@@ -126,7 +151,7 @@ impl LocalStack {
 
     /// The connection registry the WebSocket functions keep.
     pub fn registry(&self) -> Arc<dyn domain::ConnectionRegistry> {
-        self.services.store.clone()
+        self.services.registry.clone()
     }
 
     /// The in-process event bus, to watch what the functions publish.

@@ -56,7 +56,7 @@ pub async fn upgrade(
     let connected_at = chrono::Utc::now();
     let source_ip = "127.0.0.1".to_owned();
     let connect = connect_event(&id, &request, connected_at);
-    let answer = ws_connect::handle(&services.keys, services.store.as_ref(), connect).await;
+    let answer = ws_connect::handle(&services.keys, services.registry.as_ref(), connect).await;
     if answer.status_code != 200 {
         let status = StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500))
             .unwrap_or(StatusCode::UNAUTHORIZED);
@@ -115,7 +115,7 @@ async fn serve(
         tokio::select! {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let answer = ws_message::handle(&services.carts, services.store.as_ref(), message_event(&id, text.as_str())).await;
+                    let answer = ws_message::handle(&services.carts, services.registry.as_ref(), message_event(&id, text.as_str())).await;
                     if let Some(aws_lambda_events::encodings::Body::Text(reply)) = answer.body
                         && sink.send(Message::text(reply)).await.is_err()
                     {
@@ -154,7 +154,7 @@ async fn serve(
 
 async fn disconnect(services: &Services, id: &ConnectionId) {
     let event = event_for(id, "$disconnect", "DISCONNECT", chrono::Utc::now());
-    ws_disconnect::handle(services.store.as_ref(), event).await;
+    ws_disconnect::handle(services.registry.as_ref(), event).await;
 }
 
 /// An id in API Gateway's style: 16 characters of base64.

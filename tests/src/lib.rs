@@ -1,11 +1,15 @@
 //! The harness for integration tests and the bench: a local stack on an ephemeral port over a
 //! fresh data directory (`spawn_stack`), and a small HTTP/1.1 client that keeps its connection.
 
+mod link;
+
+pub use link::CuttableLink;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use local::{Config, LocalStack};
+use local::{Backends, Config, LocalStack};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,10 +20,43 @@ pub struct TestStack {
     stack: Option<LocalStack>,
     addr: SocketAddr,
     data_dir: PathBuf,
+    backends: Backends,
 }
 
 /// Starts a local stack on 127.0.0.1 with an ephemeral port and a new, empty data directory.
 pub async fn spawn_stack() -> TestStack {
+    spawn_stack_on(Backends::embedded()).await
+}
+
+/// The real servers `tests/services.sh` started, with a topic, tables and an outbox queue no
+/// other test uses. Panics (never skips) when the services are not running.
+pub fn real_servers() -> Backends {
+    let required = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run the tests through tests/services.sh (tests/run.sh does)")
+        })
+    };
+    let fresh = uuid::Uuid::new_v4();
+    let (dynamodb, sqs) = (required("DYNAMODB_ENDPOINT"), required("SQS_ENDPOINT"));
+    Backends {
+        kafka_brokers: Some(
+            required("KAFKA_BROKERS")
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
+        ),
+        events_topic: format!("cart-events-{fresh}"),
+        outbox_queue_url: Some(format!("{sqs}/123456789012/outbox-{fresh}")),
+        sqs_endpoint: Some(sqs),
+        connections_table: Some(format!("connections-{fresh}")),
+        cart_tables: Some((format!("carts-{fresh}"), format!("memberships-{fresh}"))),
+        dynamodb_endpoint: Some(dynamodb),
+        redis_url: Some(required("REDIS_URL")),
+    }
+}
+
+/// Starts a local stack as `spawn_stack` does, its ports on `backends`.
+pub async fn spawn_stack_on(backends: Backends) -> TestStack {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let data_dir = std::env::temp_dir().join(format!(
         "shared-carts-test-{}-{}-{}",
@@ -29,13 +66,18 @@ pub async fn spawn_stack() -> TestStack {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
     ));
-    let stack = LocalStack::start(Config::ephemeral(data_dir.clone()))
+    let config = Config {
+        backends: backends.clone(),
+        ..Config::ephemeral(data_dir.clone())
+    };
+    let stack = LocalStack::start(config)
         .await
         .unwrap_or_else(|e| panic!("local stack: {e}"));
     TestStack {
         addr: stack.addr(),
         stack: Some(stack),
         data_dir,
+        backends,
     }
 }
 
@@ -103,7 +145,11 @@ impl TestStack {
         if let Some(stack) = self.stack.take() {
             stack.shutdown().await;
         }
-        let stack = LocalStack::start(Config::ephemeral(self.data_dir.clone()))
+        let config = Config {
+            backends: self.backends.clone(),
+            ..Config::ephemeral(self.data_dir.clone())
+        };
+        let stack = LocalStack::start(config)
             .await
             .unwrap_or_else(|e| panic!("restart: {e}"));
         self.addr = stack.addr();

@@ -1,8 +1,9 @@
 //! The README's walk-through works as written: its shell block runs against a fresh local stack,
-//! and every output it shows (the `# ...` lines) comes out, in order.
+//! on the embedded defaults and on the real servers, and every output it shows (the `# ...`
+//! lines) comes out, in order.
 
 use std::path::Path;
-use tests::spawn_stack;
+use tests::{TestStack, real_servers, spawn_stack, spawn_stack_on};
 
 fn walkthrough() -> String {
     let readme =
@@ -22,12 +23,20 @@ fn walkthrough() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_prints_what_it_promises() {
+    walk_through(&spawn_stack().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_holds_on_kafka_dynamodb_and_sqs() {
+    walk_through(&spawn_stack_on(real_servers()).await).await;
+}
+
+async fn walk_through(stack: &TestStack) {
     let script = walkthrough();
     assert!(
         script.contains("API=http://127.0.0.1:3000"),
         "the walk-through starts from the default address"
     );
-    let stack = spawn_stack().await;
     let script = script.replace(
         "API=http://127.0.0.1:3000",
         &format!("API=http://{}", stack.addr()),

@@ -1,0 +1,257 @@
+//! The servers behind the local stack's ports. By default everything is in the process: the
+//! embedded store and the in-process bus. Settings in the environment move a port to a real
+//! server instead, through the same adapters the Lambdas use on AWS:
+//!
+//! | setting | port |
+//! |---|---|
+//! | `KAFKA_BROKERS` (`host:port,...`), `EVENTS_TOPIC` | cart events go to Kafka; `sync-push` reads them back through a poller, as MSK's trigger would hand them over |
+//! | `OUTBOX_QUEUE_URL`, `SQS_ENDPOINT` | events Kafka refuses go to this SQS queue; a relay loop feeds them to `event-relay` |
+//! | `CONNECTIONS_TABLE`, `DYNAMODB_ENDPOINT` | the WebSocket connection registry on DynamoDB |
+//! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | carts and their membership index on DynamoDB |
+//! | `REDIS_URL` | item details cached in Redis (and in memory) in front of the catalog |
+//!
+//! Tables, queues and the topic are created when missing, since this is a development stack.
+//! The item catalog stays in the embedded store.
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use domain::ports::{CartStore, Catalog, EventPublisher, PublishError};
+use domain::{CartEvent, ConnectionRegistry};
+use embedded::{EmbeddedStore, EventBus};
+use std::sync::Arc;
+
+/// Which real servers to use; `None` keeps a port in the process.
+#[derive(Clone, Debug, Default)]
+pub struct Backends {
+    /// Kafka bootstrap brokers.
+    pub kafka_brokers: Option<Vec<String>>,
+    /// The topic of cart events.
+    pub events_topic: String,
+    /// The SQS outbox queue's URL.
+    pub outbox_queue_url: Option<String>,
+    /// SQS at this URL instead of AWS's.
+    pub sqs_endpoint: Option<String>,
+    /// The DynamoDB connections table.
+    pub connections_table: Option<String>,
+    /// The DynamoDB carts and memberships tables.
+    pub cart_tables: Option<(String, String)>,
+    /// DynamoDB at this URL instead of AWS's.
+    pub dynamodb_endpoint: Option<String>,
+    /// Redis for the item cache.
+    pub redis_url: Option<String>,
+}
+
+/// Why a backend could not be reached or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// Kafka.
+    #[error(transparent)]
+    Kafka(#[from] kafka::KafkaError),
+    /// DynamoDB.
+    #[error("dynamodb: {0}")]
+    DynamoDb(#[from] domain::ports::StoreError),
+    /// SQS.
+    #[error("sqs: {0}")]
+    Sqs(#[from] Box<aws_sdk_sqs::Error>),
+    /// Redis.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl Backends {
+    /// Everything in the process.
+    pub fn embedded() -> Self {
+        Self {
+            events_topic: "cart-events".to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Read from the environment (see the module's table).
+    pub fn from_env() -> Self {
+        let setting = wiring::environment;
+        Self {
+            kafka_brokers: setting("KAFKA_BROKERS")
+                .map(|b| b.split(',').map(|s| s.trim().to_owned()).collect()),
+            events_topic: setting("EVENTS_TOPIC").unwrap_or_else(|| "cart-events".to_owned()),
+            outbox_queue_url: setting("OUTBOX_QUEUE_URL"),
+            sqs_endpoint: setting("SQS_ENDPOINT"),
+            connections_table: setting("CONNECTIONS_TABLE"),
+            cart_tables: setting("CARTS_TABLE").map(|carts| {
+                let memberships =
+                    setting("MEMBERSHIPS_TABLE").unwrap_or_else(|| format!("{carts}-memberships"));
+                (carts, memberships)
+            }),
+            dynamodb_endpoint: setting("DYNAMODB_ENDPOINT"),
+            redis_url: setting("REDIS_URL"),
+        }
+    }
+
+    /// One line per port for the start-up log.
+    pub fn describe(&self) -> String {
+        let on = |real: bool, what: &str| {
+            if real {
+                what.to_owned()
+            } else {
+                "embedded".to_owned()
+            }
+        };
+        format!(
+            "events: {}, outbox: {}, connections: {}, carts: {}, item cache: {}",
+            on(self.kafka_brokers.is_some(), "kafka"),
+            on(self.outbox_queue_url.is_some(), "sqs"),
+            on(self.connections_table.is_some(), "dynamodb"),
+            on(self.cart_tables.is_some(), "dynamodb"),
+            on(self.redis_url.is_some(), "redis"),
+        )
+    }
+}
+
+/// The ports, connected.
+pub struct Connected {
+    /// The item catalog (the embedded one, behind the Redis cache when configured).
+    pub catalog: Arc<dyn Catalog>,
+    /// Where carts live.
+    pub carts: Arc<dyn CartStore>,
+    /// Where connections are registered.
+    pub registry: Arc<dyn ConnectionRegistry>,
+    /// Where the cart service publishes.
+    pub publisher: Arc<dyn EventPublisher>,
+    /// The Kafka poller feeding `sync-push`, when events go through Kafka.
+    pub poller: Option<kafka::Poller>,
+    /// The outbox and the topic its relay republishes to, when there is an outbox.
+    pub outbox: Option<(aws_sdk_sqs::Client, String, Arc<dyn EventPublisher>)>,
+}
+
+/// Connects every configured backend (creating its table, queue or topic when missing); the
+/// rest stay on `store` and `bus`.
+pub async fn connect(
+    backends: &Backends,
+    store: &Arc<EmbeddedStore>,
+    bus: &EventBus,
+) -> Result<Connected, BackendError> {
+    let dynamodb = match &backends.dynamodb_endpoint {
+        _ if backends.connections_table.is_none() && backends.cart_tables.is_none() => None,
+        endpoint => Some(aws_sdk_dynamodb::Client::new(
+            &aws(endpoint.as_deref()).await,
+        )),
+    };
+    let registry: Arc<dyn ConnectionRegistry> = match (&backends.connections_table, &dynamodb) {
+        (Some(table), Some(client)) => {
+            dynamo::tables::create_connections_table(client, table).await?;
+            Arc::new(dynamo::DynamoConnectionRegistry::new(client.clone(), table))
+        }
+        _ => store.clone(),
+    };
+    let carts: Arc<dyn CartStore> = match (&backends.cart_tables, &dynamodb) {
+        (Some((carts, memberships)), Some(client)) => {
+            dynamo::tables::create_cart_tables(client, carts, memberships).await?;
+            Arc::new(dynamo::DynamoCartStore::new(
+                client.clone(),
+                carts,
+                memberships,
+            ))
+        }
+        _ => store.clone(),
+    };
+    let catalog: Arc<dyn Catalog> = match &backends.redis_url {
+        Some(url) => Arc::new(
+            itemcache::CachedCatalog::with_redis(store.clone(), itemcache::DEFAULT_TTL, url)
+                .await?,
+        ),
+        None => store.clone(),
+    };
+    let Some(brokers) = &backends.kafka_brokers else {
+        return Ok(Connected {
+            catalog,
+            carts,
+            registry,
+            publisher: Arc::new(bus.clone()),
+            poller: None,
+            outbox: None,
+        });
+    };
+    let client = kafka::connect(brokers.clone()).await?;
+    ensure_topic(&client, &backends.events_topic).await?;
+    let topic: Arc<dyn EventPublisher> =
+        Arc::new(kafka::KafkaPublisher::connect(&client, &backends.events_topic).await?);
+    let poller = Some(kafka::Poller::connect(&client, &backends.events_topic).await?);
+    let (primary, outbox) = match &backends.outbox_queue_url {
+        None => (topic, None),
+        Some(url) => {
+            let sqs = aws_sdk_sqs::Client::new(&aws(backends.sqs_endpoint.as_deref()).await);
+            let name = url.rsplit('/').next().unwrap_or("cart-events-outbox");
+            let queues = sqs::create_queue_with_dead_letters(&sqs, name, 5)
+                .await
+                .map_err(Box::new)?;
+            let with_outbox = domain::outbox::PublishWithOutbox::new(
+                topic.clone(),
+                Arc::new(sqs::SqsOutbox::new(sqs.clone(), &queues.url)),
+            );
+            let publisher: Arc<dyn EventPublisher> = Arc::new(with_outbox);
+            (publisher, Some((sqs, queues.url, topic)))
+        }
+    };
+    Ok(Connected {
+        catalog,
+        carts,
+        registry,
+        publisher: Arc::new(AlsoOnBus {
+            bus: bus.clone(),
+            next: primary,
+        }),
+        poller,
+        outbox,
+    })
+}
+
+/// The topic, created with three partitions unless it exists.
+async fn ensure_topic(client: &rskafka::client::Client, topic: &str) -> Result<(), BackendError> {
+    let exists = kafka::bounded(client.list_topics())
+        .await?
+        .iter()
+        .any(|t| t.name == topic);
+    if !exists {
+        let controller = client
+            .controller_client()
+            .map_err(kafka::KafkaError::from)?;
+        kafka::bounded(controller.create_topic(topic, 3, 1, 5_000)).await?;
+    }
+    Ok(())
+}
+
+/// The SDK settings from the environment, at `endpoint` when given; a local endpoint with no
+/// credentials in the environment gets placeholder ones (local servers check none).
+async fn aws(endpoint: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-stack",
+            ));
+        }
+        if std::env::var_os("AWS_REGION").is_none() {
+            loader = loader.region(aws_config::Region::new("us-east-1"));
+        }
+    }
+    loader.load().await
+}
+
+/// Publishes on the in-process bus (what tests and the bench watch) and then to `next`.
+struct AlsoOnBus {
+    bus: EventBus,
+    next: Arc<dyn EventPublisher>,
+}
+
+#[async_trait]
+impl EventPublisher for AlsoOnBus {
+    async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
+        self.bus.publish(event).await?;
+        self.next.publish(event).await
+    }
+}
