@@ -102,12 +102,12 @@ impl LocalStack {
             source,
         })?;
         let (stop, stopped) = watch::channel(false);
-        let push = sync_push::Push {
-            registry: services.registry.clone(),
-            poster: Arc::new(apigw::ManagementApi::unsigned_local(&format!(
+        let push = sync_push::Push::new(
+            services.registry.clone(),
+            Arc::new(apigw::ManagementApi::unsigned_local(&format!(
                 "http://{addr}"
             ))),
-        };
+        );
         // sync-push reads the topic: Kafka through a poller, or the bus.
         let mut feeders = vec![match connected.poller {
             Some(poller) => tokio::spawn(async move {

@@ -197,13 +197,14 @@ async fn a_poison_record_does_not_stop_the_batch_behind_it() {
             record(8, serde_json::to_vec(event.as_ref()).unwrap()),
         ],
     );
-    let push = sync_push::Push {
-        registry: stack.registry(),
-        poster: std::sync::Arc::new(apigw::ManagementApi::unsigned_local(&format!(
+    // An instance of its own: the stack's has pushed this version and would skip it.
+    let push = sync_push::Push::new(
+        stack.registry(),
+        std::sync::Arc::new(apigw::ManagementApi::unsigned_local(&format!(
             "http://{}",
             stack.addr()
         ))),
-    };
+    );
     let report = sync_push::handle(&push, batch).await;
     assert_eq!(
         (report.records, report.undecodable, report.posted),

@@ -3,19 +3,25 @@
 //! bound) across members and partitions, in order within a partition, so each cart's
 //! changes arrive in version order. A connection that is gone (410) is forgotten; a record that
 //! does not decode is logged and counted and the batch goes on: nothing here panics or fails
-//! the batch, so no poison record can stall a partition.
+//! the batch, so no poison record can stall a partition. An event no newer than what this
+//! instance already pushed for its cart (a redelivery) is skipped.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use domain::{CartEvent, ConnectionPoster, ConnectionRegistry, PostError, UserId};
+use domain::{CartEvent, CartId, ConnectionPoster, ConnectionRegistry, PostError, UserId};
 use futures_util::StreamExt;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Members served at once for one event (each a lookup, then a post per connection); API
 /// Gateway's management API takes thousands of posts per second, and a Lambda has few sockets
 /// to spare.
 pub const MAX_CONCURRENT_MEMBERS: usize = 64;
+
+/// Carts whose newest pushed version this instance remembers; past it, it forgets them all
+/// and starts again (a forgotten cart costs at most one repeated push).
+const REMEMBERED_CARTS: usize = 100_000;
 
 /// What the push function needs: where connections are, and how to reach them.
 pub struct Push {
@@ -23,6 +29,34 @@ pub struct Push {
     pub registry: Arc<dyn ConnectionRegistry>,
     /// The management API.
     pub poster: Arc<dyn ConnectionPoster>,
+    /// The newest version this instance pushed, per cart.
+    pushed: Mutex<HashMap<CartId, u64>>,
+}
+
+impl Push {
+    /// Pushes through `poster` to the connections `registry` knows.
+    pub fn new(registry: Arc<dyn ConnectionRegistry>, poster: Arc<dyn ConnectionPoster>) -> Self {
+        Self {
+            registry,
+            poster,
+            pushed: Mutex::default(),
+        }
+    }
+
+    /// True the first time this instance sees a version of the cart newer than any it pushed.
+    /// A redelivered batch, or an event the outbox relay republished after the broker took it
+    /// after all, is not: members already have it (and clients drop what is not newer).
+    fn is_news(&self, event: &CartEvent) -> bool {
+        let mut pushed = self.pushed.lock().unwrap_or_else(|p| p.into_inner());
+        if pushed.get(&event.cart_id) >= Some(&event.version) {
+            return false;
+        }
+        if pushed.len() >= REMEMBERED_CARTS {
+            pushed.clear();
+        }
+        pushed.insert(event.cart_id, event.version);
+        true
+    }
 }
 
 /// What one batch did, for logs and tests.
@@ -32,6 +66,8 @@ pub struct Report {
     pub records: usize,
     /// Records that were not cart events (logged, skipped).
     pub undecodable: usize,
+    /// Events not newer than what this instance already pushed for their cart (skipped).
+    pub repeated: usize,
     /// Messages delivered.
     pub posted: usize,
     /// Connections found gone and forgotten.
@@ -44,6 +80,7 @@ impl Report {
     fn add(&mut self, other: Report) {
         self.records += other.records;
         self.undecodable += other.undecodable;
+        self.repeated += other.repeated;
         self.posted += other.posted;
         self.gone += other.gone;
         self.failed += other.failed;
@@ -69,6 +106,7 @@ async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
     for record in records {
         report.records += 1;
         match decode(&record) {
+            Ok(event) if !push.is_news(&event) => report.repeated += 1,
             Ok(event) => report.add(push_event(push, &event).await),
             Err(reason) => {
                 report.undecodable += 1;

@@ -15,12 +15,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
         .endpoint_url(endpoint)
         .build();
-    let push = sync_push::Push {
-        registry: wiring::connection_registry().await?,
-        poster: Arc::new(apigw::ManagementApi::new(
+    let push = sync_push::Push::new(
+        wiring::connection_registry().await?,
+        Arc::new(apigw::ManagementApi::new(
             aws_sdk_apigatewaymanagement::Client::from_conf(config),
         )),
-    };
+    );
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
         let push = &push;
         async move {

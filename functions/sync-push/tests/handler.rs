@@ -30,10 +30,7 @@ async fn push_with(
     }
     let poster = Arc::new(RecordingPoster::default());
     (
-        Push {
-            registry: registry.clone(),
-            poster: poster.clone(),
-        },
+        Push::new(registry.clone(), poster.clone()),
         registry,
         poster,
     )
@@ -54,6 +51,7 @@ async fn every_connection_of_every_member_gets_both_changes_in_order_past_a_pois
         Report {
             records: 3,
             undecodable: 1,
+            repeated: 0,
             posted: 6,
             gone: 0,
             failed: 0
@@ -116,4 +114,14 @@ async fn an_empty_or_garbage_batch_is_answered_not_fatal() {
         }
     }
     assert_eq!(sync_push::handle(&push, batch).await.undecodable, 3);
+}
+
+#[tokio::test]
+async fn a_redelivered_batch_pushes_nothing_twice() {
+    let (push, _, poster) = push_with(&[("AlicePhone=", "alice")]).await;
+    let first = sync_push::handle(&push, sample_batch()).await;
+    let again = sync_push::handle(&push, sample_batch()).await;
+    assert_eq!((first.posted, first.repeated), (2, 0));
+    assert_eq!((again.posted, again.repeated), (0, 2));
+    assert_eq!(poster.posts().len(), 2);
 }

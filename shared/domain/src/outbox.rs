@@ -37,8 +37,7 @@ impl EventPublisher for PublishWithOutbox {
 mod tests {
     use super::*;
     use crate::memory::RecordingPublisher;
-    use crate::testing::user;
-    use crate::{Cart, CartId, Currency, EventType};
+    use crate::testing::created_event as event;
 
     struct Down;
 
@@ -47,16 +46,6 @@ mod tests {
         async fn publish(&self, _: &CartEvent) -> Result<(), PublishError> {
             Err(PublishError("the broker is down".into()))
         }
-    }
-
-    fn event() -> CartEvent {
-        let cart = Cart::new(
-            CartId::new(),
-            user("alice"),
-            Currency::DEFAULT,
-            chrono::Utc::now(),
-        );
-        CartEvent::new(EventType::CartCreated, &cart, &user("alice"), &[])
     }
 
     #[tokio::test]

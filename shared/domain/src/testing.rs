@@ -171,6 +171,17 @@ pub async fn connection_registry_contract(registry: &dyn crate::ConnectionRegist
     );
 }
 
+/// The `CartCreated` event of a new, empty cart of alice's.
+pub fn created_event() -> crate::CartEvent {
+    let cart = Cart::new(
+        CartId::new(),
+        user("alice"),
+        Currency::DEFAULT,
+        chrono::Utc::now(),
+    );
+    crate::CartEvent::new(crate::EventType::CartCreated, &cart, &user("alice"), &[])
+}
+
 /// What every `CartStore` must do, run against each implementation with a fresh store (or fresh
 /// tables): conditional writes on the version, and a membership index in step with the carts.
 pub async fn cart_store_contract(store: &dyn CartStore) {

@@ -3,9 +3,9 @@
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+use domain::CartEvent;
 use domain::ports::EventPublisher;
-use domain::testing::user;
-use domain::{Cart, CartEvent, CartId, Currency, EventType};
+use domain::testing::created_event as event;
 use sqs::{SqsOutbox, create_queue_with_dead_letters};
 
 fn client() -> Client {
@@ -21,16 +21,6 @@ fn client() -> Client {
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .build();
     Client::from_conf(config)
-}
-
-fn event() -> CartEvent {
-    let cart = Cart::new(
-        CartId::new(),
-        user("alice"),
-        Currency::DEFAULT,
-        chrono::Utc::now(),
-    );
-    CartEvent::new(EventType::CartCreated, &cart, &user("alice"), &[])
 }
 
 async fn receive(client: &Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
