@@ -130,11 +130,12 @@ pub async fn connect(
     store: &Arc<EmbeddedStore>,
     bus: &EventBus,
 ) -> Result<Connected, BackendError> {
-    let dynamodb = match &backends.dynamodb_endpoint {
-        _ if backends.connections_table.is_none() && backends.cart_tables.is_none() => None,
-        endpoint => Some(aws_sdk_dynamodb::Client::new(
-            &aws(endpoint.as_deref()).await,
-        )),
+    let wants_dynamodb = backends.connections_table.is_some() || backends.cart_tables.is_some();
+    let dynamodb = if wants_dynamodb {
+        let config = aws(backends.dynamodb_endpoint.as_deref()).await;
+        Some(aws_sdk_dynamodb::Client::new(&config))
+    } else {
+        None
     };
     let registry: Arc<dyn ConnectionRegistry> = match (&backends.connections_table, &dynamodb) {
         (Some(table), Some(client)) => {
