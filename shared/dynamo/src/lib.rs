@@ -12,13 +12,11 @@ pub mod tables;
 pub use carts::DynamoCartStore;
 pub use registry::DynamoConnectionRegistry;
 
-/// Any DynamoDB call's failure, as the ports report it: unavailable, with the SDK's error as
-/// the source.
+/// Any DynamoDB call's failure, as the ports report it: unavailable, with the SDK's error kept
+/// as the source (the edge logs the whole chain).
 fn unavailable<E>(e: aws_sdk_dynamodb::error::SdkError<E>) -> domain::ports::StoreError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    domain::ports::StoreError::unavailable(
-        aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
-    )
+    domain::ports::StoreError::unavailable(e)
 }

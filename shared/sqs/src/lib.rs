@@ -50,13 +50,7 @@ impl EventPublisher for SqsOutbox {
             )
             .send()
             .await
-            .map_err(|e| {
-                PublishError(
-                    aws_sdk_sqs::error::DisplayErrorContext(e)
-                        .to_string()
-                        .into(),
-                )
-            })?;
+            .map_err(|e| PublishError(e.into()))?;
         Ok(())
     }
 }
