@@ -6,6 +6,7 @@
 //! `rskafka` is pure Rust (rustls for TLS, SASL PLAIN/SCRAM/OAUTHBEARER), so every function
 //! cross-compiles for arm64 Lambda with cargo-lambda as it is, with no C toolchain to carry.
 
+pub mod msk_iam;
 mod partitioner;
 pub mod poller;
 pub mod publisher;
@@ -31,6 +32,9 @@ pub enum KafkaError {
     /// The topic is not on the cluster.
     #[error("the topic {0:?} does not exist")]
     NoSuchTopic(String),
+    /// The TLS settings could not be built.
+    #[error("kafka tls: {0}")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// No answer within `CALL_DEADLINE`.
     #[error("kafka did not answer within {CALL_DEADLINE:?}")]
     TimedOut,
@@ -46,20 +50,46 @@ pub async fn bounded<T>(
         .map_err(KafkaError::from)
 }
 
+/// How to reach the brokers.
+#[derive(Clone, Debug, Default)]
+pub enum Security {
+    /// Plaintext, no authentication (a local broker).
+    #[default]
+    Plaintext,
+    /// TLS and MSK IAM (SASL/OAUTHBEARER signed with these credentials, for this region).
+    MskIam {
+        /// The function role's credentials.
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+        /// The cluster's region.
+        region: String,
+    },
+}
+
 /// A client for `brokers` (`host:port`, plaintext) whose calls give up after `CALL_DEADLINE`.
 pub async fn connect(brokers: Vec<String>) -> Result<Client, KafkaError> {
+    connect_with(brokers, Security::Plaintext).await
+}
+
+/// A client for `brokers` over `security`, whose calls give up after `CALL_DEADLINE`.
+pub async fn connect_with(brokers: Vec<String>, security: Security) -> Result<Client, KafkaError> {
     let backoff = rskafka::BackoffConfig {
         deadline: Some(CALL_DEADLINE),
         max_backoff: Duration::from_millis(500),
         ..Default::default()
     };
-    bounded(
-        ClientBuilder::new(brokers)
-            .client_id("shared-carts")
-            .backoff_config(backoff)
-            .build(),
-    )
-    .await
+    let mut builder = ClientBuilder::new(brokers)
+        .client_id("shared-carts")
+        .backoff_config(backoff);
+    if let Security::MskIam {
+        credentials,
+        region,
+    } = security
+    {
+        builder = builder
+            .tls_config(msk_iam::tls().map_err(KafkaError::Tls)?)
+            .sasl_config(msk_iam::sasl(credentials, region));
+    }
+    bounded(builder.build()).await
 }
 
 /// The partitions of `topic`, in order.
