@@ -69,7 +69,11 @@ impl Backends {
 
     /// Read from the environment (see the module's table).
     pub fn from_env() -> Self {
-        let setting = wiring::environment;
+        Self::from_settings(&wiring::environment)
+    }
+
+    /// Read from `setting`, a lookup by variable name.
+    pub fn from_settings(setting: wiring::Settings<'_>) -> Self {
         Self {
             kafka_brokers: setting("KAFKA_BROKERS")
                 .map(|b| b.split(',').map(|s| s.trim().to_owned()).collect()),
@@ -254,5 +258,50 @@ impl EventPublisher for AlsoOnBus {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
         self.bus.publish(event).await?;
         self.next.publish(event).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Backends {
+        let lookup = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        Backends::from_settings(&lookup)
+    }
+
+    #[test]
+    fn with_nothing_set_every_port_stays_in_the_process() {
+        let backends = from(&[]);
+        assert_eq!(
+            backends.describe(),
+            "events: embedded, outbox: embedded, connections: embedded, carts: embedded, item cache: embedded"
+        );
+        assert_eq!(backends.events_topic, "cart-events");
+    }
+
+    #[test]
+    fn each_setting_moves_its_port() {
+        let backends = from(&[
+            ("KAFKA_BROKERS", "a:9092, b:9092"),
+            ("CARTS_TABLE", "carts"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ]);
+        assert_eq!(
+            backends.kafka_brokers,
+            Some(vec!["a:9092".to_owned(), "b:9092".to_owned()])
+        );
+        assert_eq!(
+            backends.cart_tables,
+            Some(("carts".to_owned(), "carts-memberships".to_owned())),
+            "the membership table defaults beside the carts table"
+        );
+        assert!(backends.describe().contains("item cache: redis"));
+        assert!(backends.connections_table.is_none());
     }
 }
