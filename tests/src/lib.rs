@@ -325,6 +325,16 @@ impl User {
         .await
     }
 
+    /// Adds `quantity` of `item` to `cart` (addItemToCart), whatever the answer.
+    pub async fn add(&mut self, cart: &str, item: &str, quantity: u32) -> Reply {
+        self.send(
+            "POST",
+            &format!("/carts/{cart}/items"),
+            Some(json!({"itemId": item, "quantity": quantity})),
+        )
+        .await
+    }
+
     /// Creates an empty cart and returns its id.
     pub async fn create_cart(&mut self) -> String {
         let reply = self.send("POST", "/carts", None).await;

@@ -2,7 +2,6 @@
 //! The promises: no acknowledged change is lost, and an outage answers a clear 503, never a
 //! lost write.
 
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -61,13 +60,7 @@ async fn a_broker_outage_loses_no_acknowledged_change_and_each_push_arrives_once
 
     link.cut();
     for _ in 0..3 {
-        let added = alice
-            .send(
-                "POST",
-                &format!("/carts/{cart}/items"),
-                Some(json!({"itemId": "apple", "quantity": 1})),
-            )
-            .await;
+        let added = alice.add(&cart, "apple", 1).await;
         assert_eq!(
             added.status, 200,
             "the write is acknowledged: {}",
@@ -118,25 +111,13 @@ async fn a_dynamodb_outage_answers_503_and_the_next_write_finds_nothing_half_don
     let cart = alice.create_cart().await;
 
     link.cut();
-    let refused = alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "apple", "quantity": 1})),
-        )
-        .await;
+    let refused = alice.add(&cart, "apple", 1).await;
     assert_eq!(refused.status, 503, "{}", refused.body);
     assert_eq!(refused.body["code"], "UNAVAILABLE");
     assert!(refused.headers.contains_key("retry-after"));
 
     link.restore();
-    let added = alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "apple", "quantity": 1})),
-        )
-        .await;
+    let added = alice.add(&cart, "apple", 1).await;
     assert_eq!(added.status, 200, "{}", added.body);
     assert_eq!(added.body["version"], 2);
     assert_eq!(added.body["items"][0]["quantity"], 1);

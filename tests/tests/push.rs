@@ -21,13 +21,7 @@ async fn a_change_reaches_every_connection_of_every_member_with_actor_and_versio
         stack.socket("eve").await,
     );
 
-    let added = alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "coffee", "quantity": 1})),
-        )
-        .await;
+    let added = alice.add(&cart, "coffee", 1).await;
     assert_eq!(added.status, 200);
     for socket in [&mut bob_phone, &mut bob_laptop, &mut alice_tab] {
         let message = socket.next_json(WAIT).await.expect("a push");
@@ -55,13 +49,7 @@ async fn pushes_for_one_cart_arrive_in_version_order() {
     let cart = alice.create_cart().await;
     let mut tab = stack.socket("alice").await;
     for _ in 0..30 {
-        alice
-            .send(
-                "POST",
-                &format!("/carts/{cart}/items"),
-                Some(json!({"itemId": "apple", "quantity": 1})),
-            )
-            .await;
+        alice.add(&cart, "apple", 1).await;
     }
     let mut versions = Vec::new();
     while let Some(message) = tab.next_json(Duration::from_millis(500)).await {
@@ -89,13 +77,7 @@ async fn an_unshared_member_is_told_once_and_then_hears_nothing() {
         told.get("cart").is_none(),
         "no snapshot of a cart bob may no longer see"
     );
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "milk", "quantity": 1})),
-        )
-        .await;
+    alice.add(&cart, "milk", 1).await;
     assert_eq!(bob.next_json(Duration::from_millis(300)).await, None);
 }
 
@@ -114,13 +96,7 @@ async fn a_connection_that_is_gone_is_cleaned_up_on_410_and_the_others_still_rec
     );
     stack.registry().register(&stale).await.unwrap();
 
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "eggs", "quantity": 1})),
-        )
-        .await;
+    alice.add(&cart, "eggs", 1).await;
     assert_eq!(
         tab.next_json(WAIT).await.map(|m| m["version"].clone()),
         Some(json!(2))
@@ -169,13 +145,7 @@ async fn a_poison_record_does_not_stop_the_batch_behind_it() {
     let cart = alice.create_cart().await;
     let mut tab = stack.socket("alice").await;
     let mut published = stack.events();
-    alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "coffee", "quantity": 1})),
-        )
-        .await;
+    alice.add(&cart, "coffee", 1).await;
     let event = published.recv().await.expect("the add's event");
     let live = tab.next_json(WAIT).await.expect("the live push");
 

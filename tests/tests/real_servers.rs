@@ -1,7 +1,6 @@
 //! The local stack on real servers (started by `tests/services.sh`): carts and connections in
 //! DynamoDB, events through Kafka to `sync-push`, which posts to the members' sockets.
 
-use serde_json::json;
 use std::time::Duration;
 use tests::{real_servers, spawn_stack_on};
 
@@ -14,13 +13,7 @@ async fn a_change_reaches_another_members_socket_through_kafka() {
     alice.share(&cart, &["bob"], "editor").await;
     let mut bob = stack.socket("bob").await;
 
-    let added = alice
-        .send(
-            "POST",
-            &format!("/carts/{cart}/items"),
-            Some(json!({"itemId": "coffee", "quantity": 2})),
-        )
-        .await;
+    let added = alice.add(&cart, "coffee", 2).await;
     assert_eq!(added.status, 200, "{}", added.body);
     // The share's own push may or may not beat bob's connection; the add's must come.
     let pushed = loop {
