@@ -211,4 +211,9 @@ mod tests {
     async fn the_memory_store_keeps_the_cart_store_contract() {
         crate::testing::cart_store_contract(&super::MemoryCartStore::default()).await;
     }
+
+    #[tokio::test]
+    async fn the_memory_catalog_keeps_the_catalog_contract() {
+        crate::testing::catalog_contract(&super::MemoryCatalog::default()).await;
+    }
 }

@@ -173,3 +173,9 @@ async fn the_embedded_store_keeps_the_cart_store_contract() {
     let store = EmbeddedStore::open(&temp_dir("cart-contract")).unwrap();
     domain::testing::cart_store_contract(&store).await;
 }
+
+#[tokio::test]
+async fn the_embedded_catalog_keeps_the_catalog_contract() {
+    let store = EmbeddedStore::open(&temp_dir("catalog-contract")).unwrap();
+    domain::testing::catalog_contract(&store).await;
+}

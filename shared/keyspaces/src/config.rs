@@ -1,0 +1,191 @@
+//! Where the keyspace is and how to reach it, read once from the environment.
+//!
+//! | setting | meaning | default |
+//! |---|---|---|
+//! | `CASSANDRA_CONTACT_POINTS` | `host:port` list, comma-separated (`cassandra.us-east-1.amazonaws.com:9142`) | required |
+//! | `KEYSPACE` | the keyspace holding the tables | `shared_carts` |
+//! | `CASSANDRA_LOCAL_DC` | the data center to prefer (the region, on Keyspaces) | none |
+//! | `CASSANDRA_TLS` | `true` for TLS (Keyspaces accepts nothing else, on port 9142) | `false` |
+//! | `CASSANDRA_USERNAME`, `CASSANDRA_PASSWORD` | Keyspaces service-specific credentials (plain-text authentication, inside TLS) | none |
+
+use std::fmt;
+
+/// How the session authenticates.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Auth {
+    /// No authentication (a local Cassandra).
+    #[default]
+    None,
+    /// A user name and password: Keyspaces service-specific credentials, or a Cassandra role.
+    Password {
+        /// The user (for Keyspaces, the IAM user's service-specific user name).
+        username: String,
+        /// Its password; never printed.
+        password: String,
+    },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Password { username, .. } => write!(f, "Password {{ username: {username:?} }}"),
+        }
+    }
+}
+
+/// Everything the session needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyspacesConfig {
+    /// `host:port` of one or more nodes.
+    pub contact_points: Vec<String>,
+    /// The keyspace of the tables.
+    pub keyspace: String,
+    /// The data center to prefer, if any.
+    pub local_datacenter: Option<String>,
+    /// Whether to speak TLS (the system's root certificates).
+    pub tls: bool,
+    /// How to authenticate.
+    pub auth: Auth,
+}
+
+/// A setting the environment gave in a form we cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    /// The variable.
+    pub name: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl KeyspacesConfig {
+    /// The keyspace the tables live in unless `KEYSPACE` names another.
+    pub const DEFAULT_KEYSPACE: &'static str = "shared_carts";
+
+    /// The config from `settings`, or `None` when `CASSANDRA_CONTACT_POINTS` is not set.
+    pub fn from_settings(
+        settings: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(points) = settings("CASSANDRA_CONTACT_POINTS") else {
+            return Ok(None);
+        };
+        let contact_points: Vec<String> = points
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if contact_points.is_empty() {
+            return Err(ConfigError {
+                name: "CASSANDRA_CONTACT_POINTS",
+                problem: "names no host:port",
+            });
+        }
+        let keyspace = settings("KEYSPACE").unwrap_or_else(|| Self::DEFAULT_KEYSPACE.to_owned());
+        if !keyspace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            // It is spliced into CQL text (`USE`, `CREATE KEYSPACE`), so only identifiers.
+            return Err(ConfigError {
+                name: "KEYSPACE",
+                problem: "must be letters, digits and '_'",
+            });
+        }
+        let tls = match settings("CASSANDRA_TLS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "CASSANDRA_TLS",
+                    problem: "must be true or false",
+                });
+            }
+        };
+        let auth = match (
+            settings("CASSANDRA_USERNAME"),
+            settings("CASSANDRA_PASSWORD"),
+        ) {
+            (None, None) => Auth::None,
+            (Some(username), Some(password)) => Auth::Password { username, password },
+            _ => {
+                return Err(ConfigError {
+                    name: "CASSANDRA_USERNAME",
+                    problem: "and CASSANDRA_PASSWORD go together",
+                });
+            }
+        };
+        Ok(Some(Self {
+            contact_points,
+            keyspace,
+            local_datacenter: settings("CASSANDRA_LOCAL_DC"),
+            tls,
+            auth,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Option<KeyspacesConfig>, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        KeyspacesConfig::from_settings(&|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn without_contact_points_there_is_no_keyspaces_store() {
+        assert!(matches!(from(&[]), Ok(None)));
+    }
+
+    #[test]
+    fn keyspaces_settings_are_read_whole() {
+        let config = from(&[
+            (
+                "CASSANDRA_CONTACT_POINTS",
+                "cassandra.eu-west-1.amazonaws.com:9142, ",
+            ),
+            ("KEYSPACE", "carts_prod"),
+            ("CASSANDRA_LOCAL_DC", "eu-west-1"),
+            ("CASSANDRA_TLS", "true"),
+            ("CASSANDRA_USERNAME", "svc-user-at-123"),
+            ("CASSANDRA_PASSWORD", "secret"),
+        ]);
+        let Ok(Some(config)) = config else {
+            panic!("{config:?}")
+        };
+        assert_eq!(
+            config.contact_points,
+            ["cassandra.eu-west-1.amazonaws.com:9142"]
+        );
+        assert_eq!(config.keyspace, "carts_prod");
+        assert_eq!(config.local_datacenter.as_deref(), Some("eu-west-1"));
+        assert!(config.tls);
+        assert!(!format!("{:?}", config.auth).contains("secret"));
+    }
+
+    #[test]
+    fn a_bad_setting_is_named() {
+        let bad = |pairs: &[(&str, &str)]| from(pairs).err().map(|e| e.name);
+        let points = ("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042");
+        assert_eq!(bad(&[points, ("KEYSPACE", "x; DROP")]), Some("KEYSPACE"));
+        assert_eq!(
+            bad(&[points, ("CASSANDRA_TLS", "yes")]),
+            Some("CASSANDRA_TLS")
+        );
+        assert_eq!(
+            bad(&[points, ("CASSANDRA_USERNAME", "u")]),
+            Some("CASSANDRA_USERNAME")
+        );
+        assert_eq!(
+            bad(&[("CASSANDRA_CONTACT_POINTS", " , ")]),
+            Some("CASSANDRA_CONTACT_POINTS")
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! The Amazon Keyspaces adapters, over the CQL protocol through the `scylla` driver: the cart
+//! store (every write a lightweight transaction on the version) and the item catalog.
+//!
+//! One [`Keyspace`] per process: it holds the session and every prepared statement, prepared
+//! once at cold start. Reads and writes run at `LOCAL_QUORUM`, the conditions at
+//! `LOCAL_SERIAL`, the consistency levels Keyspaces supports for them. The schema is
+//! `infra/keyspaces/schema.cql`.
+
+mod applied;
+pub mod carts;
+pub mod catalog;
+pub mod config;
+mod rows;
+pub mod schema;
+pub mod session;
+
+pub use carts::KeyspacesCartStore;
+pub use catalog::KeyspacesCatalog;
+pub use config::{Auth, KeyspacesConfig};
+pub use session::{Keyspace, KeyspacesError};
+
+/// Any driver failure, as the ports report it: unavailable, with the driver's error kept as the
+/// source (the edge logs the whole chain).
+fn unavailable(e: impl Into<domain::ports::BoxError>) -> domain::ports::StoreError {
+    domain::ports::StoreError::unavailable(e)
+}
