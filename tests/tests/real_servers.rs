@@ -64,3 +64,58 @@ async fn a_second_instance_on_the_same_tables_sees_the_same_carts() {
     let mine = alice.send("GET", "/me/carts", None).await;
     assert_eq!(mine.body["carts"][0]["cartId"], cart.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_hands_its_order_to_the_orders_queue() {
+    let backends = real_servers();
+    let stack = spawn_stack_on(backends.clone()).await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    assert_eq!(alice.add(&cart, "coffee", 2).await.status, 200);
+    let done = alice
+        .send("POST", &format!("/carts/{cart}/checkout"), None)
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .endpoint_url(backends.sqs_endpoint.clone().unwrap_or_default())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .build(),
+    );
+    let name = backends
+        .orders_queue_url
+        .as_deref()
+        .and_then(|url| url.rsplit('/').next())
+        .unwrap_or_default();
+    let url = sqs
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .queue_url
+        .unwrap_or_default();
+    let messages = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 1, "one order per checkout");
+    let order: serde_json::Value =
+        serde_json::from_str(messages[0].body().unwrap_or_default()).unwrap();
+    assert_eq!(order["orderId"], cart.as_str());
+    assert_eq!(order["buyer"], "alice");
+    assert_eq!(order["lines"][0]["itemId"], "coffee");
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    assert_eq!(order["total"], done.body["total"]);
+}

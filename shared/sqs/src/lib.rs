@@ -1,8 +1,13 @@
-//! The SQS adapters. The outbox is a queue of cart events the broker did not take: each message
+//! The SQS adapters: the order hand-off queue checkout sends to (`orders`), and the outbox. The
+//! outbox is a queue of cart events the broker did not take: each message
 //! is one event's JSON (the same bytes a Kafka record would carry), with the cart id, version
 //! and type as message attributes for whoever inspects the queue. The `event-relay` function,
 //! triggered by the queue, republishes them; what it cannot republish goes back to the queue
 //! and, after the redrive policy's attempts, to the dead-letter queue.
+
+mod orders;
+
+pub use orders::SqsOrders;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
@@ -31,13 +36,6 @@ impl SqsOutbox {
 impl EventPublisher for SqsOutbox {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
         let body = serde_json::to_string(event).map_err(|e| PublishError(e.into()))?;
-        let attribute = |kind: &str, value: String| {
-            MessageAttributeValue::builder()
-                .data_type(kind)
-                .string_value(value)
-                .build()
-                .map_err(|e| PublishError(e.into()))
-        };
         self.client
             .send_message()
             .queue_url(&self.queue_url)
@@ -53,6 +51,15 @@ impl EventPublisher for SqsOutbox {
             .map_err(|e| PublishError(e.into()))?;
         Ok(())
     }
+}
+
+/// A string or number message attribute (for whoever inspects the queue).
+fn attribute(kind: &str, value: String) -> Result<MessageAttributeValue, PublishError> {
+    MessageAttributeValue::builder()
+        .data_type(kind)
+        .string_value(value)
+        .build()
+        .map_err(|e| PublishError(e.into()))
 }
 
 /// A queue and the dead-letter queue its messages move to after `max_receives` failed

@@ -6,9 +6,11 @@
 //! |---|---|
 //! | `CONNECTIONS_TABLE` | the connection registry on that DynamoDB table |
 //! | `DYNAMODB_ENDPOINT` | DynamoDB at this URL instead of AWS's (moto, dynalite, LocalStack) |
+//! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
+//! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
 
 use domain::ConnectionRegistry;
-use domain::ports::BoxError;
+use domain::ports::{BoxError, OrderQueue};
 use std::sync::Arc;
 
 /// Looks up one setting by name; the environment in production, a table in tests.
@@ -30,6 +32,28 @@ pub async fn connection_registry_from(
             table,
         ))),
         None => Ok(embedded::store_from_env()?),
+    }
+}
+
+/// Where checkout hands orders: the SQS queue at `ORDERS_QUEUE_URL`, or, without one, the
+/// process's own log (`cargo lambda watch`).
+pub async fn order_queue() -> Arc<dyn OrderQueue> {
+    order_queue_from(&environment).await
+}
+
+/// [`order_queue`], reading `settings` instead of the environment.
+pub async fn order_queue_from(settings: Settings<'_>) -> Arc<dyn OrderQueue> {
+    match settings("ORDERS_QUEUE_URL") {
+        Some(url) => {
+            let aws = aws_config::load_from_env().await;
+            let mut config = aws_sdk_sqs::config::Builder::from(&aws);
+            if let Some(endpoint) = settings("SQS_ENDPOINT") {
+                config = config.endpoint_url(endpoint);
+            }
+            let client = aws_sdk_sqs::Client::from_conf(config.build());
+            Arc::new(sqs::SqsOrders::new(client, url))
+        }
+        None => Arc::new(domain::memory::RecordingOrders::default()),
     }
 }
 

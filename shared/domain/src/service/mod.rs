@@ -12,14 +12,15 @@ pub use backoff::Backoff;
 pub use items::{ItemService, MAX_PAGE};
 
 use crate::access::require_member;
-use crate::cart::{Cart, Role};
+use crate::cart::{Cart, Role, Status};
 use crate::commands::{self, CheckoutOutcome, LineChange};
 use crate::error::CartError;
 use crate::event::{CartEvent, EventType};
 use crate::ids::{CartId, ItemId, UserId};
 use crate::item::Item;
 use crate::money::Currency;
-use crate::ports::{CartStore, Catalog, EventPublisher, StoreError};
+use crate::order::OrderRequest;
+use crate::ports::{CartStore, Catalog, EventPublisher, OrderQueue, StoreError};
 use crate::quantity::Quantity;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub struct CartService {
     store: Arc<dyn CartStore>,
     catalog: Arc<dyn Catalog>,
     events: Arc<dyn EventPublisher>,
+    orders: Arc<dyn OrderQueue>,
     backoff: Backoff,
 }
 
@@ -67,8 +69,16 @@ impl CartService {
             store,
             catalog,
             events,
+            orders: Arc::new(crate::memory::RecordingOrders::default()),
             backoff: Backoff::default(),
         }
+    }
+
+    /// The same service handing checked-out carts to `orders` (by default they stay in the
+    /// process, as the local stack's order service).
+    pub fn with_orders(mut self, orders: Arc<dyn OrderQueue>) -> Self {
+        self.orders = orders;
+        self
     }
 
     /// The same service with another retry policy.
@@ -219,13 +229,26 @@ impl CartService {
         .map(|(cart, ())| cart)
     }
 
-    /// checkoutCart: validates stock and prices and closes the cart. When prices moved, the cart
-    /// is saved at the new prices and the caller gets `PriceChanged` to review them.
+    /// checkoutCart: validates stock and prices, closes the cart and hands its order to the
+    /// order queue. When prices moved, the cart is saved at the new prices and the caller gets
+    /// `PriceChanged` to review them.
+    ///
+    /// A cart that is already checked out is handed over again and answered as it is: a
+    /// hand-off that failed after the cart closed (answered 503) completes when the caller
+    /// retries, and the queue's consumer deduplicates by order id.
     pub async fn checkout(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
         // Stock is read fresh from the catalog on every attempt: never from a cache at checkout.
         let mut conflicts = 0u32;
         let (cart, repriced) = loop {
             let cart = self.load(id).await?;
+            if cart.status == Status::CheckedOut {
+                require_member(&cart, actor)?;
+                if cart.role_of(actor) == Some(Role::Viewer) {
+                    return Err(CartError::ReadOnly);
+                }
+                self.hand_off(&cart, actor).await?;
+                return Ok(cart);
+            }
             let ids: Vec<ItemId> = cart.items.iter().map(|l| l.item_id.clone()).collect();
             let fresh = self.catalog.items(&ids).await?;
             let attempt = self
@@ -251,12 +274,26 @@ impl CartService {
             }
         };
         match repriced {
-            None => Ok(cart),
+            None => {
+                self.hand_off(&cart, actor).await?;
+                Ok(cart)
+            }
             Some(changes) => Err(CartError::PriceChanged {
                 current: cart.version,
                 changes,
             }),
         }
+    }
+
+    /// Hands the order of checked-out `cart` to the order queue; a failure is the store being
+    /// unavailable to the caller (503), who checks out again to retry.
+    async fn hand_off(&self, cart: &Cart, buyer: &UserId) -> Result<(), CartError> {
+        let order = OrderRequest::for_cart(cart, buyer);
+        self.orders.submit(&order).await.map_err(|e| {
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %cart.cart_id,
+                "the order could not be handed over; the cart is checked out and a retry hands it over");
+            CartError::Unavailable(StoreError::unavailable(e))
+        })
     }
 
     async fn load(&self, id: CartId) -> Result<Cart, CartError> {

@@ -201,3 +201,87 @@ async fn adding_an_unknown_item_is_item_not_found() {
         .unwrap_err();
     assert_eq!(err.code(), "ITEM_NOT_FOUND");
 }
+
+/// An order queue that refuses while `down` is set, then records like the in-memory one.
+#[derive(Default)]
+struct FlakyOrders {
+    down: std::sync::atomic::AtomicBool,
+    recorded: crate::memory::RecordingOrders,
+}
+
+#[async_trait::async_trait]
+impl OrderQueue for FlakyOrders {
+    async fn submit(&self, order: &OrderRequest) -> Result<(), crate::ports::PublishError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::ports::PublishError("the queue is down".into()));
+        }
+        self.recorded.submit(order).await
+    }
+}
+
+async fn cart_with_two_apples(service: &CartService) -> Cart {
+    let cart = service
+        .create(&user("alice"), Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    let two = Quantity::try_from(2u32).unwrap();
+    service
+        .add_item(&user("alice"), cart.cart_id, &apple().item_id, two)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn checkout_hands_the_order_over_with_buyer_lines_and_total() {
+    let (service, _, _) = service();
+    let orders = Arc::new(FlakyOrders::default());
+    let service = service.with_orders(orders.clone());
+    let cart = cart_with_two_apples(&service).await;
+    let done = service
+        .checkout(&user("alice"), cart.cart_id)
+        .await
+        .unwrap();
+    let handed = orders.recorded.orders();
+    assert_eq!(handed.len(), 1);
+    let order = &handed[0];
+    assert_eq!(order.order_id, cart.cart_id);
+    assert_eq!(order.buyer, user("alice"));
+    assert_eq!(order.cart_version, done.version);
+    assert_eq!(
+        (order.lines[0].quantity, order.lines[0].line_total),
+        (2, 240)
+    );
+    assert_eq!(order.total, 240);
+}
+
+#[tokio::test]
+async fn a_failed_hand_off_is_503_and_checking_out_again_completes_it() {
+    let (service, _, _) = service();
+    let orders = Arc::new(FlakyOrders::default());
+    let service = service.with_orders(orders.clone());
+    let cart = cart_with_two_apples(&service).await;
+    orders.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = service
+        .checkout(&user("alice"), cart.cart_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "UNAVAILABLE");
+    assert!(orders.recorded.orders().is_empty());
+
+    orders
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let retried = service
+        .checkout(&user("alice"), cart.cart_id)
+        .await
+        .unwrap();
+    assert_eq!(retried.status, crate::cart::Status::CheckedOut);
+    assert_eq!(
+        retried.version,
+        cart.version + 1,
+        "the retry changes nothing"
+    );
+    let handed = orders.recorded.orders();
+    assert_eq!(handed.len(), 1);
+    assert_eq!(handed[0].order_id, cart.cart_id);
+}

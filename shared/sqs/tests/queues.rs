@@ -1,5 +1,5 @@
-//! The outbox against a real SQS implementation (moto, started by `tests/services.sh`), each
-//! test on queues of its own.
+//! The outbox and the order hand-off against a real SQS implementation (moto, started by
+//! `tests/services.sh`), each test on queues of its own.
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
@@ -91,4 +91,30 @@ async fn a_message_never_relayed_moves_to_the_dead_letter_queue() {
     }
     assert!(receive(&client, &queues.url).await.is_empty());
     assert_eq!(receive(&client, &queues.dead_letter_url).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_handed_over_arrives_whole_with_its_id() {
+    use domain::ports::OrderQueue;
+    let client = client();
+    let queues =
+        create_queue_with_dead_letters(&client, &format!("orders-{}", uuid::Uuid::new_v4()), 3)
+            .await
+            .unwrap();
+    let sample = domain::testing::Sample::new().await;
+    let order = domain::OrderRequest::for_cart(&sample.cart, &domain::testing::user("bob"));
+    sqs::SqsOrders::new(client.clone(), &queues.url)
+        .submit(&order)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let messages = receive(&client, &queues.url).await;
+    assert_eq!(messages.len(), 1);
+    let back: domain::OrderRequest =
+        serde_json::from_str(messages[0].body().unwrap_or_default()).unwrap();
+    assert_eq!(back, order);
+    let id = messages[0]
+        .message_attributes()
+        .and_then(|a| a.get("orderId"))
+        .and_then(|v| v.string_value());
+    assert_eq!(id, Some(order.order_id.to_string().as_str()));
 }
