@@ -6,16 +6,18 @@
 //! |---|---|
 //! | `KAFKA_BROKERS` (`host:port,...`), `EVENTS_TOPIC` | cart events go to Kafka; `sync-push` reads them back through a poller, as MSK's trigger would hand them over |
 //! | `OUTBOX_QUEUE_URL`, `SQS_ENDPOINT` | events Kafka refuses go to this SQS queue; a relay loop feeds them to `event-relay` |
+//! | `ORDERS_QUEUE_URL`, `SQS_ENDPOINT` | checkout hands each order to this SQS queue (else they are logged and kept in the process) |
 //! | `CONNECTIONS_TABLE`, `DYNAMODB_ENDPOINT` | the WebSocket connection registry on DynamoDB |
 //! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | carts and their membership index on DynamoDB |
+//! | `CASSANDRA_CONTACT_POINTS` (and the other settings of `keyspaces::config`) | carts, their membership index and the item catalog on Keyspaces or Cassandra |
 //! | `REDIS_URL` | item details cached in Redis (and in memory) in front of the catalog |
 //!
-//! Tables, queues and the topic are created when missing, since this is a development stack.
-//! The item catalog stays in the embedded store.
+//! Tables, queues, the keyspace and the topic are created when missing, since this is a
+//! development stack. Without a keyspace the item catalog stays in the embedded store.
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
-use domain::ports::{CartStore, Catalog, EventPublisher, PublishError};
+use domain::ports::{CartStore, Catalog, EventPublisher, OrderQueue, PublishError};
 use domain::{CartEvent, ConnectionRegistry};
 use embedded::{EmbeddedStore, EventBus};
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub struct Backends {
     pub events_topic: String,
     /// The SQS outbox queue's URL.
     pub outbox_queue_url: Option<String>,
+    /// The SQS queue checkout hands orders to.
+    pub orders_queue_url: Option<String>,
     /// SQS at this URL instead of AWS's.
     pub sqs_endpoint: Option<String>,
     /// The DynamoDB connections table.
@@ -39,6 +43,8 @@ pub struct Backends {
     pub dynamodb_endpoint: Option<String>,
     /// Redis for the item cache.
     pub redis_url: Option<String>,
+    /// Keyspaces or Cassandra for carts and the catalog.
+    pub keyspaces: Option<keyspaces::KeyspacesConfig>,
 }
 
 /// Why a backend could not be reached or prepared.
@@ -56,6 +62,9 @@ pub enum BackendError {
     /// Redis.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Keyspaces or Cassandra.
+    #[error("keyspaces")]
+    Keyspaces(#[from] keyspaces::KeyspacesError),
 }
 
 impl Backends {
@@ -68,17 +77,20 @@ impl Backends {
     }
 
     /// Read from the environment (see the module's table).
-    pub fn from_env() -> Self {
+    pub fn from_env() -> Result<Self, keyspaces::config::ConfigError> {
         Self::from_settings(&wiring::environment)
     }
 
     /// Read from `setting`, a lookup by variable name.
-    pub fn from_settings(setting: wiring::Settings<'_>) -> Self {
-        Self {
+    pub fn from_settings(
+        setting: wiring::Settings<'_>,
+    ) -> Result<Self, keyspaces::config::ConfigError> {
+        Ok(Self {
             kafka_brokers: setting("KAFKA_BROKERS")
                 .map(|b| b.split(',').map(|s| s.trim().to_owned()).collect()),
             events_topic: setting("EVENTS_TOPIC").unwrap_or_else(|| "cart-events".to_owned()),
             outbox_queue_url: setting("OUTBOX_QUEUE_URL"),
+            orders_queue_url: setting("ORDERS_QUEUE_URL"),
             sqs_endpoint: setting("SQS_ENDPOINT"),
             connections_table: setting("CONNECTIONS_TABLE"),
             cart_tables: setting("CARTS_TABLE").map(|carts| {
@@ -88,7 +100,8 @@ impl Backends {
             }),
             dynamodb_endpoint: setting("DYNAMODB_ENDPOINT"),
             redis_url: setting("REDIS_URL"),
-        }
+            keyspaces: keyspaces::KeyspacesConfig::from_settings(setting)?,
+        })
     }
 
     /// One line per port for the start-up log.
@@ -101,11 +114,17 @@ impl Backends {
             }
         };
         format!(
-            "events: {}, outbox: {}, connections: {}, carts: {}, item cache: {}",
+            "events: {}, outbox: {}, orders: {}, connections: {}, carts: {}, catalog: {}, item cache: {}",
             on(self.kafka_brokers.is_some(), "kafka"),
             on(self.outbox_queue_url.is_some(), "sqs"),
+            on(self.orders_queue_url.is_some(), "sqs"),
             on(self.connections_table.is_some(), "dynamodb"),
-            on(self.cart_tables.is_some(), "dynamodb"),
+            if self.keyspaces.is_some() {
+                "keyspaces".to_owned()
+            } else {
+                on(self.cart_tables.is_some(), "dynamodb")
+            },
+            on(self.keyspaces.is_some(), "keyspaces"),
             on(self.redis_url.is_some(), "redis"),
         )
     }
@@ -121,6 +140,8 @@ pub struct Connected {
     pub registry: Arc<dyn ConnectionRegistry>,
     /// Where the cart service publishes.
     pub publisher: Arc<dyn EventPublisher>,
+    /// Where checkout hands orders.
+    pub orders: Arc<dyn OrderQueue>,
     /// The Kafka poller feeding `sync-push`, when events go through Kafka.
     pub poller: Option<kafka::Poller>,
     /// The outbox and the topic its relay republishes to, when there is an outbox.
@@ -159,18 +180,39 @@ pub async fn connect(
         }
         _ => store.clone(),
     };
+    let (carts, catalog): (Arc<dyn CartStore>, Arc<dyn Catalog>) = match &backends.keyspaces {
+        Some(config) => {
+            let keyspace = keyspaces::schema::open_creating(config).await?;
+            (
+                Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
+                Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
+            )
+        }
+        None => (carts, store.clone()),
+    };
     let catalog: Arc<dyn Catalog> = match &backends.redis_url {
         Some(url) => Arc::new(
-            itemcache::CachedCatalog::with_redis(store.clone(), itemcache::DEFAULT_TTL, url)
-                .await?,
+            itemcache::CachedCatalog::with_redis(catalog, itemcache::DEFAULT_TTL, url).await?,
         ),
-        None => store.clone(),
+        None => catalog,
+    };
+    let orders: Arc<dyn OrderQueue> = match &backends.orders_queue_url {
+        Some(url) => {
+            let sqs = aws_sdk_sqs::Client::new(&aws(backends.sqs_endpoint.as_deref()).await);
+            let name = url.rsplit('/').next().unwrap_or("orders");
+            let queues = sqs::create_queue_with_dead_letters(&sqs, name, 5)
+                .await
+                .map_err(Box::new)?;
+            Arc::new(sqs::SqsOrders::new(sqs, queues.url))
+        }
+        None => Arc::new(domain::memory::RecordingOrders::default()),
     };
     let Some(brokers) = &backends.kafka_brokers else {
         return Ok(Connected {
             catalog,
             carts,
             registry,
+            orders,
             publisher: Arc::new(bus.clone()),
             poller: None,
             outbox: None,
@@ -201,6 +243,7 @@ pub async fn connect(
         catalog,
         carts,
         registry,
+        orders,
         publisher: Arc::new(AlsoOnBus {
             bus: bus.clone(),
             next: primary,
@@ -272,7 +315,7 @@ mod tests {
                 .find(|(key, _)| *key == name)
                 .map(|(_, value)| (*value).to_owned())
         };
-        Backends::from_settings(&lookup)
+        Backends::from_settings(&lookup).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -280,7 +323,7 @@ mod tests {
         let backends = from(&[]);
         assert_eq!(
             backends.describe(),
-            "events: embedded, outbox: embedded, connections: embedded, carts: embedded, item cache: embedded"
+            "events: embedded, outbox: embedded, orders: embedded, connections: embedded, carts: embedded, catalog: embedded, item cache: embedded"
         );
         assert_eq!(backends.events_topic, "cart-events");
     }
@@ -303,5 +346,11 @@ mod tests {
         );
         assert!(backends.describe().contains("item cache: redis"));
         assert!(backends.connections_table.is_none());
+        let on_cassandra = from(&[("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")]);
+        assert!(
+            on_cassandra
+                .describe()
+                .contains("carts: keyspaces, catalog: keyspaces")
+        );
     }
 }

@@ -35,12 +35,15 @@ pub enum ConfigError {
     },
     /// A flag without its value, or one we do not know.
     #[error(
-        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT (see the README)"
+        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
     )]
     Usage(String),
     /// The JWT settings are unusable.
     #[error(transparent)]
     Token(#[from] token::ConfigError),
+    /// A real server's settings are unusable.
+    #[error(transparent)]
+    Backends(#[from] keyspaces::config::ConfigError),
 }
 
 impl Config {
@@ -94,7 +97,7 @@ impl Config {
             data_dir: data_dir.unwrap_or_else(|| PathBuf::from("data")),
             keys,
             seed_demo_catalog: true,
-            backends: crate::Backends::from_env(),
+            backends: crate::Backends::from_env()?,
         })
     }
 }

@@ -70,21 +70,29 @@ impl LocalStack {
     /// starts serving on `config.addr`.
     pub async fn start(config: Config) -> Result<LocalStack, StartError> {
         let store = Arc::new(EmbeddedStore::open(&config.data_dir)?);
-        let mut seeded = 0;
-        if config.seed_demo_catalog && store.catalog_is_empty().map_err(StartError::Seed)? {
-            seeded = seed::demo_catalog(store.as_ref())
-                .await
-                .map_err(StartError::Seed)?;
-        }
         let bus = EventBus::default();
         let connected = crate::backends::connect(&config.backends, &store, &bus).await?;
         tracing::info!(backends = config.backends.describe(), "ports connected");
+        // Whichever catalog the stack runs on (embedded or Keyspaces) gets the demo items once.
+        let mut seeded = 0;
+        let empty = connected
+            .catalog
+            .list(None, 1)
+            .await
+            .map_err(StartError::Seed)?
+            .is_empty();
+        if config.seed_demo_catalog && empty {
+            seeded = seed::demo_catalog(connected.catalog.as_ref())
+                .await
+                .map_err(StartError::Seed)?;
+        }
         let services = Arc::new(Services {
             carts: CartService::new(
                 connected.carts,
                 connected.catalog.clone(),
                 connected.publisher,
-            ),
+            )
+            .with_orders(connected.orders),
             items: ItemService::new(connected.catalog),
             keys: config.keys,
             bus,

@@ -47,11 +47,29 @@ pub fn real_servers() -> Backends {
         ),
         events_topic: format!("cart-events-{fresh}"),
         outbox_queue_url: Some(format!("{sqs}/123456789012/outbox-{fresh}")),
+        orders_queue_url: Some(format!("{sqs}/123456789012/orders-{fresh}")),
         sqs_endpoint: Some(sqs),
         connections_table: Some(format!("connections-{fresh}")),
         cart_tables: Some((format!("carts-{fresh}"), format!("memberships-{fresh}"))),
         dynamodb_endpoint: Some(dynamodb),
         redis_url: Some(required("REDIS_URL")),
+        keyspaces: None,
+    }
+}
+
+/// Carts and the catalog on a CQL server of this test's own (kassandra, in process), everything
+/// else embedded.
+pub async fn keyspaces_server() -> Backends {
+    let address = cqlserver::start().await.to_string();
+    let config = keyspaces::KeyspacesConfig::from_settings(&|name| {
+        (name == "CASSANDRA_CONTACT_POINTS").then(|| address.clone())
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| panic!("a keyspaces config for {address}"));
+    Backends {
+        keyspaces: Some(config),
+        ..Backends::embedded()
     }
 }
 

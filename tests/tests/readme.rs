@@ -3,7 +3,7 @@
 //! lines) comes out, in order.
 
 use std::path::Path;
-use tests::{TestStack, real_servers, spawn_stack, spawn_stack_on};
+use tests::{TestStack, keyspaces_server, real_servers, spawn_stack, spawn_stack_on};
 
 fn walkthrough() -> String {
     let readme =
@@ -29,6 +29,11 @@ async fn the_readme_walkthrough_prints_what_it_promises() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_holds_on_kafka_dynamodb_and_sqs() {
     walk_through(&spawn_stack_on(real_servers()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_holds_on_keyspaces() {
+    walk_through(&spawn_stack_on(keyspaces_server().await).await).await;
 }
 
 async fn walk_through(stack: &TestStack) {

@@ -7,9 +7,9 @@
 //! instance already pushed for its cart (a redelivery) is skipped.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use domain::{CartEvent, CartId, ConnectionPoster, ConnectionRegistry, PostError, UserId};
+use domain::{
+    CartEvent, CartId, ConnectionPoster, ConnectionRegistry, EventType, PostError, UserId,
+};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -47,6 +47,10 @@ impl Push {
     /// A redelivered batch, or an event the outbox relay republished after the broker took it
     /// after all, is not: members already have it (and clients drop what is not newer).
     fn is_news(&self, event: &CartEvent) -> bool {
+        if event.event_type == EventType::CartStockShort {
+            // Not a version of the cart: it carries the checkout's, which members already have.
+            return true;
+        }
         let mut pushed = self.pushed.lock().unwrap_or_else(|p| p.into_inner());
         if pushed.get(&event.cart_id) >= Some(&event.version) {
             return false;
@@ -122,14 +126,8 @@ async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
     report
 }
 
-/// The cart event a record carries (its value: base64 of the event's JSON).
-pub fn decode(record: &KafkaRecord) -> Result<CartEvent, &'static str> {
-    let value = record.value.as_deref().ok_or("the record has no value")?;
-    let bytes = STANDARD
-        .decode(value)
-        .map_err(|_| "the value is not base64")?;
-    serde_json::from_slice(&bytes).map_err(|_| "the value is not a cart event")
-}
+/// The cart event a record carries.
+pub use edge::records::decode;
 
 /// Posts `event` to every connection of every member it names: members concurrently (with a
 /// bound), each member's lookup followed by its posts, so lookups and posts overlap. On DynamoDB

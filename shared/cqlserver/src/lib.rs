@@ -1,12 +1,13 @@
-//! A CQL server for the wire tests: kassandra's in-memory engine behind a tokio listener on
-//! 127.0.0.1, one engine per server, so each test has its own.
+//! A CQL server for tests: kassandra's in-memory engine behind a tokio listener on 127.0.0.1, one
+//! engine per server, so each test has its own. The Keyspaces adapter's wire tests and the local
+//! stack's tests on Keyspaces run against it.
 //!
 //! kassandra parses a conditional write (`IF NOT EXISTS`, `IF EXISTS`, `IF version = ?`) but
 //! applies it without checking the condition, declares none of the `IF` clause's bind markers,
 //! and answers with no rows. This server fills in what a driver needs to run such a statement
 //! at all: it declares those markers (typed like the columns they compare) and reports the
 //! write applied, which is what kassandra did. It checks no condition, so version conflicts are
-//! tested against a real Cassandra (`tests/cassandra.rs`).
+//! tested against a real Cassandra (`shared/keyspaces/tests/cassandra.rs`).
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};

@@ -29,7 +29,7 @@ impl ValidationError {
 }
 
 /// One line that the catalog cannot fill.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Shortage {
     /// The item short of stock.

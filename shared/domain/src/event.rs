@@ -1,6 +1,7 @@
 //! The events a change emits, in the envelope every consumer reads (schema in `infra/`).
 
 use crate::cart::Cart;
+use crate::error::Shortage;
 use crate::ids::{CartId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ pub enum EventType {
     CartUnshared,
     /// The cart was checked out.
     CartCheckedOut,
+    /// Stock could not cover some lines of a checked-out cart (the inventory consumer found
+    /// less than checkout saw). Not a change: the version is the checkout's.
+    CartStockShort,
 }
 
 impl EventType {
@@ -57,6 +61,9 @@ pub struct CartEvent {
     /// The cart after the change, in the API's representation. Kept as serialized JSON: it is
     /// written once here and copied verbatim into every message that carries it.
     pub snapshot: Box<serde_json::value::RawValue>,
+    /// What stock could not cover: only on `CartStockShort`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shortages: Vec<Shortage>,
 }
 
 impl CartEvent {
@@ -76,6 +83,19 @@ impl CartEvent {
             occurred_at: cart.updated_at,
             members,
             snapshot: snapshot_of(cart),
+            shortages: Vec::new(),
+        }
+    }
+
+    /// The `CartStockShort` event for `checked_out` (a `CartCheckedOut` event): the same cart,
+    /// version, buyer and audience, and what stock could not cover.
+    pub fn stock_short(checked_out: &CartEvent, shortages: Vec<Shortage>) -> Self {
+        Self {
+            event_id: uuid::Uuid::new_v4(),
+            event_type: EventType::CartStockShort,
+            occurred_at: Utc::now(),
+            shortages,
+            ..checked_out.clone()
         }
     }
 }

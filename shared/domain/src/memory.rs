@@ -6,9 +6,11 @@ use crate::connection::{
 };
 use crate::event::CartEvent;
 use crate::ids::{CartId, ItemId, UserId};
+use crate::inventory::{StockLedger, Take};
 use crate::item::Item;
+use crate::order::OrderRequest;
 use crate::ports::{
-    CartStore, Catalog, EventPublisher, PublishError, StoreError, membership_delta,
+    CartStore, Catalog, EventPublisher, OrderQueue, PublishError, StoreError, membership_delta,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -64,10 +66,11 @@ impl CartStore for MemoryCartStore {
     }
 }
 
-/// A catalog in a sorted map.
+/// A catalog in a sorted map, with the checkouts whose stock it has taken.
 #[derive(Default)]
 pub struct MemoryCatalog {
     items: Mutex<BTreeMap<ItemId, Item>>,
+    taken: Mutex<BTreeSet<(CartId, ItemId)>>,
 }
 
 impl MemoryCatalog {
@@ -75,7 +78,33 @@ impl MemoryCatalog {
     pub fn with(items: impl IntoIterator<Item = Item>) -> Self {
         Self {
             items: Mutex::new(items.into_iter().map(|i| (i.item_id.clone(), i)).collect()),
+            taken: Mutex::default(),
         }
+    }
+}
+
+#[async_trait]
+impl StockLedger for MemoryCatalog {
+    async fn take(&self, cart: CartId, item: &ItemId, quantity: u32) -> Result<Take, StoreError> {
+        // Items first, then the record: the one order every caller locks them in.
+        let mut items = lock(&self.items);
+        let mut taken = lock(&self.taken);
+        let Some(stocked) = items.get_mut(item) else {
+            return Ok(Take::UnknownItem);
+        };
+        if taken.contains(&(cart, item.clone())) {
+            return Ok(Take::AlreadyTaken);
+        }
+        if stocked.stock < quantity {
+            return Ok(Take::Short {
+                available: stocked.stock,
+            });
+        }
+        stocked.stock -= quantity;
+        taken.insert((cart, item.clone()));
+        Ok(Take::Taken {
+            remaining: stocked.stock,
+        })
     }
 }
 
@@ -127,6 +156,29 @@ impl RecordingPublisher {
 impl EventPublisher for RecordingPublisher {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
         lock(&self.events).push(event.clone());
+        Ok(())
+    }
+}
+
+/// Keeps every order handed over, in order: the local stack's order service when no queue is
+/// configured, and the tests' window on checkouts.
+#[derive(Default)]
+pub struct RecordingOrders {
+    orders: Mutex<Vec<OrderRequest>>,
+}
+
+impl RecordingOrders {
+    /// Every order handed over so far.
+    pub fn orders(&self) -> Vec<OrderRequest> {
+        lock(&self.orders).clone()
+    }
+}
+
+#[async_trait]
+impl OrderQueue for RecordingOrders {
+    async fn submit(&self, order: &OrderRequest) -> Result<(), PublishError> {
+        tracing::info!(order_id = %order.order_id, total = order.total, "order handed over in process");
+        lock(&self.orders).push(order.clone());
         Ok(())
     }
 }
@@ -210,6 +262,12 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_keeps_the_cart_store_contract() {
         crate::testing::cart_store_contract(&super::MemoryCartStore::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_ledger_keeps_the_stock_ledger_contract() {
+        let catalog = super::MemoryCatalog::default();
+        crate::testing::stock_ledger_contract(&catalog, &catalog).await;
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use crate::cart::Cart;
 use crate::event::CartEvent;
 use crate::ids::{CartId, ItemId, UserId};
 use crate::item::Item;
+use crate::order::OrderRequest;
 use async_trait::async_trait;
 use std::collections::HashMap;
 
@@ -91,6 +92,14 @@ pub struct PublishError(#[source] pub BoxError);
 pub trait EventPublisher: Send + Sync {
     /// Publishes one event, keyed by its cart id so a cart's events stay in order.
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError>;
+}
+
+/// Where checked-out carts go to become orders (an SQS queue on AWS).
+#[async_trait]
+pub trait OrderQueue: Send + Sync {
+    /// Hands `order` to the order service. Handing the same order over twice is allowed: the
+    /// consumer deduplicates by `orderId`.
+    async fn submit(&self, order: &OrderRequest) -> Result<(), PublishError>;
 }
 
 /// Who joined and who left between two versions of a cart: what a store's membership index must

@@ -218,8 +218,14 @@ pub async fn cart_store_round_trips(store: &dyn CartStore) {
         [id]
     );
 
-    let shared = share(&created, &alice, &[bob.clone()], Role::Editor, now)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let shared = share(
+        &created,
+        &alice,
+        std::slice::from_ref(&bob),
+        Role::Editor,
+        now,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     store
         .save(Some(&created), &shared)
         .await
@@ -357,7 +363,7 @@ pub async fn catalog_contract(catalog: &dyn crate::ports::Catalog) {
         .list(Some(&fig.item_id), 2)
         .await
         .unwrap_or_else(|e| fail(e));
-    assert_eq!(ids(rest), [pear.item_id.clone()]);
+    assert_eq!(ids(rest), std::slice::from_ref(&pear.item_id));
 
     let restocked = catalog
         .set_stock(&fig.item_id, 7)
@@ -382,5 +388,63 @@ pub async fn catalog_contract(catalog: &dyn crate::ports::Catalog) {
     assert_eq!(
         catalog.item(&unknown).await.unwrap_or_else(|e| fail(e)),
         None
+    );
+}
+
+/// What every `StockLedger` must do, over `catalog` (the same store, empty): each checkout takes
+/// a line once however often it is asked, never below zero, and an unknown item takes nothing.
+pub async fn stock_ledger_contract(
+    ledger: &dyn crate::inventory::StockLedger,
+    catalog: &dyn crate::ports::Catalog,
+) {
+    use crate::inventory::Take;
+    let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
+    let pear = sample_items()[1].clone(); // stock 5
+    catalog.put(&pear).await.unwrap_or_else(|e| fail(e));
+    let (first, second) = (CartId::new(), CartId::new());
+    assert_eq!(
+        ledger
+            .take(first, &pear.item_id, 3)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Take::Taken { remaining: 2 }
+    );
+    assert_eq!(
+        ledger
+            .take(first, &pear.item_id, 3)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Take::AlreadyTaken,
+        "a redelivered checkout takes nothing more"
+    );
+    assert_eq!(
+        ledger
+            .take(second, &pear.item_id, 3)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Take::Short { available: 2 },
+        "stock never goes below zero"
+    );
+    assert_eq!(
+        ledger
+            .take(second, &pear.item_id, 2)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Take::Taken { remaining: 0 },
+        "a shortage recorded nothing, so the checkout may take what there is later"
+    );
+    let stock = catalog
+        .item(&pear.item_id)
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .map(|i| i.stock);
+    assert_eq!(stock, Some(0), "the catalog shows what was taken");
+    let unknown = ItemId::parse("unknown").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ledger
+            .take(first, &unknown, 1)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Take::UnknownItem
     );
 }

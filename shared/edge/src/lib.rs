@@ -1,10 +1,12 @@
 //! The HTTP edge shared by every REST function: the route table, the caller's identity as the
 //! authorizer passed it, request bodies and parameters with their limits, and the one place where
 //! errors become `application/problem+json` responses. Handlers always return a response: an
-//! expected failure is a 4xx, never an `Err` that API Gateway would turn into a 502.
+//! expected failure is a 4xx, never an `Err` that API Gateway would turn into a 502. It also
+//! reads what the other triggers hand a function: WebSocket events and MSK records.
 
 pub mod identity;
 pub mod problem;
+pub mod records;
 pub mod request;
 pub mod respond;
 pub mod routes;

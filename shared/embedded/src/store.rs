@@ -6,6 +6,7 @@
 use crate::cache::Cache;
 use crate::writer::{self, Write};
 use async_trait::async_trait;
+use domain::inventory::{StockLedger, Take};
 use domain::ports::{CartStore, Catalog, StoreError, membership_delta};
 use domain::{Cart, CartId, Item, ItemId, UserId};
 use redb::{Database, MultimapTableDefinition, ReadableDatabase, TableDefinition};
@@ -27,6 +28,8 @@ pub(crate) const USER_CONNECTIONS: MultimapTableDefinition<&str, &str> =
     MultimapTableDefinition::new("user_connections");
 /// item id -> the item as JSON.
 pub(crate) const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
+/// "cart id/item id" -> the quantity the cart's checkout took from that item's stock.
+pub(crate) const STOCK_TAKEN: TableDefinition<&str, u32> = TableDefinition::new("stock_taken");
 
 /// The file name inside the data directory.
 const FILE_NAME: &str = "carts.redb";
@@ -126,6 +129,7 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
                 let txn = db.begin_write()?;
                 txn.open_table(CARTS)?;
                 txn.open_table(ITEMS)?;
+                txn.open_table(STOCK_TAKEN)?;
                 txn.open_multimap_table(USER_CARTS)?;
                 // Connections belonged to sockets of an earlier process; none survives a restart.
                 txn.delete_table(CONNECTIONS)?;
@@ -238,6 +242,19 @@ impl Catalog for EmbeddedStore {
     async fn put(&self, item: &Item) -> Result<(), StoreError> {
         self.write(|reply| Write::PutItem {
             item: item.clone(),
+            reply,
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl StockLedger for EmbeddedStore {
+    async fn take(&self, cart: CartId, item: &ItemId, quantity: u32) -> Result<Take, StoreError> {
+        self.write(|reply| Write::TakeStock {
+            cart,
+            id: item.clone(),
+            quantity,
             reply,
         })
         .await

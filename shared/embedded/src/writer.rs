@@ -8,9 +8,10 @@
 
 use crate::cache::Cache;
 use crate::connections;
-use crate::store::{CARTS, CONNECTIONS, ITEMS, USER_CARTS, USER_CONNECTIONS};
+use crate::store::{CARTS, CONNECTIONS, ITEMS, STOCK_TAKEN, USER_CARTS, USER_CONNECTIONS};
+use domain::inventory::Take;
 use domain::ports::StoreError;
-use domain::{Cart, Connection, ConnectionId, Item, ItemId, UserId};
+use domain::{Cart, CartId, Connection, ConnectionId, Item, ItemId, UserId};
 use redb::{Database, ReadableTable};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -35,6 +36,13 @@ pub(crate) enum Write {
         id: ItemId,
         stock: u32,
         reply: oneshot::Sender<Result<Option<Item>, StoreError>>,
+    },
+    /// Take a checkout's quantity from an item's stock, once per cart and item.
+    TakeStock {
+        cart: CartId,
+        id: ItemId,
+        quantity: u32,
+        reply: oneshot::Sender<Result<Take, StoreError>>,
     },
     /// Add or replace an item.
     PutItem {
@@ -62,6 +70,11 @@ enum Outcome {
         Option<Item>,
     ),
     Put(oneshot::Sender<Result<(), StoreError>>, Item),
+    Took(
+        oneshot::Sender<Result<Take, StoreError>>,
+        Take,
+        Option<Item>,
+    ),
     Done(oneshot::Sender<Result<(), StoreError>>),
     Removed(
         oneshot::Sender<Result<Option<Connection>, StoreError>>,
@@ -120,6 +133,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Outcome::Stock(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
+                    Outcome::Took(reply, ..) => {
+                        let _ = reply.send(Err(failed()));
+                    }
                     Outcome::Removed(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
@@ -133,6 +149,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::SetStock { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Write::TakeStock { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::RemoveConnection { reply, .. } => {
@@ -154,6 +173,7 @@ fn apply(
     {
         let mut carts = txn.open_table(CARTS)?;
         let mut items = txn.open_table(ITEMS)?;
+        let mut taken = txn.open_table(STOCK_TAKEN)?;
         let mut user_carts = txn.open_multimap_table(USER_CARTS)?;
         let mut connections_table = txn.open_table(CONNECTIONS)?;
         let mut user_connections = txn.open_multimap_table(USER_CONNECTIONS)?;
@@ -191,6 +211,40 @@ fn apply(
                         items.insert(id.as_str(), encode_item(item).as_slice())?;
                     }
                     Outcome::Stock(reply, updated)
+                }
+                Write::TakeStock {
+                    cart,
+                    id,
+                    quantity,
+                    reply,
+                } => {
+                    let current: Option<Item> = items
+                        .get(id.as_str())?
+                        .and_then(|v| serde_json::from_slice(v.value()).ok());
+                    let key = format!("{cart}/{id}");
+                    match current {
+                        None => Outcome::Took(reply, Take::UnknownItem, None),
+                        Some(_) if taken.get(key.as_str())?.is_some() => {
+                            Outcome::Took(reply, Take::AlreadyTaken, None)
+                        }
+                        Some(item) if item.stock < quantity => Outcome::Took(
+                            reply,
+                            Take::Short {
+                                available: item.stock,
+                            },
+                            None,
+                        ),
+                        Some(item) => {
+                            let item = Item {
+                                stock: item.stock - quantity,
+                                ..item
+                            };
+                            items.insert(id.as_str(), encode_item(&item).as_slice())?;
+                            taken.insert(key.as_str(), quantity)?;
+                            let remaining = item.stock;
+                            Outcome::Took(reply, Take::Taken { remaining }, Some(item))
+                        }
+                    }
                 }
                 Write::PutItem { item, reply } => {
                     items.insert(item.item_id.as_str(), encode_item(&item).as_slice())?;
@@ -240,6 +294,12 @@ fn publish(cache: &Cache, outcome: Outcome) {
         Outcome::Put(reply, item) => {
             cache.put_item(item);
             let _ = reply.send(Ok(()));
+        }
+        Outcome::Took(reply, take, item) => {
+            if let Some(item) = item {
+                cache.put_item(item);
+            }
+            let _ = reply.send(Ok(take));
         }
         Outcome::Done(reply) => {
             let _ = reply.send(Ok(()));

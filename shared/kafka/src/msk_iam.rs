@@ -61,21 +61,9 @@ pub fn sasl(credentials: SharedCredentialsProvider, region: String) -> SaslConfi
     })
 }
 
-/// TLS to MSK's brokers, trusting the system's roots (the Lambda image carries them).
+/// TLS settings for the brokers: the system's root certificates.
 pub fn tls() -> Result<Arc<rustls::ClientConfig>, Box<dyn std::error::Error + Send + Sync>> {
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls_native_certs::load_native_certs().certs {
-        // A certificate the store cannot use is skipped, as every TLS client does.
-        let _ = roots.add(certificate);
-    }
-    // The provider is named: the workspace links two, and rustls will not guess between them.
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(Arc::new(config))
+    Ok(tls::system_roots()?)
 }
 
 #[cfg(test)]

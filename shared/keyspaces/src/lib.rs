@@ -1,5 +1,6 @@
 //! The Amazon Keyspaces adapters, over the CQL protocol through the `scylla` driver: the cart
-//! store (every write a lightweight transaction on the version) and the item catalog.
+//! store (every write a lightweight transaction on the version), the item catalog, and the stock
+//! ledger the inventory consumer takes checked-out lines from.
 //!
 //! One [`Keyspace`] per process: it holds the session and every prepared statement, prepared
 //! once at cold start. Reads and writes run at `LOCAL_QUORUM`, the conditions at
@@ -10,6 +11,7 @@ mod applied;
 pub mod carts;
 pub mod catalog;
 pub mod config;
+pub mod ledger;
 mod rows;
 pub mod schema;
 pub mod session;
@@ -17,6 +19,7 @@ pub mod session;
 pub use carts::KeyspacesCartStore;
 pub use catalog::KeyspacesCatalog;
 pub use config::{Auth, KeyspacesConfig};
+pub use ledger::KeyspacesLedger;
 pub use session::{Keyspace, KeyspacesError};
 
 /// Any driver failure, as the ports report it: unavailable, with the driver's error kept as the

@@ -1,7 +1,8 @@
 //! Creates the keyspace and its tables from `infra/keyspaces/schema.cql`, for tests and local
 //! runs. On AWS the SAM template declares the same tables and no function changes the schema.
 
-use crate::session::KeyspacesError;
+use crate::config::KeyspacesConfig;
+use crate::session::{Keyspace, KeyspacesError, connect};
 use scylla::client::session::Session;
 
 /// The schema's CQL, as kept in `infra/keyspaces/`.
@@ -33,9 +34,20 @@ pub async fn create(session: &Session, keyspace: &str) -> Result<(), KeyspacesEr
         session
             .query_unpaged(statement.as_str(), ())
             .await
-            .map_err(|source| KeyspacesError::Schema { statement, source })?;
+            .map_err(|source| KeyspacesError::Schema {
+                statement,
+                source: Box::new(source),
+            })?;
     }
     Ok(())
+}
+
+/// Opens `config`'s keyspace as [`Keyspace::open`] does, creating it and its tables first: the
+/// local stack and the tests, never a Lambda.
+pub async fn open_creating(config: &KeyspacesConfig) -> Result<Keyspace, KeyspacesError> {
+    let session = connect(config).await?;
+    create(&session, &config.keyspace).await?;
+    Keyspace::prepare(session, &config.keyspace).await
 }
 
 #[cfg(test)]

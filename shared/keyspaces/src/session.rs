@@ -19,7 +19,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum KeyspacesError {
     /// No node answered, or the handshake (TLS, authentication) failed.
     #[error("could not open a CQL session")]
-    Connect(#[from] scylla::errors::NewSessionError),
+    Connect(#[source] Box<scylla::errors::NewSessionError>),
     /// The TLS settings could not be built.
     #[error("could not build the TLS settings")]
     Tls(#[from] rustls::Error),
@@ -30,7 +30,7 @@ pub enum KeyspacesError {
         statement: String,
         /// The driver's error.
         #[source]
-        source: scylla::errors::PrepareError,
+        source: Box<scylla::errors::PrepareError>,
     },
     /// A schema statement failed.
     #[error("could not run {statement:?}")]
@@ -39,7 +39,7 @@ pub enum KeyspacesError {
         statement: String,
         /// The driver's error.
         #[source]
-        source: scylla::errors::ExecutionError,
+        source: Box<scylla::errors::ExecutionError>,
     },
 }
 
@@ -63,6 +63,8 @@ pub(crate) struct Statements {
     pub all_items: PreparedStatement,
     pub put_item: PreparedStatement,
     pub set_stock: PreparedStatement,
+    pub load_taken: PreparedStatement,
+    pub take_stock: PreparedStatement,
 }
 
 /// The cart columns after the key, in the order both cart writes bind them.
@@ -97,7 +99,7 @@ impl Keyspace {
                 .await
                 .map_err(|source| KeyspacesError::Prepare {
                     statement: cql,
-                    source,
+                    source: Box::new(source),
                 })
         };
         let statements = Statements {
@@ -141,6 +143,14 @@ impl Keyspace {
                 "UPDATE {ks}.items SET stock = ? WHERE item_id = ? IF EXISTS"
             ))
             .await?,
+            load_taken: prepare(format!(
+                "SELECT stock, taken FROM {ks}.items WHERE item_id = ?"
+            ))
+            .await?,
+            take_stock: prepare(format!(
+                "UPDATE {ks}.items SET stock = ?, taken = ? WHERE item_id = ? IF stock = ?"
+            ))
+            .await?,
         };
         Ok(Self {
             session: Arc::new(session),
@@ -169,27 +179,13 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
         // there is no agreement to wait for; single-node test servers have no peers to ask.
         .auto_await_schema_agreement(false);
     if config.tls {
-        builder = builder.tls_context(Some(tls()?));
+        builder = builder.tls_context(Some(tls::system_roots()?));
     }
     if let Auth::Password { username, password } = &config.auth {
         builder = builder.user(username, password);
     }
-    Ok(builder.build().await?)
-}
-
-/// TLS with the system's root certificates (Keyspaces' endpoints chain to Amazon's roots).
-fn tls() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls_native_certs::load_native_certs().certs {
-        // A certificate the store cannot use is skipped, as every TLS client does.
-        let _ = roots.add(certificate);
-    }
-    // The provider is named: the workspace links two, and rustls will not guess between them.
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(Arc::new(config))
+    builder
+        .build()
+        .await
+        .map_err(|e| KeyspacesError::Connect(Box::new(e)))
 }

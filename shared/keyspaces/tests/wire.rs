@@ -1,30 +1,21 @@
 //! The Keyspaces adapters over the CQL wire, against an in-process CQL server (kassandra, see
-//! `support/cql_server.rs`), a fresh one per test: the schema file runs, every statement
+//! the `cqlserver` crate), a fresh one per test: the schema file runs, every statement
 //! prepares, and carts, the membership index and the catalog round-trip through real frames.
 //! The server checks no `IF` condition, so the conflict half of the contract runs against a
 //! real Cassandra in `cassandra.rs`.
-
-#[path = "support/cql_server.rs"]
-mod cql_server;
 
 use domain::testing::{cart_store_round_trips, catalog_contract};
 use keyspaces::{Keyspace, KeyspacesCartStore, KeyspacesCatalog, KeyspacesConfig, schema};
 
 async fn keyspace() -> Keyspace {
-    let address = cql_server::start().await;
+    let address = cqlserver::start().await;
     let config = KeyspacesConfig::from_settings(&|name| {
         (name == "CASSANDRA_CONTACT_POINTS").then(|| address.to_string())
     })
     .ok()
     .flatten()
     .unwrap_or_else(|| panic!("a config for {address}"));
-    let session = keyspaces::session::connect(&config)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    schema::create(&session, &config.keyspace)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    Keyspace::prepare(session, &config.keyspace)
+    schema::open_creating(&config)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
@@ -48,4 +39,12 @@ async fn the_schema_can_be_applied_twice() {
     )
     .await
     .unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[tokio::test]
+async fn stock_is_taken_once_per_checkout_through_cql() {
+    let keyspace = keyspace().await;
+    let catalog = KeyspacesCatalog::new(keyspace.clone());
+    domain::testing::stock_ledger_contract(&keyspaces::KeyspacesLedger::new(keyspace), &catalog)
+        .await;
 }

@@ -46,6 +46,21 @@ pub enum ServerMessage<'a> {
         /// When.
         occurred_at: chrono::DateTime<chrono::Utc>,
     },
+    /// After a checkout, stock could not cover these lines. Not a change: delivered whatever
+    /// version the client holds.
+    #[serde(rename = "shortfall", rename_all = "camelCase")]
+    Shortfall {
+        /// The cart.
+        cart_id: CartId,
+        /// The checkout's version.
+        version: u64,
+        /// Who checked out.
+        actor: &'a UserId,
+        /// When the shortfall was found.
+        occurred_at: chrono::DateTime<chrono::Utc>,
+        /// What stock could not cover.
+        shortages: &'a [domain::Shortage],
+    },
     /// The answer to `subscribe`: the cart as it is now.
     #[serde(rename = "snapshot", rename_all = "camelCase")]
     Snapshot {
@@ -101,6 +116,19 @@ pub struct PushMessages {
 impl PushMessages {
     /// Builds the messages of `event`.
     pub fn of(event: &CartEvent) -> Self {
+        if event.event_type == EventType::CartStockShort {
+            let shortfall = ServerMessage::Shortfall {
+                cart_id: event.cart_id,
+                version: event.version,
+                actor: &event.actor,
+                occurred_at: event.occurred_at,
+                shortages: &event.shortages,
+            };
+            return Self {
+                change: shortfall.to_json().into(),
+                removed: None,
+            };
+        }
         let change = |cart| ServerMessage::Change {
             event: event.event_type,
             cart_id: event.cart_id,

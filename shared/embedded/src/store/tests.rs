@@ -179,3 +179,30 @@ async fn the_embedded_catalog_keeps_the_catalog_contract() {
     let store = EmbeddedStore::open(&temp_dir("catalog-contract")).unwrap();
     domain::testing::catalog_contract(&store).await;
 }
+
+#[tokio::test]
+async fn the_embedded_ledger_keeps_the_stock_ledger_contract() {
+    let store = EmbeddedStore::open(&temp_dir("ledger-contract")).unwrap();
+    domain::testing::stock_ledger_contract(&store, &store).await;
+}
+
+#[tokio::test]
+async fn stock_taken_by_a_checkout_stays_taken_across_a_restart() {
+    use domain::inventory::{StockLedger, Take};
+    let dir = temp_dir("ledger-restart");
+    let pear = domain::testing::sample_items()[1].clone();
+    let cart = domain::CartId::new();
+    {
+        let store = EmbeddedStore::open(&dir).unwrap();
+        domain::ports::Catalog::put(&store, &pear).await.unwrap();
+        assert_eq!(
+            store.take(cart, &pear.item_id, 2).await.unwrap(),
+            Take::Taken { remaining: 3 }
+        );
+    }
+    let store = EmbeddedStore::open(&dir).unwrap();
+    assert_eq!(
+        store.take(cart, &pear.item_id, 2).await.unwrap(),
+        Take::AlreadyTaken
+    );
+}

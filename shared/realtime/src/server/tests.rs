@@ -181,8 +181,17 @@ fn every_kind_of_server_message_matches_the_published_schema() {
     let big = largest_cart();
     let too_big = CartEvent::new(EventType::CartShared, &big, &big.members[0].user_id, &[]);
     let shared = CartEvent::new(EventType::CartShared, &cart, &user("alice"), &[]);
+    let short = CartEvent::stock_short(
+        &CartEvent::new(EventType::CartCheckedOut, &cart, &user("alice"), &[]),
+        vec![domain::Shortage {
+            item_id: ItemId::parse("pear").unwrap(),
+            requested: 3,
+            available: 1,
+        }],
+    );
     let messages = [
         push_message_for(&event, &user("bob")),
+        push_message_for(&short, &user("bob")),
         push_message_for(&shared, &user("bob")),
         push_message_for(&unshared, &user("bob")),
         push_message_for(&too_big, &big.members[1].user_id),
@@ -234,4 +243,27 @@ fn the_schema_rejects_what_we_never_send() {
 
 fn json_value(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn a_stock_shortfall_reaches_every_member_without_the_cart() {
+    let cart = small_cart();
+    let checked_out = CartEvent::new(EventType::CartCheckedOut, &cart, &user("alice"), &[]);
+    let shortage = domain::Shortage {
+        item_id: ItemId::parse("pear").unwrap(),
+        requested: 3,
+        available: 1,
+    };
+    let short = CartEvent::stock_short(&checked_out, vec![shortage]);
+    assert_eq!(
+        short.version, checked_out.version,
+        "not a change of the cart"
+    );
+    for member in ["alice", "bob"] {
+        let message: serde_json::Value =
+            serde_json::from_str(&push_message_for(&short, &user(member))).unwrap();
+        assert_eq!(message["type"], "shortfall");
+        assert_eq!(message["shortages"][0]["available"], 1);
+        assert!(message.get("cart").is_none());
+    }
 }
