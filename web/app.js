@@ -75,6 +75,10 @@ async function onMessage(message) {
     note(`${message.actor} removed you from a cart`);
     if (state.cart && state.cart.cartId === message.cartId) { state.cart = null; $("cart-panel").hidden = true; }
     await loadCarts();
+  } else if (message.type === "shortfall") {
+    // Not a change to the cart (its version is the checkout's): another checkout took the stock.
+    const lines = message.shortages.map((s) => `${s.itemId} (${s.available} of ${s.requested} left)`);
+    note(`stock ran short after checkout: ${lines.join(", ")}`);
   } else if (message.type === "error") {
     showError(message.detail);
   }

@@ -17,6 +17,7 @@
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
+use domain::inventory::StockLedger;
 use domain::ports::{CartStore, Catalog, EventPublisher, OrderQueue, PublishError};
 use domain::{CartEvent, ConnectionRegistry};
 use embedded::{EmbeddedStore, EventBus};
@@ -142,6 +143,8 @@ pub struct Connected {
     pub publisher: Arc<dyn EventPublisher>,
     /// Where checkout hands orders.
     pub orders: Arc<dyn OrderQueue>,
+    /// The stock the inventory consumer takes checkouts from (the catalog's store).
+    pub ledger: Arc<dyn StockLedger>,
     /// The Kafka poller feeding `sync-push`, when events go through Kafka.
     pub poller: Option<kafka::Poller>,
     /// The outbox and the topic its relay republishes to, when there is an outbox.
@@ -180,16 +183,18 @@ pub async fn connect(
         }
         _ => store.clone(),
     };
-    let (carts, catalog): (Arc<dyn CartStore>, Arc<dyn Catalog>) = match &backends.keyspaces {
-        Some(config) => {
-            let keyspace = keyspaces::schema::open_creating(config).await?;
-            (
-                Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
-                Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
-            )
-        }
-        None => (carts, store.clone()),
-    };
+    let (carts, catalog, ledger): (Arc<dyn CartStore>, Arc<dyn Catalog>, Arc<dyn StockLedger>) =
+        match &backends.keyspaces {
+            Some(config) => {
+                let keyspace = keyspaces::schema::open_creating(config).await?;
+                (
+                    Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
+                    Arc::new(keyspaces::KeyspacesCatalog::new(keyspace.clone())),
+                    Arc::new(keyspaces::KeyspacesLedger::new(keyspace)),
+                )
+            }
+            None => (carts, store.clone(), store.clone()),
+        };
     let catalog: Arc<dyn Catalog> = match &backends.redis_url {
         Some(url) => Arc::new(
             itemcache::CachedCatalog::with_redis(catalog, itemcache::DEFAULT_TTL, url).await?,
@@ -213,6 +218,7 @@ pub async fn connect(
             carts,
             registry,
             orders,
+            ledger,
             publisher: Arc::new(bus.clone()),
             poller: None,
             outbox: None,
@@ -244,6 +250,7 @@ pub async fn connect(
         carts,
         registry,
         orders,
+        ledger,
         publisher: Arc::new(AlsoOnBus {
             bus: bus.clone(),
             next: primary,

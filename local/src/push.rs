@@ -1,7 +1,8 @@
-//! The local stand-in for MSK's event source mapping: events from the in-process bus are handed
-//! to `sync-push` as `KafkaEvent` batches (records keyed by cart id, spread over partitions,
-//! values base64 JSON), so the function runs exactly as on AWS. It posts through the real AWS SDK
-//! client, pointed at this stack's own `@connections` emulation.
+//! The local stand-in for MSK's event source mappings: events from the in-process bus (or the
+//! Kafka poller) are handed to the consumer functions, `sync-push` and `inventory`, as
+//! `KafkaEvent` batches (records keyed by cart id, spread over partitions, values base64 JSON),
+//! so they run exactly as on AWS. `sync-push` posts through the real AWS SDK client, pointed at
+//! this stack's own `@connections` emulation.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use base64::Engine;
@@ -16,8 +17,41 @@ const PARTITIONS: u64 = 3;
 /// Most records in one batch, as the event source mapping's batch size.
 const MAX_BATCH: usize = 100;
 
-/// Feeds `sync-push` from `events` until the bus closes.
-pub async fn run(push: sync_push::Push, mut events: broadcast::Receiver<Arc<CartEvent>>) {
+/// The consumer functions, as their event source mappings run them.
+pub struct Consumers {
+    /// `sync-push`.
+    pub push: sync_push::Push,
+    /// `inventory`.
+    pub inventory: inventory::Inventory,
+}
+
+/// Times a failed inventory batch is handed over again, as MSK would redeliver it.
+const INVENTORY_ATTEMPTS: u32 = 5;
+
+impl Consumers {
+    /// Hands `batch` to every consumer at once, as two event source mappings would.
+    pub async fn consume(&self, batch: KafkaEvent) {
+        let inventory = async {
+            for attempt in 1..=INVENTORY_ATTEMPTS {
+                match inventory::handle(&self.inventory, batch.clone()).await {
+                    Ok(_) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "inventory batch failed; delivering it again");
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            200 * u64::from(attempt),
+                        ))
+                        .await;
+                    }
+                }
+            }
+            tracing::error!("inventory batch failed every attempt; its stock is not taken");
+        };
+        tokio::join!(sync_push::handle(&self.push, batch.clone()), inventory);
+    }
+}
+
+/// Feeds the consumers from `events` until the bus closes.
+pub async fn run(consumers: Arc<Consumers>, mut events: broadcast::Receiver<Arc<CartEvent>>) {
     let mut offsets = [0i64; PARTITIONS as usize];
     loop {
         let first = match events.recv().await {
@@ -39,7 +73,7 @@ pub async fn run(push: sync_push::Push, mut events: broadcast::Receiver<Arc<Cart
                 Err(_) => break,
             }
         }
-        sync_push::handle(&push, kafka_batch(&batch, &mut offsets)).await;
+        consumers.consume(kafka_batch(&batch, &mut offsets)).await;
     }
 }
 

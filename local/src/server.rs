@@ -90,7 +90,7 @@ impl LocalStack {
             carts: CartService::new(
                 connected.carts,
                 connected.catalog.clone(),
-                connected.publisher,
+                connected.publisher.clone(),
             )
             .with_orders(connected.orders),
             items: ItemService::new(connected.catalog),
@@ -116,17 +116,20 @@ impl LocalStack {
                 "http://{addr}"
             ))),
         );
-        // sync-push reads the topic: Kafka through a poller, or the bus.
+        let consumers = Arc::new(crate::push::Consumers {
+            push,
+            inventory: inventory::Inventory {
+                ledger: connected.ledger,
+                events: connected.publisher.clone(),
+            },
+        });
+        // The consumers read the topic: Kafka through a poller, or the bus.
         let mut feeders = vec![match connected.poller {
             Some(poller) => tokio::spawn(async move {
-                let push = &push;
-                poller
-                    .run(|batch| async move {
-                        sync_push::handle(push, batch).await;
-                    })
-                    .await;
+                let consumers = &consumers;
+                poller.run(|batch| consumers.consume(batch)).await;
             }),
-            None => tokio::spawn(crate::push::run(push, services.bus.subscribe())),
+            None => tokio::spawn(crate::push::run(consumers, services.bus.subscribe())),
         }];
         if let Some((client, queue_url, topic)) = connected.outbox {
             feeders.push(tokio::spawn(crate::relay::run(client, queue_url, topic)));

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Functions triggered by the topic rather than by a route.
-const CONSUMERS: &[&str] = &["event-relay", "sync-push"];
+const CONSUMERS: &[&str] = &["event-relay", "inventory", "sync-push"];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

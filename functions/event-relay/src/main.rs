@@ -8,24 +8,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let brokers = std::env::var("KAFKA_BROKERS").map_err(|_| "KAFKA_BROKERS must be set")?;
-    let topic = std::env::var("EVENTS_TOPIC").unwrap_or_else(|_| "cart-events".to_owned());
-    let security = match std::env::var("KAFKA_AUTH").as_deref() {
-        Ok("iam") => {
-            let aws = aws_config::load_from_env().await;
-            kafka::Security::MskIam {
-                credentials: aws
-                    .credentials_provider()
-                    .ok_or("no AWS credentials for MSK IAM")?,
-                region: aws.region().ok_or("AWS_REGION must be set")?.to_string(),
-            }
-        }
-        Ok("none") | Err(_) => kafka::Security::Plaintext,
-        Ok(other) => return Err(format!("KAFKA_AUTH: '{other}' is not 'iam' or 'none'").into()),
-    };
-    let brokers = brokers.split(',').map(str::to_owned).collect();
-    let client = kafka::connect_with(brokers, security).await?;
-    let publisher = kafka::KafkaPublisher::connect(&client, &topic).await?;
+    let publisher = wiring::kafka_publisher()
+        .await?
+        .ok_or("KAFKA_BROKERS must be set")?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let publisher = &publisher;
         async move {

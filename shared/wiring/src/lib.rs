@@ -7,10 +7,13 @@
 //! | `CONNECTIONS_TABLE` | the connection registry on that DynamoDB table |
 //! | `DYNAMODB_ENDPOINT` | DynamoDB at this URL instead of AWS's (moto, dynalite, LocalStack) |
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
+//! | `KAFKA_BROKERS`, `KAFKA_AUTH` (`iam` or `none`), `EVENTS_TOPIC` | events go to that Kafka topic (default `cart-events`); `iam` is TLS with MSK IAM, signed with the function's role |
+//! | `CASSANDRA_CONTACT_POINTS` and the rest of `keyspaces::config` | the catalog's stock ledger on Keyspaces |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
 
 use domain::ConnectionRegistry;
-use domain::ports::{BoxError, OrderQueue};
+use domain::inventory::StockLedger;
+use domain::ports::{BoxError, EventPublisher, OrderQueue};
 use std::sync::Arc;
 
 /// Looks up one setting by name; the environment in production, a table in tests.
@@ -54,6 +57,51 @@ pub async fn order_queue_from(settings: Settings<'_>) -> Arc<dyn OrderQueue> {
             Arc::new(sqs::SqsOrders::new(client, url))
         }
         None => Arc::new(domain::memory::RecordingOrders::default()),
+    }
+}
+
+/// The publisher to the events topic: Kafka when `KAFKA_BROKERS` is set, the process's own bus
+/// otherwise (events go nowhere else: `cargo lambda watch`).
+pub async fn event_publisher() -> Result<Arc<dyn EventPublisher>, BoxError> {
+    match kafka_publisher().await? {
+        Some(publisher) => Ok(Arc::new(publisher)),
+        None => Ok(Arc::new(embedded::EventBus::default())),
+    }
+}
+
+/// The publisher to `EVENTS_TOPIC` (default `cart-events`) on `KAFKA_BROKERS`, if set; with
+/// `KAFKA_AUTH=iam`, over TLS with MSK IAM signed by the function's role.
+pub async fn kafka_publisher() -> Result<Option<kafka::KafkaPublisher>, BoxError> {
+    let Some(brokers) = environment("KAFKA_BROKERS") else {
+        return Ok(None);
+    };
+    let topic = environment("EVENTS_TOPIC").unwrap_or_else(|| "cart-events".to_owned());
+    let security = match environment("KAFKA_AUTH").as_deref() {
+        Some("iam") => {
+            let aws = aws_config::load_from_env().await;
+            kafka::Security::MskIam {
+                credentials: aws
+                    .credentials_provider()
+                    .ok_or("no AWS credentials for MSK IAM")?,
+                region: aws.region().ok_or("AWS_REGION must be set")?.to_string(),
+            }
+        }
+        Some("none") | None => kafka::Security::Plaintext,
+        Some(other) => return Err(format!("KAFKA_AUTH: '{other}' is not 'iam' or 'none'").into()),
+    };
+    let brokers = brokers.split(',').map(|b| b.trim().to_owned()).collect();
+    let client = kafka::connect_with(brokers, security).await?;
+    Ok(Some(kafka::KafkaPublisher::connect(&client, &topic).await?))
+}
+
+/// The stock ledger: Keyspaces when `CASSANDRA_CONTACT_POINTS` is set, the embedded store
+/// otherwise.
+pub async fn stock_ledger() -> Result<Arc<dyn StockLedger>, BoxError> {
+    match keyspaces::KeyspacesConfig::from_settings(&environment)? {
+        Some(config) => Ok(Arc::new(keyspaces::KeyspacesLedger::new(
+            keyspaces::Keyspace::open(&config).await?,
+        ))),
+        None => Ok(embedded::store_from_env()?),
     }
 }
 

@@ -1,0 +1,27 @@
+//! The inventory Lambda: builds the stock ledger (Keyspaces when `CASSANDRA_CONTACT_POINTS` is
+//! set, the embedded store under `DATA_DIR` otherwise) and the publisher of shortfalls (Kafka
+//! at `KAFKA_BROKERS`) once, then reserves MSK batches. A failed batch returns an error, so the
+//! event source mapping delivers it again.
+
+use aws_lambda_events::event::kafka::KafkaEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let inventory = inventory::Inventory {
+        ledger: wiring::stock_ledger().await?,
+        events: wiring::event_publisher().await?,
+    };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
+        let inventory = &inventory;
+        async move {
+            // An error (with its cause chain) makes Lambda report the batch failed.
+            inventory::handle(inventory, event.payload)
+                .await
+                .map(|_| ())
+                .map_err(|e| lambda_runtime::Error::from(Box::new(e)))
+        }
+    }))
+    .await
+}
