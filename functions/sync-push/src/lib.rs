@@ -29,8 +29,36 @@ pub struct Push {
     pub registry: Arc<dyn ConnectionRegistry>,
     /// The management API.
     pub poster: Arc<dyn ConnectionPoster>,
-    /// The newest version this instance pushed, per cart.
-    pushed: Mutex<HashMap<CartId, u64>>,
+    /// The versions this instance pushed lately, per cart.
+    pushed: Mutex<HashMap<CartId, Pushed>>,
+}
+
+/// The versions of one cart pushed lately: the newest, and which of the 64 before it.
+#[derive(Clone, Copy, Default)]
+struct Pushed {
+    newest: u64,
+    /// Bit `n` set: version `newest - n` was pushed.
+    recent: u64,
+}
+
+impl Pushed {
+    /// Records `version`; false if it was pushed already (or is too old to tell, which only a
+    /// redelivery far behind its cart's stream could be).
+    fn record(&mut self, version: u64) -> bool {
+        if version > self.newest {
+            let shift = version - self.newest;
+            self.recent = if shift >= 64 { 0 } else { self.recent << shift };
+            self.recent |= 1;
+            self.newest = version;
+            return true;
+        }
+        let age = self.newest - version;
+        if age >= 64 || self.recent & (1 << age) != 0 {
+            return false;
+        }
+        self.recent |= 1 << age;
+        true
+    }
 }
 
 impl Push {
@@ -43,23 +71,42 @@ impl Push {
         }
     }
 
-    /// True the first time this instance sees a version of the cart newer than any it pushed.
-    /// A redelivered batch, or an event the outbox relay republished after the broker took it
-    /// after all, is not: members already have it (and clients drop what is not newer).
+    /// True the first time this instance sees a version of the cart. A redelivered batch, or an
+    /// event the outbox relay republished after the broker took it after all, is not: members
+    /// already have it. A version that arrives after newer ones (the outbox can reorder a
+    /// cart's events) is news, and pushed: clients drop what is not newer than they hold.
     fn is_news(&self, event: &CartEvent) -> bool {
         if event.event_type == EventType::CartStockShort {
             // Not a version of the cart: it carries the checkout's, which members already have.
             return true;
         }
         let mut pushed = self.pushed.lock().unwrap_or_else(|p| p.into_inner());
-        if pushed.get(&event.cart_id) >= Some(&event.version) {
-            return false;
-        }
-        if pushed.len() >= REMEMBERED_CARTS {
+        if pushed.len() >= REMEMBERED_CARTS && !pushed.contains_key(&event.cart_id) {
             pushed.clear();
         }
-        pushed.insert(event.cart_id, event.version);
-        true
+        pushed
+            .entry(event.cart_id)
+            .or_default()
+            .record(event.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pushed;
+
+    #[test]
+    fn a_version_is_news_once_even_when_it_comes_late() {
+        let mut pushed = Pushed::default();
+        assert!(pushed.record(4));
+        assert!(pushed.record(5));
+        assert!(!pushed.record(5), "a repeat");
+        assert!(pushed.record(3), "late, but never pushed");
+        assert!(!pushed.record(3));
+        assert!(!pushed.record(4));
+        assert!(pushed.record(200), "a jump past the window");
+        assert!(!pushed.record(100), "too old to tell: treated as a repeat");
+        assert!(pushed.record(199));
     }
 }
 
