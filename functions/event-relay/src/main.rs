@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let publisher = wiring::kafka_publisher()
+    let publisher = wiring::kafka_publisher(&wiring::environment)
         .await?
         .ok_or("KAFKA_BROKERS must be set")?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {

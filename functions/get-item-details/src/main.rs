@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let items = embedded::item_service_from_env()?;
+    let items = wiring::item_service(&wiring::environment).await?;
     edge::run(|request| get_item_details::handle(&items, request)).await
 }

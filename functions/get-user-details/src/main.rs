@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let carts = embedded::cart_service_from_env()?;
+    let carts = wiring::cart_service(&wiring::environment).await?;
     edge::run(|request| get_user_details::handle(&carts, request)).await
 }

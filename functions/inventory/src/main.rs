@@ -10,8 +10,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let inventory = inventory::Inventory {
-        ledger: wiring::stock_ledger().await?,
-        events: wiring::event_publisher().await?,
+        ledger: wiring::stock_ledger(&wiring::environment).await?,
+        events: wiring::event_publisher(&wiring::environment).await?,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
         let inventory = &inventory;

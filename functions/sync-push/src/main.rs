@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .endpoint_url(endpoint)
         .build();
     let push = sync_push::Push::new(
-        wiring::connection_registry().await?,
+        wiring::connection_registry(&wiring::environment).await?,
         Arc::new(apigw::ManagementApi::new(
             aws_sdk_apigatewaymanagement::Client::from_conf(config),
         )),

@@ -1,17 +1,10 @@
 //! The ws-message Lambda: opens the registry (DynamoDB when `CONNECTIONS_TABLE` is set) and the
-//! cart store once, then answers messages. Carts are still read from the embedded store.
-
-use std::sync::Arc;
+//! cart service (as `wiring` chooses from the environment) once, then answers messages.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let store = embedded::store_from_env()?;
-    let carts = domain::CartService::new(
-        store.clone(),
-        store,
-        Arc::new(embedded::EventBus::default()),
-    );
-    let registry = wiring::connection_registry().await?;
+    let carts = wiring::cart_service(&wiring::environment).await?;
+    let registry = wiring::connection_registry(&wiring::environment).await?;
     edge::websocket::run(|event| ws_message::handle(&carts, registry.as_ref(), event)).await
 }
