@@ -6,6 +6,7 @@
 //! `rskafka` is pure Rust (rustls for TLS, SASL PLAIN/SCRAM/OAUTHBEARER), so every function
 //! cross-compiles for arm64 Lambda with cargo-lambda as it is, with no C toolchain to carry.
 
+pub mod bootstrap;
 pub mod msk_iam;
 mod partitioner;
 pub mod poller;
@@ -32,6 +33,9 @@ pub enum KafkaError {
     /// The topic is not on the cluster.
     #[error("the topic {0:?} does not exist")]
     NoSuchTopic(String),
+    /// The MSK API did not give the cluster's bootstrap brokers.
+    #[error("could not look up the cluster's bootstrap brokers: {0}")]
+    Bootstrap(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The TLS settings could not be built.
     #[error("kafka tls: {0}")]
     Tls(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -32,14 +32,17 @@ pub async fn event_publisher(settings: Settings<'_>) -> Result<Arc<dyn EventPubl
     })
 }
 
-/// The publisher to `EVENTS_TOPIC` (default `cart-events`) on `KAFKA_BROKERS`, if set; with
-/// `KAFKA_AUTH=iam`, over TLS with MSK IAM signed by the function's role.
+/// The publisher to `EVENTS_TOPIC` (default `cart-events`) on `KAFKA_BROKERS`, or on the brokers
+/// of the MSK cluster `MSK_CLUSTER_ARN` (looked up once, `MSK_ENDPOINT` overriding the API's
+/// address); `None` when neither is set. With `KAFKA_AUTH=iam`, over TLS with MSK IAM signed by
+/// the function's role.
 pub async fn kafka_publisher(
     settings: Settings<'_>,
 ) -> Result<Option<kafka::KafkaPublisher>, BoxError> {
-    let Some(brokers) = settings("KAFKA_BROKERS") else {
+    let (listed, cluster) = (settings("KAFKA_BROKERS"), settings("MSK_CLUSTER_ARN"));
+    if listed.is_none() && cluster.is_none() {
         return Ok(None);
-    };
+    }
     let topic = settings("EVENTS_TOPIC").unwrap_or_else(|| "cart-events".to_owned());
     let security = match settings("KAFKA_AUTH").as_deref() {
         Some("iam") => {
@@ -54,7 +57,18 @@ pub async fn kafka_publisher(
         Some("none") | None => kafka::Security::Plaintext,
         Some(other) => return Err(format!("KAFKA_AUTH: '{other}' is not 'iam' or 'none'").into()),
     };
-    let brokers = brokers.split(',').map(|b| b.trim().to_owned()).collect();
+    let brokers = match (listed, cluster) {
+        (Some(listed), _) => listed.split(',').map(|b| b.trim().to_owned()).collect(),
+        (None, Some(arn)) => {
+            let mut config = aws_sdk_kafka::config::Builder::from(&crate::aws().await);
+            if let Some(endpoint) = settings("MSK_ENDPOINT") {
+                config = config.endpoint_url(endpoint);
+            }
+            let msk = aws_sdk_kafka::Client::from_conf(config.build());
+            kafka::bootstrap::brokers_of(&msk, &arn, &security).await?
+        }
+        (None, None) => return Ok(None),
+    };
     let client = kafka::connect_with(brokers, security).await?;
     Ok(Some(kafka::KafkaPublisher::connect(&client, &topic).await?))
 }

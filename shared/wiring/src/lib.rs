@@ -10,7 +10,7 @@
 //! | `REDIS_URL` | item details cached in Redis as well as in the process |
 //! | `CONNECTIONS_TABLE` | the connection registry on that DynamoDB table |
 //! | `DYNAMODB_ENDPOINT` | DynamoDB at this URL instead of AWS's (moto, dynalite, LocalStack) |
-//! | `KAFKA_BROKERS`, `KAFKA_AUTH` (`iam` or `none`), `EVENTS_TOPIC` | events go to that Kafka topic (default `cart-events`); `iam` is TLS with MSK IAM, signed with the function's role |
+//! | `KAFKA_BROKERS` or `MSK_CLUSTER_ARN`, `KAFKA_AUTH` (`iam` or `none`), `EVENTS_TOPIC` | events go to that Kafka topic (default `cart-events`) on those brokers, or on the cluster's (looked up at cold start; `MSK_ENDPOINT` overrides the MSK API's address); `iam` is TLS with MSK IAM, signed with the function's role |
 //! | `OUTBOX_QUEUE_URL` | events Kafka does not take go to that SQS queue |
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
