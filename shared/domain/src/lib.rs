@@ -9,6 +9,7 @@ pub mod commands;
 pub mod connection;
 pub mod error;
 pub mod event;
+pub mod idempotency;
 pub mod ids;
 pub mod inventory;
 pub mod item;

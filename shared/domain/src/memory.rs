@@ -5,6 +5,9 @@ use crate::connection::{
     Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError,
 };
 use crate::event::CartEvent;
+use crate::idempotency::{
+    CLAIM_LEASE, Claim, IdempotencyStore, RECORD_TTL, RecordKey, StoredResponse,
+};
 use crate::ids::{CartId, ItemId, UserId};
 use crate::inventory::{StockLedger, Take};
 use crate::item::Item;
@@ -13,6 +16,7 @@ use crate::ports::{
     CartStore, Catalog, EventPublisher, OrderQueue, PublishError, StoreError, membership_delta,
 };
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
@@ -160,6 +164,62 @@ impl EventPublisher for RecordingPublisher {
     }
 }
 
+/// Idempotency records in a map.
+#[derive(Default)]
+pub struct MemoryIdempotency {
+    records: Mutex<HashMap<RecordKey, MemoryRecord>>,
+}
+
+struct MemoryRecord {
+    fingerprint: String,
+    claimed_at: DateTime<Utc>,
+    answer: Option<StoredResponse>,
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotency {
+    async fn claim(
+        &self,
+        key: &RecordKey,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let mut records = lock(&self.records);
+        if let Some(record) = records.get(key) {
+            let expired = now >= record.claimed_at + RECORD_TTL;
+            let abandoned = record.answer.is_none() && now >= record.claimed_at + CLAIM_LEASE;
+            if !expired && !abandoned {
+                return Ok(match &record.answer {
+                    _ if record.fingerprint != fingerprint => Claim::Mismatch,
+                    Some(answer) => Claim::Done(answer.clone()),
+                    None => Claim::InFlight,
+                });
+            }
+        }
+        records.insert(
+            key.clone(),
+            MemoryRecord {
+                fingerprint: fingerprint.to_owned(),
+                claimed_at: now,
+                answer: None,
+            },
+        );
+        Ok(Claim::Claimed)
+    }
+
+    async fn complete(&self, key: &RecordKey, response: &StoredResponse) -> Result<(), StoreError> {
+        if let Some(record) = lock(&self.records).get_mut(key) {
+            record.answer = Some(response.clone());
+        }
+        Ok(())
+    }
+
+    async fn release(&self, key: &RecordKey) -> Result<(), StoreError> {
+        lock(&self.records).remove(key);
+        Ok(())
+    }
+}
+
 /// Keeps every order handed over, in order: the local stack's order service when no queue is
 /// configured, and the tests' window on checkouts.
 #[derive(Default)]
@@ -268,6 +328,11 @@ mod tests {
     async fn the_memory_ledger_keeps_the_stock_ledger_contract() {
         let catalog = super::MemoryCatalog::default();
         crate::testing::stock_ledger_contract(&catalog, &catalog).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_records_keep_the_idempotency_contract() {
+        crate::testing::idempotency_contract(&super::MemoryIdempotency::default()).await;
     }
 
     #[tokio::test]

@@ -448,3 +448,72 @@ pub async fn stock_ledger_contract(
         Take::UnknownItem
     );
 }
+
+/// What every `IdempotencyStore` must do, from an empty one: one claim per key at a time, the
+/// first answer replayed, another request under the same key refused, a released or abandoned
+/// claim taken over, and a record forgotten after a day.
+pub async fn idempotency_contract(store: &dyn crate::idempotency::IdempotencyStore) {
+    use crate::idempotency::{CLAIM_LEASE, Claim, RECORD_TTL, RecordKey, StoredResponse};
+    let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
+    let now = now_in_millis();
+    let fresh = uuid::Uuid::new_v4().to_string();
+    let key = RecordKey::new(&user("alice"), &fresh).unwrap_or_else(|e| panic!("{e}"));
+    let claim = |fingerprint: &'static str, at| {
+        let key = key.clone();
+        async move {
+            store
+                .claim(&key, fingerprint, at)
+                .await
+                .unwrap_or_else(|e| fail(e))
+        }
+    };
+    assert_eq!(claim("POST /carts {}", now).await, Claim::Claimed);
+    assert_eq!(claim("POST /carts {}", now).await, Claim::InFlight);
+    assert_eq!(claim("POST /carts {\"x\":1}", now).await, Claim::Mismatch);
+    let answer = StoredResponse {
+        status: 201,
+        body: "{\"cartId\":\"c\"}".into(),
+    };
+    store
+        .complete(&key, &answer)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        claim("POST /carts {}", now).await,
+        Claim::Done(answer.clone())
+    );
+    assert_eq!(claim("POST /carts {\"x\":1}", now).await, Claim::Mismatch);
+    assert_eq!(
+        claim("POST /carts {}", now + RECORD_TTL).await,
+        Claim::Claimed,
+        "a record is forgotten after a day"
+    );
+
+    let bobs = RecordKey::new(&user("bob"), &fresh).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store
+            .claim(&bobs, "POST /carts {}", now)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Claim::Claimed,
+        "keys are per user"
+    );
+    store.release(&bobs).await.unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store
+            .claim(&bobs, "DELETE /carts/c/items/apple", now)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Claim::Claimed,
+        "a released key is free again"
+    );
+    let later = now + CLAIM_LEASE;
+    assert_eq!(
+        store
+            .claim(&bobs, "DELETE /carts/c/items/apple", later)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Claim::Claimed,
+        "a claim that never completed is taken over after its lease"
+    );
+}

@@ -1,15 +1,18 @@
 //! The DynamoDB adapters: the WebSocket connection registry (by connection id, a GSI by user, a
-//! TTL attribute) and a cart store whose every write is conditional on the version it read.
+//! TTL attribute), a cart store whose every write is conditional on the version it read, and the
+//! idempotency records of mutating requests.
 //!
 //! Table names come from configuration; [`tables`] creates them the way the SAM template
 //! declares them, for tests and local runs against a DynamoDB implementation.
 
 mod attributes;
 pub mod carts;
+pub mod idempotency;
 pub mod registry;
 pub mod tables;
 
 pub use carts::DynamoCartStore;
+pub use idempotency::DynamoIdempotency;
 pub use registry::DynamoConnectionRegistry;
 
 /// Any DynamoDB call's failure, as the ports report it: unavailable, with the SDK's error kept

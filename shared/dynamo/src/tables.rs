@@ -40,20 +40,42 @@ pub async fn create_connections_table(client: &Client, name: &str) -> Result<(),
         .send()
         .await;
     if !already_exists(created)? {
-        client
-            .update_time_to_live()
-            .table_name(name)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(CONNECTION_TTL_ATTRIBUTE)
-                    .build()
-                    .map_err(StoreError::unavailable)?,
-            )
-            .send()
-            .await
-            .map_err(crate::unavailable)?;
+        enable_ttl(client, name, CONNECTION_TTL_ATTRIBUTE).await?;
     }
+    Ok(())
+}
+
+/// Creates the idempotency table (`key` key, TTL on `expiresAt`), unless it exists.
+pub async fn create_idempotency_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("key"))
+        .key_schema(key("key", KeyType::Hash))
+        .send()
+        .await;
+    if !already_exists(created)? {
+        enable_ttl(client, name, "expiresAt").await?;
+    }
+    Ok(())
+}
+
+/// Turns on TTL deletion by the epoch-seconds attribute `attribute`.
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), StoreError> {
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(attribute)
+                .build()
+                .map_err(StoreError::unavailable)?,
+        )
+        .send()
+        .await
+        .map_err(crate::unavailable)?;
     Ok(())
 }
 

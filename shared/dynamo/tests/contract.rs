@@ -128,3 +128,13 @@ async fn an_unreachable_table_is_unavailable_not_a_conflict() {
     assert!(!failed.is_conflict(), "{failed}");
     assert!(store.load(cart.cart_id).await.is_err());
 }
+
+#[tokio::test]
+async fn the_dynamodb_records_keep_the_idempotency_contract() {
+    let client = client();
+    let table = fresh("idempotency");
+    tables::create_idempotency_table(&client, &table)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    domain::testing::idempotency_contract(&dynamo::DynamoIdempotency::new(client, table)).await;
+}

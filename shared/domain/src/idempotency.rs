@@ -1,0 +1,86 @@
+//! Idempotency records: the first answer to a mutating request, kept under the caller's
+//! `Idempotency-Key` for a day, so a retry gets the same answer without a second change. The
+//! edge claims the key before the work, then completes it with the response (or releases it when
+//! the work failed in a way a retry may fix).
+
+use crate::error::ValidationError;
+use crate::ids::UserId;
+use crate::ports::StoreError;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How long a record is kept: retries come within minutes, and clients are told a day.
+pub const RECORD_TTL: Duration = Duration::hours(24);
+
+/// How long a claim holds its key without completing before another request may take it over:
+/// longer than any request runs (API Gateway gives a Lambda 29 s), so only a crashed one loses it.
+pub const CLAIM_LEASE: Duration = Duration::seconds(60);
+
+/// A key as the store holds it: the caller's key scoped to the caller, since two users may pick
+/// the same one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RecordKey(String);
+
+impl RecordKey {
+    /// The longest `Idempotency-Key` accepted.
+    pub const MAX_LEN: usize = 255;
+
+    /// `key` (1 to 255 visible ASCII characters) as `user` sent it.
+    pub fn new(user: &UserId, key: &str) -> Result<Self, ValidationError> {
+        if key.is_empty() || key.len() > Self::MAX_LEN || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(ValidationError::new(
+                "Idempotency-Key",
+                format!("must be 1 to {} visible ASCII characters", Self::MAX_LEN),
+            ));
+        }
+        Ok(Self(format!("{user}/{key}")))
+    }
+
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An answer as stored for replay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, as sent.
+    pub body: String,
+}
+
+/// What claiming a key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody holds the key: this request does the work, then completes or releases it.
+    Claimed,
+    /// The first request with this key is still running.
+    InFlight,
+    /// The first request finished: answer what it answered.
+    Done(StoredResponse),
+    /// The key was used for another request (another method, path or body).
+    Mismatch,
+}
+
+/// Where idempotency records live (DynamoDB on AWS).
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` at `now` for the request `fingerprint` identifies, unless a live record
+    /// holds it: an expired record, or a claim older than [`CLAIM_LEASE`], is taken over.
+    async fn claim(
+        &self,
+        key: &RecordKey,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, StoreError>;
+
+    /// Stores `response` as the answer of the claimed `key`.
+    async fn complete(&self, key: &RecordKey, response: &StoredResponse) -> Result<(), StoreError>;
+
+    /// Gives the claimed `key` up, so a retry does the work again.
+    async fn release(&self, key: &RecordKey) -> Result<(), StoreError>;
+}
