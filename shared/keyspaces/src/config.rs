@@ -7,6 +7,7 @@
 //! | `CASSANDRA_LOCAL_DC` | the data center to prefer (the region, on Keyspaces) | none |
 //! | `CASSANDRA_TLS` | `true` for TLS (Keyspaces accepts nothing else, on port 9142) | `false` |
 //! | `CASSANDRA_USERNAME`, `CASSANDRA_PASSWORD` | Keyspaces service-specific credentials (plain-text authentication, inside TLS) | none |
+//! | `CASSANDRA_AUTH=sigv4` | instead: SigV4 with the function's role, in `AWS_REGION` | off |
 
 use std::fmt;
 
@@ -16,6 +17,8 @@ pub enum Auth {
     /// No authentication (a local Cassandra).
     #[default]
     None,
+    /// SigV4 with the credentials and region of the environment (a Lambda's role).
+    SigV4,
     /// A user name and password: Keyspaces service-specific credentials, or a Cassandra role.
     Password {
         /// The user (for Keyspaces, the IAM user's service-specific user name).
@@ -29,6 +32,7 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::None => f.write_str("None"),
+            Auth::SigV4 => f.write_str("SigV4"),
             Auth::Password { username, .. } => write!(f, "Password {{ username: {username:?} }}"),
         }
     }
@@ -103,13 +107,27 @@ impl KeyspacesConfig {
                 });
             }
         };
-        let auth = match (
+        let password = (
             settings("CASSANDRA_USERNAME"),
             settings("CASSANDRA_PASSWORD"),
-        ) {
-            (None, None) => Auth::None,
-            (Some(username), Some(password)) => Auth::Password { username, password },
-            _ => {
+        );
+        let auth = match (settings("CASSANDRA_AUTH").as_deref(), password) {
+            (Some("sigv4"), (None, None)) => Auth::SigV4,
+            (Some("sigv4"), _) => {
+                return Err(ConfigError {
+                    name: "CASSANDRA_AUTH",
+                    problem: "sigv4 signs with the role: leave CASSANDRA_USERNAME/PASSWORD unset",
+                });
+            }
+            (Some(_), _) => {
+                return Err(ConfigError {
+                    name: "CASSANDRA_AUTH",
+                    problem: "must be sigv4 (or unset)",
+                });
+            }
+            (None, (None, None)) => Auth::None,
+            (None, (Some(username), Some(password))) => Auth::Password { username, password },
+            (None, _) => {
                 return Err(ConfigError {
                     name: "CASSANDRA_USERNAME",
                     problem: "and CASSANDRA_PASSWORD go together",
@@ -187,5 +205,25 @@ mod tests {
             bad(&[("CASSANDRA_CONTACT_POINTS", " , ")]),
             Some("CASSANDRA_CONTACT_POINTS")
         );
+        assert_eq!(
+            bad(&[points, ("CASSANDRA_AUTH", "kerberos")]),
+            Some("CASSANDRA_AUTH")
+        );
+        assert_eq!(
+            bad(&[
+                points,
+                ("CASSANDRA_AUTH", "sigv4"),
+                ("CASSANDRA_USERNAME", "u")
+            ]),
+            Some("CASSANDRA_AUTH")
+        );
+        let sigv4 = from(&[points, ("CASSANDRA_AUTH", "sigv4")]);
+        assert!(matches!(
+            sigv4,
+            Ok(Some(KeyspacesConfig {
+                auth: Auth::SigV4,
+                ..
+            }))
+        ));
     }
 }

@@ -15,6 +15,7 @@ pub mod ledger;
 mod rows;
 pub mod schema;
 pub mod session;
+pub mod sigv4;
 
 pub use carts::KeyspacesCartStore;
 pub use catalog::KeyspacesCatalog;

@@ -20,6 +20,9 @@ pub enum KeyspacesError {
     /// No node answered, or the handshake (TLS, authentication) failed.
     #[error("could not open a CQL session")]
     Connect(#[source] Box<scylla::errors::NewSessionError>),
+    /// SigV4 was asked for, but the environment has no AWS credentials or region.
+    #[error("CASSANDRA_AUTH=sigv4 needs AWS credentials and AWS_REGION")]
+    NoCredentials,
     /// The TLS settings could not be built.
     #[error("could not build the TLS settings")]
     Tls(#[from] rustls::Error),
@@ -181,8 +184,19 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
     if config.tls {
         builder = builder.tls_context(Some(tls::system_roots()?));
     }
-    if let Auth::Password { username, password } = &config.auth {
-        builder = builder.user(username, password);
+    match &config.auth {
+        Auth::None => {}
+        Auth::Password { username, password } => builder = builder.user(username, password),
+        Auth::SigV4 => {
+            let aws = aws_config::load_from_env().await;
+            let credentials = aws
+                .credentials_provider()
+                .ok_or(KeyspacesError::NoCredentials)?;
+            let region = aws.region().ok_or(KeyspacesError::NoCredentials)?;
+            builder = builder.authenticator_provider(Arc::new(
+                crate::sigv4::SigV4Authenticator::new(credentials, region.to_string()),
+            ));
+        }
     }
     builder
         .build()
