@@ -73,6 +73,48 @@ pub async fn keyspaces_server() -> Backends {
     }
 }
 
+/// Every order request waiting on `backends`' orders queue (read from the SQS server itself).
+pub async fn orders_handed_over(backends: &Backends) -> Vec<Value> {
+    let endpoint = backends.sqs_endpoint.clone().unwrap_or_default();
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .build(),
+    );
+    let name = backends
+        .orders_queue_url
+        .as_deref()
+        .and_then(|url| url.rsplit('/').next())
+        .unwrap_or_default();
+    let url = sqs
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the orders queue: {e}"))
+        .queue_url
+        .unwrap_or_default();
+    let messages = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("receive: {e}"))
+        .messages
+        .unwrap_or_default();
+    messages
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null))
+        .collect()
+}
+
 /// Starts a local stack as `spawn_stack` does, its ports on `backends`.
 pub async fn spawn_stack_on(backends: Backends) -> TestStack {
     static NEXT: AtomicU32 = AtomicU32::new(0);

@@ -122,3 +122,44 @@ async fn a_dynamodb_outage_answers_503_and_the_next_write_finds_nothing_half_don
     assert_eq!(added.body["version"], 2);
     assert_eq!(added.body["items"][0]["quantity"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqs_outage_at_checkout_answers_503_and_the_retry_hands_the_order_over_once() {
+    let mut backends = real_servers();
+    let moto: SocketAddr = backends
+        .sqs_endpoint
+        .as_deref()
+        .and_then(|url| url.strip_prefix("http://"))
+        .and_then(|host| host.parse().ok())
+        .expect("SQS_ENDPOINT is http://host:port");
+    let link = CuttableLink::start(moto).await;
+    let mut through_link = backends.clone();
+    through_link.sqs_endpoint = Some(format!("http://{}", link.addr()));
+    let stack = spawn_stack_on(through_link).await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    assert_eq!(alice.add(&cart, "coffee", 1).await.status, 200);
+    let checkout = format!("/carts/{cart}/checkout");
+
+    link.cut();
+    let refused = alice.send("POST", &checkout, None).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.body["code"], "UNAVAILABLE");
+    let read = alice.send("GET", &format!("/carts/{cart}"), None).await;
+    assert_eq!(
+        read.body["status"], "CHECKED_OUT",
+        "the checkout itself was kept"
+    );
+
+    link.restore();
+    let retried = alice.send("POST", &checkout, None).await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    assert_eq!(
+        retried.body["version"], read.body["version"],
+        "the retry changes nothing"
+    );
+    backends.sqs_endpoint = Some(format!("http://{moto}"));
+    let orders = tests::orders_handed_over(&backends).await;
+    assert_eq!(orders.len(), 1, "the order, once: {orders:?}");
+    assert_eq!(orders[0]["orderId"], cart.as_str());
+}

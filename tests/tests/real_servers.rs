@@ -77,42 +77,9 @@ async fn a_checkout_hands_its_order_to_the_orders_queue() {
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
 
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .endpoint_url(backends.sqs_endpoint.clone().unwrap_or_default())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                "test", "test", None, None, "tests",
-            ))
-            .build(),
-    );
-    let name = backends
-        .orders_queue_url
-        .as_deref()
-        .and_then(|url| url.rsplit('/').next())
-        .unwrap_or_default();
-    let url = sqs
-        .get_queue_url()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .queue_url
-        .unwrap_or_default();
-    let messages = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(2)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .messages
-        .unwrap_or_default();
+    let messages = tests::orders_handed_over(&backends).await;
     assert_eq!(messages.len(), 1, "one order per checkout");
-    let order: serde_json::Value =
-        serde_json::from_str(messages[0].body().unwrap_or_default()).unwrap();
+    let order = &messages[0];
     assert_eq!(order["orderId"], cart.as_str());
     assert_eq!(order["buyer"], "alice");
     assert_eq!(order["lines"][0]["itemId"], "coffee");

@@ -126,3 +126,13 @@ async fn instances_share_details_through_redis_and_an_update_forgets_them_there(
         "the update removed it from redis"
     );
 }
+
+#[tokio::test]
+async fn the_cache_over_redis_keeps_the_catalog_contract() {
+    // The contract's items are its own: no other test here caches them in Redis.
+    let catalog = Arc::new(domain::memory::MemoryCatalog::default());
+    let cached = CachedCatalog::with_redis(catalog, Duration::from_secs(60), &redis_url())
+        .await
+        .unwrap();
+    domain::testing::catalog_contract(&cached).await;
+}
