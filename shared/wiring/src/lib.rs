@@ -58,9 +58,15 @@ pub fn embedded_store(settings: Settings<'_>) -> Result<Arc<EmbeddedStore>, embe
     Ok(store)
 }
 
-/// The SDK settings of the Lambda's role and region.
+/// The SDK settings of the Lambda's role and region, loaded once per process: resolving the
+/// credential chain is I/O, and a cold start may build several clients from it.
 async fn aws() -> aws_config::SdkConfig {
-    aws_config::load_from_env().await
+    static LOADED: tokio::sync::OnceCell<aws_config::SdkConfig> =
+        tokio::sync::OnceCell::const_new();
+    LOADED
+        .get_or_init(aws_config::load_from_env)
+        .await
+        .clone()
 }
 
 /// A DynamoDB client from the Lambda's role and region, at `DYNAMODB_ENDPOINT` when set.
