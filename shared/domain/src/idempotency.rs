@@ -66,6 +66,18 @@ pub enum Claim {
     Mismatch,
 }
 
+impl Claim {
+    /// What a claim for `fingerprint` finds in a live record made for `stored` that holds
+    /// `answer` once its request finished.
+    pub fn of_live_record(stored: &str, answer: Option<StoredResponse>, fingerprint: &str) -> Self {
+        match answer {
+            _ if stored != fingerprint => Claim::Mismatch,
+            Some(answer) => Claim::Done(answer),
+            None => Claim::InFlight,
+        }
+    }
+}
+
 /// Where idempotency records live (DynamoDB on AWS).
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {

@@ -189,11 +189,11 @@ impl IdempotencyStore for MemoryIdempotency {
             let expired = now >= record.claimed_at + RECORD_TTL;
             let abandoned = record.answer.is_none() && now >= record.claimed_at + CLAIM_LEASE;
             if !expired && !abandoned {
-                return Ok(match &record.answer {
-                    _ if record.fingerprint != fingerprint => Claim::Mismatch,
-                    Some(answer) => Claim::Done(answer.clone()),
-                    None => Claim::InFlight,
-                });
+                return Ok(Claim::of_live_record(
+                    &record.fingerprint,
+                    record.answer.clone(),
+                    fingerprint,
+                ));
             }
         }
         records.insert(

@@ -33,16 +33,19 @@ impl DynamoIdempotency {
 
 /// What a lost claim found: the record holding the key.
 fn found(record: &Item, fingerprint: &str) -> Result<Claim, StoreError> {
-    if string(record, "fingerprint")? != fingerprint {
-        return Ok(Claim::Mismatch);
-    }
-    if string(record, "state")? != "DONE" {
-        return Ok(Claim::InFlight);
-    }
-    Ok(Claim::Done(StoredResponse {
-        status: u16::try_from(number(record, "status")?).map_err(StoreError::unavailable)?,
-        body: string(record, "body")?.to_owned(),
-    }))
+    let answer = if string(record, "state")? == "DONE" {
+        Some(StoredResponse {
+            status: u16::try_from(number(record, "status")?).map_err(StoreError::unavailable)?,
+            body: string(record, "body")?.to_owned(),
+        })
+    } else {
+        None
+    };
+    Ok(Claim::of_live_record(
+        string(record, "fingerprint")?,
+        answer,
+        fingerprint,
+    ))
 }
 
 #[async_trait]

@@ -63,10 +63,7 @@ pub fn embedded_store(settings: Settings<'_>) -> Result<Arc<EmbeddedStore>, embe
 async fn aws() -> aws_config::SdkConfig {
     static LOADED: tokio::sync::OnceCell<aws_config::SdkConfig> =
         tokio::sync::OnceCell::const_new();
-    LOADED
-        .get_or_init(aws_config::load_from_env)
-        .await
-        .clone()
+    LOADED.get_or_init(aws_config::load_from_env).await.clone()
 }
 
 /// A DynamoDB client from the Lambda's role and region, at `DYNAMODB_ENDPOINT` when set.
