@@ -71,18 +71,9 @@ pub async fn handle(inventory: &Inventory, batch: KafkaEvent) -> Result<Report, 
     let mut report = Report::default();
     for record in records {
         report.records += 1;
-        let event = match edge::records::decode(&record) {
-            Ok(event) => event,
-            Err(reason) => {
-                report.undecodable += 1;
-                tracing::error!(
-                    partition = record.partition,
-                    offset = record.offset,
-                    reason,
-                    "skipping a record that is not a cart event"
-                );
-                continue;
-            }
+        let Some(event) = edge::records::cart_event(&record) else {
+            report.undecodable += 1;
+            continue;
         };
         if event.event_type != EventType::CartCheckedOut {
             continue;

@@ -7,9 +7,7 @@
 //! instance already pushed for its cart (a redelivery) is skipped.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
-use domain::{
-    CartEvent, CartId, ConnectionPoster, ConnectionRegistry, EventType, PostError, UserId,
-};
+use domain::{CartEvent, CartId, ConnectionPoster, ConnectionRegistry, PostError, UserId};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -76,8 +74,8 @@ impl Push {
     /// already have it. A version that arrives after newer ones (the outbox can reorder a
     /// cart's events) is news, and pushed: clients drop what is not newer than they hold.
     fn is_news(&self, event: &CartEvent) -> bool {
-        if event.event_type == EventType::CartStockShort {
-            // Not a version of the cart: it carries the checkout's, which members already have.
+        if !event.event_type.is_change() {
+            // A notice carries the version of the change it is about, which was pushed already.
             return true;
         }
         let mut pushed = self.pushed.lock().unwrap_or_else(|p| p.into_inner());
@@ -156,25 +154,14 @@ async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
     let mut report = Report::default();
     for record in records {
         report.records += 1;
-        match decode(&record) {
-            Ok(event) if !push.is_news(&event) => report.repeated += 1,
-            Ok(event) => report.add(push_event(push, &event).await),
-            Err(reason) => {
-                report.undecodable += 1;
-                tracing::error!(
-                    partition = record.partition,
-                    offset = record.offset,
-                    reason,
-                    "skipping a record that is not a cart event"
-                );
-            }
+        match edge::records::cart_event(&record) {
+            Some(event) if !push.is_news(&event) => report.repeated += 1,
+            Some(event) => report.add(push_event(push, &event).await),
+            None => report.undecodable += 1,
         }
     }
     report
 }
-
-/// The cart event a record carries.
-pub use edge::records::decode;
 
 /// Posts `event` to every connection of every member it names: members concurrently (with a
 /// bound), each member's lookup followed by its posts, so lookups and posts overlap. On DynamoDB

@@ -29,6 +29,12 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Whether the event is a change of the cart (a new version). `CartStockShort` is not: it
+    /// is a notice about the checkout, carrying the checkout's version.
+    pub fn is_change(self) -> bool {
+        self != Self::CartStockShort
+    }
+
     /// Whether this kind of change can change who the members are or their roles. Only these
     /// leave a member's copy of the member list out of date, so only their pushes carry it.
     pub fn changes_membership(self) -> bool {

@@ -14,3 +14,18 @@ pub fn decode(record: &KafkaRecord) -> Result<CartEvent, &'static str> {
         .map_err(|_| "the value is not base64")?;
     serde_json::from_slice(&bytes).map_err(|_| "the value is not a cart event")
 }
+
+/// The cart event `record` carries; a record that carries none is logged (a consumer skips it
+/// and goes on: a poison record must never stall its partition).
+pub fn cart_event(record: &KafkaRecord) -> Option<CartEvent> {
+    decode(record)
+        .inspect_err(|reason| {
+            tracing::error!(
+                partition = record.partition,
+                offset = record.offset,
+                reason,
+                "skipping a record that is not a cart event"
+            );
+        })
+        .ok()
+}
