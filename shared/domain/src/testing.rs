@@ -189,12 +189,6 @@ pub async fn cart_store_contract(store: &dyn CartStore) {
     cart_store_conflicts(store).await;
 }
 
-/// Now, to the millisecond: the precision the API shows and every store keeps.
-fn now_in_millis() -> chrono::DateTime<chrono::Utc> {
-    let now = chrono::Utc::now();
-    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
-}
-
 /// What a store must do for one writer at a time: carts round-trip exactly and the membership
 /// index follows every share and unshare. A store whose server cannot check conditions (the CQL
 /// test server) passes this half.
@@ -202,7 +196,7 @@ pub async fn cart_store_round_trips(store: &dyn CartStore) {
     use crate::commands::{add_item, share, unshare};
     use crate::quantity::Quantity;
     let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
-    let now = now_in_millis();
+    let now = crate::service::now();
     let (alice, bob) = (user("alice"), user("bob"));
     let created = Cart::new(CartId::new(), alice.clone(), Currency::DEFAULT, now);
     let id = created.cart_id;
@@ -273,7 +267,7 @@ pub async fn cart_store_conflicts(store: &dyn CartStore) {
     use crate::commands::{add_item, share};
     use crate::quantity::Quantity;
     let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
-    let now = now_in_millis();
+    let now = crate::service::now();
     let alice = user("alice");
     let created = Cart::new(CartId::new(), alice.clone(), Currency::DEFAULT, now);
     store.save(None, &created).await.unwrap_or_else(|e| fail(e));
@@ -455,7 +449,7 @@ pub async fn stock_ledger_contract(
 pub async fn idempotency_contract(store: &dyn crate::idempotency::IdempotencyStore) {
     use crate::idempotency::{CLAIM_LEASE, Claim, RECORD_TTL, RecordKey, StoredResponse};
     let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
-    let now = now_in_millis();
+    let now = crate::service::now();
     let fresh = uuid::Uuid::new_v4().to_string();
     let key = RecordKey::new(&user("alice"), &fresh).unwrap_or_else(|e| panic!("{e}"));
     let claim = |fingerprint: &'static str, at| {

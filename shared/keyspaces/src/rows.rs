@@ -218,13 +218,9 @@ mod tests {
         }
     }
 
-    fn millis(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
-    }
-
     #[test]
     fn a_cart_with_lines_and_members_survives_its_columns() {
-        let now = millis(chrono::Utc::now());
+        let now = domain::service::now();
         let cart = Cart::new(CartId::new(), user("alice"), Currency::DEFAULT, now);
         let one = Quantity::try_from(3u32).unwrap_or_else(|e| panic!("{e}"));
         let cart = domain::commands::add_item(&cart, &user("alice"), &sample_items()[1], one, now)

@@ -52,8 +52,8 @@ pub struct CartService {
     backoff: Backoff,
 }
 
-/// Wall-clock time truncated to milliseconds, the precision the API shows.
-fn now() -> DateTime<Utc> {
+/// Wall-clock time truncated to milliseconds, the precision the API shows and every store keeps.
+pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
