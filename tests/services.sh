@@ -9,7 +9,8 @@
 # Kafka-protocol broker in memory, listens at $KAFKA_BROKERS. Both are installed once into
 # target/tools/, which survives between runs like the build cache: a fresh machine pays about a
 # minute for moto and about sixteen for building tansu. Tests fail, never skip, when these
-# variables are missing.
+# variables are missing. It also installs the deploy tools (infra/tools.sh) and sets
+# $INFRA_TOOLS to their directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,10 @@ if [ "$("$tools/tansu/bin/tansu" --version 2>/dev/null | awk '{print $2}')" != "
     tansu --version "$TANSU_VERSION" --features dynostore
 fi
 
+# The template's linters (tests/tests/template.rs) and cargo-lambda (a test runs a function under
+# `cargo lambda watch`).
+INFRA_TOOLS="$(infra/tools.sh)"
+
 pids=()
 stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap stop_all EXIT
@@ -74,6 +79,7 @@ export KAFKA_BROKERS="127.0.0.1:$kafka_port"
 export REDIS_URL="redis://127.0.0.1:$redis_port"
 # Fault tests start brokers of their own, behind a link they can cut.
 export TANSU_BIN="$tools/tansu/bin/tansu"
+export INFRA_TOOLS
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
 "$@"
