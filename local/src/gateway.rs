@@ -3,9 +3,7 @@
 
 use crate::dispatch::{self, Target};
 use crate::{connections_api, dev, server::Services, web, websocket};
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyRequestContext,
-};
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyRequestContext};
 use aws_lambda_events::query_map::QueryMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -83,7 +81,7 @@ async fn route(
         Ok(body) => body,
         Err(problem_response) => return problem_response,
     };
-    let Some(claims) = authorize(services, &parts) else {
+    let Some(claims) = authorize(services, &parts).await else {
         let problem =
             Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
         return into_http(problem.into_response());
@@ -100,26 +98,28 @@ async fn route(
 
 /// Runs the authorizer Lambda's own logic on the `Authorization` header; its context is what
 /// API Gateway would put under `requestContext.authorizer`. `None`: refused (401).
-fn authorize(
+async fn authorize(
     services: &Services,
     parts: &http::request::Parts,
 ) -> Option<HashMap<String, serde_json::Value>> {
-    let mut event = ApiGatewayCustomAuthorizerRequest::default();
-    event.type_ = Some("TOKEN".into());
-    event.authorization_token = parts
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    event.method_arn = Some(format!(
-        "arn:aws:execute-api:local:000000000000:{STAGE}/{STAGE}/{}{}",
-        parts.method,
-        parts.uri.path()
-    ));
+    let event = authorizer::AuthorizerRequest {
+        kind: Some("TOKEN".into()),
+        authorization_token: parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        method_arn: Some(format!(
+            "arn:aws:execute-api:local:000000000000:{STAGE}/{STAGE}/{}{}",
+            parts.method,
+            parts.uri.path()
+        )),
+        query_string_parameters: None,
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    match authorizer::authorize(&services.keys, &event, now) {
+    match authorizer::authorize(&services.verifier, &event, now).await {
         Ok(answer) => {
             let mut fields: HashMap<String, serde_json::Value> = match answer.context {
                 serde_json::Value::Object(map) => map.into_iter().collect(),

@@ -23,8 +23,10 @@ pub struct Services {
     pub carts: CartService,
     /// The item service the catalog functions use.
     pub items: ItemService,
-    /// The authorizer's keys (and `/dev/token`'s).
+    /// The keys `/dev/token` issues with.
     pub keys: TokenKeys,
+    /// What the authorizer and `$connect` check tokens with: the same keys.
+    pub verifier: token::Verifier,
     /// Every event the functions publish, in the process (also when they go to Kafka).
     pub bus: EventBus,
     /// The connection registry of the WebSocket functions.
@@ -94,6 +96,7 @@ impl LocalStack {
             )
             .with_orders(connected.orders),
             items: ItemService::new(connected.catalog),
+            verifier: config.keys.clone().into(),
             keys: config.keys,
             bus,
             registry: connected.registry,

@@ -56,7 +56,7 @@ pub async fn upgrade(
     let connected_at = chrono::Utc::now();
     let source_ip = "127.0.0.1".to_owned();
     let connect = connect_event(&id, &request, connected_at);
-    let answer = ws_connect::handle(&services.keys, services.registry.as_ref(), connect).await;
+    let answer = ws_connect::handle(&services.verifier, services.registry.as_ref(), connect).await;
     if answer.status_code != 200 {
         let status = StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500))
             .unwrap_or(StatusCode::UNAUTHORIZED);

@@ -1,16 +1,57 @@
-//! The JWT authorizer: API Gateway calls it with the `Authorization` header (a TOKEN authorizer)
-//! and caches the answer per token. A valid HS256 token for our issuer and audience yields an
-//! Allow policy for the whole API, with the user id, name and scopes in the context that API
-//! Gateway hands every function; anything else is `Unauthorized` (401).
+//! The JWT authorizer. The REST API calls it as a TOKEN authorizer with the `Authorization`
+//! header; the WebSocket API calls it as a REQUEST authorizer on `$connect`, with the token in
+//! the query string (`?token=`), since a browser cannot set headers on a handshake. API Gateway
+//! caches the answer per token.
+//!
+//! A valid token (HS256 with the shared secret, or RS256/ES256 of the configured OIDC issuer:
+//! see [`token::Verifier`]) yields an Allow policy for the whole API, with the user id, name and
+//! scopes in the context that API Gateway hands every function; anything else is `Unauthorized`
+//! (401).
 
 use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
-    ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use edge::identity::context_keys;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use token::{Claims, TokenKeys};
+use std::collections::HashMap;
+use token::{Claims, Verifier};
+
+/// What API Gateway sends a TOKEN authorizer (`authorizationToken`) or a REQUEST authorizer
+/// (`queryStringParameters`, among fields this function does not read).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizerRequest {
+    /// `TOKEN` or `REQUEST`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// A TOKEN authorizer's `Authorization` header.
+    #[serde(default)]
+    pub authorization_token: Option<String>,
+    /// The method (REST) or route (WebSocket) being called.
+    #[serde(default)]
+    pub method_arn: Option<String>,
+    /// A REQUEST authorizer's query string.
+    #[serde(default)]
+    pub query_string_parameters: Option<HashMap<String, String>>,
+}
+
+impl AuthorizerRequest {
+    /// The token the request carries: the bearer token of the header, or the `token` query
+    /// parameter of a WebSocket handshake.
+    pub fn token(&self) -> Option<&str> {
+        match self.kind.as_deref() {
+            Some("REQUEST") => self
+                .query_string_parameters
+                .as_ref()?
+                .get("token")
+                .map(String::as_str)
+                .filter(|t| !t.is_empty()),
+            _ => self.authorization_token.as_deref().and_then(bearer),
+        }
+    }
+}
 
 /// The one error API Gateway turns into a 401: its message must be exactly this.
 pub const UNAUTHORIZED: &str = "Unauthorized";
@@ -18,7 +59,7 @@ pub const UNAUTHORIZED: &str = "Unauthorized";
 /// Why a request was refused; only logged, the caller always sees 401.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// No `Bearer` token in the header.
+    /// No `Bearer` token in the header (or no `token` in a handshake's query).
     NoBearerToken,
     /// The token did not verify.
     Invalid(token::TokenError),
@@ -33,12 +74,14 @@ pub fn bearer(header: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Checks the token and returns the claims it carries.
-pub fn verify(keys: &TokenKeys, authorization: Option<&str>, now: i64) -> Result<Claims, Refusal> {
-    let token = authorization
-        .and_then(bearer)
-        .ok_or(Refusal::NoBearerToken)?;
-    keys.verify(token, now).map_err(Refusal::Invalid)
+/// Checks the request's token and returns the claims it carries.
+pub async fn verify(
+    verifier: &Verifier,
+    event: &AuthorizerRequest,
+    now: i64,
+) -> Result<Claims, Refusal> {
+    let token = event.token().ok_or(Refusal::NoBearerToken)?;
+    verifier.verify(token, now).await.map_err(Refusal::Invalid)
 }
 
 /// The context API Gateway passes on as `requestContext.authorizer`: flat strings only.
@@ -51,12 +94,12 @@ pub fn context(claims: &Claims) -> serde_json::Value {
 }
 
 /// The authorizer's answer to one event.
-pub fn authorize(
-    keys: &TokenKeys,
-    event: &ApiGatewayCustomAuthorizerRequest,
+pub async fn authorize(
+    verifier: &Verifier,
+    event: &AuthorizerRequest,
     now: i64,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, Refusal> {
-    let claims = verify(keys, event.authorization_token.as_deref(), now)?;
+    let claims = verify(verifier, event, now).await?;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(claims.sub.clone());
     response.policy_document = allow_whole_api(event.method_arn.as_deref().unwrap_or_default());
@@ -85,6 +128,7 @@ fn allow_whole_api(method_arn: &str) -> ApiGatewayCustomAuthorizerPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use token::TokenKeys;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -96,7 +140,11 @@ mod tests {
         )
     }
 
-    fn event(authorization: &str) -> ApiGatewayCustomAuthorizerRequest {
+    fn verifier() -> Verifier {
+        keys().into()
+    }
+
+    fn event(authorization: &str) -> AuthorizerRequest {
         serde_json::from_str(
             &include_str!("../../../events/authorizer.json")
                 .replace("Bearer SAMPLE", authorization),
@@ -104,10 +152,19 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn a_valid_token_allows_the_whole_stage_and_names_the_user() {
+    fn handshake(token: &str) -> AuthorizerRequest {
+        serde_json::from_str(
+            &include_str!("../../../events/authorizer-websocket.json").replace("SAMPLE", token),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_allows_the_whole_stage_and_names_the_user() {
         let token = keys().issue("alice", Some("Alice"), &["admin"], NOW, 60);
-        let response = authorize(&keys(), &event(&format!("Bearer {token}")), NOW).unwrap();
+        let response = authorize(&verifier(), &event(&format!("Bearer {token}")), NOW)
+            .await
+            .unwrap();
         assert_eq!(response.principal_id.as_deref(), Some("alice"));
         assert_eq!(
             response.policy_document.statement[0].resource,
@@ -117,24 +174,59 @@ mod tests {
         assert_eq!(response.context["scopes"], "admin");
     }
 
-    #[test]
-    fn the_sample_event_without_a_real_token_is_refused() {
+    #[tokio::test]
+    async fn a_websocket_handshake_is_authorized_by_its_query_token() {
+        let token = keys().issue("bob", None, &[], NOW, 60);
+        let response = authorize(&verifier(), &handshake(&token), NOW)
+            .await
+            .unwrap();
+        assert_eq!(response.principal_id.as_deref(), Some("bob"));
+        assert_eq!(
+            response.policy_document.statement[0].resource,
+            ["arn:aws:execute-api:eu-west-1:123456789012:wsapi12345/prod/*"]
+        );
+        assert_eq!(
+            verify(&verifier(), &handshake(""), NOW).await,
+            Err(Refusal::NoBearerToken)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_events_sam_generates_are_understood() {
+        let token = keys().issue("carol", None, &[], NOW, 60);
+        let mut rest: AuthorizerRequest =
+            serde_json::from_str(include_str!("../../../events/sam/authorizer.json")).unwrap();
+        rest.authorization_token = Some(format!("Bearer {token}"));
+        let mut handshake: AuthorizerRequest =
+            serde_json::from_str(include_str!("../../../events/sam/authorizer-request.json"))
+                .unwrap();
+        handshake
+            .query_string_parameters
+            .get_or_insert_default()
+            .insert("token".into(), token);
+        for event in [rest, handshake] {
+            let response = authorize(&verifier(), &event, NOW).await.unwrap();
+            assert_eq!(response.principal_id.as_deref(), Some("carol"));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sample_event_without_a_real_token_is_refused() {
         assert!(matches!(
-            authorize(&keys(), &event("Bearer SAMPLE"), NOW),
+            authorize(&verifier(), &event("Bearer SAMPLE"), NOW).await,
             Err(Refusal::Invalid(_))
         ));
     }
 
-    #[test]
-    fn a_missing_or_non_bearer_header_is_refused() {
-        assert_eq!(verify(&keys(), None, NOW), Err(Refusal::NoBearerToken));
-        assert_eq!(
-            verify(&keys(), Some("Basic YWxpY2U6"), NOW),
-            Err(Refusal::NoBearerToken)
-        );
-        assert_eq!(
-            verify(&keys(), Some("Bearer "), NOW),
-            Err(Refusal::NoBearerToken)
-        );
+    #[tokio::test]
+    async fn a_missing_or_non_bearer_header_is_refused() {
+        let mut missing = event("");
+        missing.authorization_token = None;
+        for request in [missing, event("Basic YWxpY2U6"), event("Bearer ")] {
+            assert_eq!(
+                verify(&verifier(), &request, NOW).await,
+                Err(Refusal::NoBearerToken)
+            );
+        }
     }
 }

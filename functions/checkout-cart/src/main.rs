@@ -3,6 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let carts = wiring::cart_service(&wiring::environment).await?;
+    let config = wiring::Config::from_env()?;
+    let carts = wiring::cart_service(&config).await?;
     edge::run(|request| checkout_cart::handle(&carts, request)).await
 }

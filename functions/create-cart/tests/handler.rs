@@ -70,3 +70,16 @@ async fn a_request_without_authorizer_context_is_401() {
     let response = create_cart::handle(&sample.carts, request(&event)).await;
     assert_eq!(response.status(), 401);
 }
+
+#[tokio::test]
+async fn the_event_sam_generates_creates_a_cart_too() {
+    // Shaped by `sam local generate-event apigateway aws-proxy`: a base64 body, a proxy path
+    // parameter, and the authorizer's context added as API Gateway adds it.
+    let sample = Sample::new().await;
+    let response =
+        create_cart::handle(&sample.carts, request(&sample_event("sam/create-cart"))).await;
+    assert_eq!(response.status(), 201);
+    let cart = body_json(&response);
+    assert_eq!(cart["ownerId"], "alice");
+    assert_eq!(cart["items"][0]["quantity"], 2);
+}

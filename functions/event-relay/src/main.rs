@@ -8,9 +8,10 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let publisher = wiring::kafka_publisher(&wiring::environment)
+    let config = wiring::Config::from_env()?;
+    let publisher = wiring::kafka_publisher(&config)
         .await?
-        .ok_or("KAFKA_BROKERS must be set")?;
+        .ok_or("KAFKA_BROKERS or MSK_CLUSTER_ARN must be set")?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let publisher = &publisher;
         async move {

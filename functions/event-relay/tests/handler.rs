@@ -6,11 +6,27 @@ use domain::CartEvent;
 use domain::memory::RecordingPublisher;
 use domain::ports::{EventPublisher, PublishError};
 
-fn sample_batch() -> SqsEvent {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/event-relay.json");
+fn batch(file: &str) -> SqsEvent {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(file);
     serde_json::from_str(&std::fs::read_to_string(path).expect("the sample event"))
         .expect("an SQS event")
+}
+
+fn sample_batch() -> SqsEvent {
+    batch("event-relay.json")
+}
+
+#[tokio::test]
+async fn the_batch_sam_generates_is_republished() {
+    let topic = RecordingPublisher::default();
+    let response = event_relay::handle(&topic, batch("sam/event-relay.json")).await;
+    assert_eq!(
+        topic.events().iter().map(|e| e.version).collect::<Vec<_>>(),
+        [4]
+    );
+    assert!(failed_ids(&response).is_empty());
 }
 
 fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<&str> {

@@ -29,3 +29,15 @@ async fn an_unknown_item_is_404() {
     assert_eq!(response.status(), 404);
     assert_eq!(body_json(&response)["code"], "ITEM_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn the_event_sam_generates_describes_the_item_too() {
+    let sample = Sample::new().await;
+    let response = get_item_details::handle(
+        &sample.items,
+        request(&sample_event("sam/get-item-details")),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(body_json(&response)["itemId"], "apple");
+}

@@ -9,9 +9,10 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    let config = wiring::Config::from_env()?;
     let inventory = inventory::Inventory {
-        ledger: wiring::stock_ledger(&wiring::environment).await?,
-        events: wiring::event_publisher(&wiring::environment).await?,
+        ledger: wiring::stock_ledger(&config).await?,
+        events: wiring::event_publisher(&config).await?,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
         let inventory = &inventory;

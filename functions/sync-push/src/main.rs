@@ -9,16 +9,18 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let endpoint = std::env::var("WEBSOCKET_MANAGEMENT_ENDPOINT")
-        .map_err(|_| "WEBSOCKET_MANAGEMENT_ENDPOINT must be set")?;
-    let aws = aws_config::load_from_env().await;
-    let config = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
+    let config = wiring::Config::from_env()?;
+    let endpoint = config
+        .websocket_management_endpoint
+        .clone()
+        .ok_or("WEBSOCKET_MANAGEMENT_ENDPOINT must be set")?;
+    let management = aws_sdk_apigatewaymanagement::config::Builder::from(&wiring::aws().await)
         .endpoint_url(endpoint)
         .build();
     let push = sync_push::Push::new(
-        wiring::connection_registry(&wiring::environment).await?,
+        wiring::connection_registry(&config).await?,
         Arc::new(apigw::ManagementApi::new(
-            aws_sdk_apigatewaymanagement::Client::from_conf(config),
+            aws_sdk_apigatewaymanagement::Client::from_conf(management),
         )),
     );
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {

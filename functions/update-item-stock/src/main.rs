@@ -3,6 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let items = wiring::item_service(&wiring::environment).await?;
+    let config = wiring::Config::from_env()?;
+    let items = wiring::item_service(&config).await?;
     edge::run(|request| update_item_stock::handle(&items, request)).await
 }

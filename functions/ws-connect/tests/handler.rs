@@ -25,7 +25,7 @@ fn connect_with(token: &str) -> edge::websocket::Event {
 async fn a_valid_token_registers_the_connection_under_its_user() {
     let registry = MemoryConnectionRegistry::default();
     let token = keys().issue("bob", None, &[], chrono::Utc::now().timestamp(), 60);
-    let answer = ws_connect::handle(&keys(), &registry, connect_with(&token)).await;
+    let answer = ws_connect::handle(&keys().into(), &registry, connect_with(&token)).await;
     assert_eq!(answer.status_code, 200);
     let connections = registry.connections_of(&user("bob")).await.unwrap();
     assert_eq!(
@@ -38,7 +38,7 @@ async fn a_valid_token_registers_the_connection_under_its_user() {
 async fn the_sample_event_without_a_real_token_is_refused_with_401() {
     let registry = MemoryConnectionRegistry::default();
     let answer = ws_connect::handle(
-        &keys(),
+        &keys().into(),
         &registry,
         websocket_event(&sample_event("ws-connect")),
     )
@@ -57,7 +57,7 @@ async fn the_sample_event_without_a_real_token_is_refused_with_401() {
 async fn an_expired_token_is_refused() {
     let token = keys().issue("bob", None, &[], chrono::Utc::now().timestamp() - 7200, 60);
     let answer = ws_connect::handle(
-        &keys(),
+        &keys().into(),
         &MemoryConnectionRegistry::default(),
         connect_with(&token),
     )

@@ -4,6 +4,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let registry = wiring::connection_registry(&wiring::environment).await?;
+    let config = wiring::Config::from_env()?;
+    let registry = wiring::connection_registry(&config).await?;
     edge::websocket::run(|event| ws_disconnect::handle(registry.as_ref(), event)).await
 }

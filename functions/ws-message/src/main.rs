@@ -4,7 +4,8 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let carts = wiring::cart_service(&wiring::environment).await?;
-    let registry = wiring::connection_registry(&wiring::environment).await?;
+    let config = wiring::Config::from_env()?;
+    let carts = wiring::cart_service(&config).await?;
+    let registry = wiring::connection_registry(&config).await?;
     edge::websocket::run(|event| ws_message::handle(&carts, registry.as_ref(), event)).await
 }

@@ -1,12 +1,27 @@
-//! HS256 JSON Web Tokens, just what the authorizer needs: sign, and verify signature, algorithm,
-//! issuer, audience and lifetime. A dozen lines of HMAC instead of a general JOSE library keep
-//! the authorizer's package small and its cold start short.
+//! JSON Web Tokens, just what the authorizer needs.
+//!
+//! - [`TokenKeys`]: HS256 with a shared secret. The local stack issues these, and a deployment
+//!   without an identity provider can use them.
+//! - [`Jwks`]: RS256 and ES256 tokens of an OIDC issuer (a Cognito user pool, or any other),
+//!   verified against the issuer's published keys, cached across invocations and fetched again
+//!   when a token names a key the cache does not hold.
+//! - [`Verifier`]: whichever of the two the environment configures.
+//!
+//! Every path checks the signature, the algorithm (never `none`, never one the key was not made
+//! for), the issuer, the audience and the lifetime. The signatures are `ring`'s, which TLS
+//! already links, instead of a general JOSE library: the authorizer's package stays small and
+//! its cold start short.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+mod check;
+mod jwks;
+mod shared_secret;
+mod verifier;
+
+pub use jwks::{Jwks, REFRESH_COOLDOWN};
+pub use shared_secret::TokenKeys;
+pub use verifier::Verifier;
+
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: i64 = 30;
@@ -30,6 +45,7 @@ pub struct Claims {
     /// Who it is for.
     pub aud: String,
     /// Issued at, seconds since the epoch.
+    #[serde(default)]
     pub iat: i64,
     /// Expires at, seconds since the epoch.
     pub exp: i64,
@@ -45,18 +61,23 @@ impl Claims {
     }
 }
 
-/// Why a token was refused. Callers answer all of them with 401; the variant is for logs.
+/// Why a token was refused. Callers answer all but [`TokenError::KeysUnavailable`] with 401;
+/// the variant is for logs.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// Not three base64url parts of JSON.
     #[error("the token is not a well-formed JWT")]
     Malformed,
-    /// Signed with something other than HS256 (`none` included).
-    #[error("the token's algorithm is not HS256")]
+    /// Signed with an algorithm this verifier does not accept (`none` included), or one its
+    /// key was not made for.
+    #[error("the token's algorithm is not one this verifier accepts")]
     WrongAlgorithm,
-    /// The signature does not match our key.
+    /// The signature does not match the key.
     #[error("the token's signature does not verify")]
     BadSignature,
+    /// The token names a key (`kid`) the issuer does not publish.
+    #[error("the token names a key the issuer does not publish")]
+    UnknownKey,
     /// Past its `exp`.
     #[error("the token has expired")]
     Expired,
@@ -69,31 +90,9 @@ pub enum TokenError {
     /// Meant for another audience.
     #[error("the token is meant for another audience")]
     WrongAudience,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    typ: Option<String>,
-}
-
-/// The key and the expected issuer and audience: everything needed to issue and verify.
-#[derive(Clone)]
-pub struct TokenKeys {
-    secret: Vec<u8>,
-    issuer: String,
-    audience: String,
-}
-
-impl std::fmt::Debug for TokenKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secret.
-        f.debug_struct("TokenKeys")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .finish()
-    }
+    /// The issuer's keys could not be fetched: not the token's fault (a 500, not a 401).
+    #[error("the issuer's keys could not be fetched: {0}")]
+    KeysUnavailable(String),
 }
 
 /// A token could not be configured.
@@ -104,244 +103,4 @@ pub struct ConfigError {
     pub variable: &'static str,
     /// What is wrong with it.
     pub problem: &'static str,
-}
-
-impl TokenKeys {
-    /// The shortest secret accepted, in bytes: HS256 wants at least the hash's size.
-    pub const MIN_SECRET_LEN: usize = 32;
-
-    /// Keys for `secret`, issuing and accepting tokens from `issuer` for `audience`.
-    pub fn new(
-        secret: impl Into<Vec<u8>>,
-        issuer: impl Into<String>,
-        audience: impl Into<String>,
-    ) -> Self {
-        Self {
-            secret: secret.into(),
-            issuer: issuer.into(),
-            audience: audience.into(),
-        }
-    }
-
-    /// Reads `JWT_SECRET` (required, at least 32 bytes), `JWT_ISSUER` and `JWT_AUDIENCE`.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let secret = std::env::var("JWT_SECRET").map_err(|_| ConfigError {
-            variable: "JWT_SECRET",
-            problem: "must be set",
-        })?;
-        Self::from_parts(
-            secret,
-            std::env::var("JWT_ISSUER").ok(),
-            std::env::var("JWT_AUDIENCE").ok(),
-        )
-    }
-
-    /// Keys from a secret and optional issuer and audience (defaults: `shared-carts`,
-    /// `shared-carts-api`), checking the secret's length.
-    pub fn from_parts(
-        secret: String,
-        issuer: Option<String>,
-        audience: Option<String>,
-    ) -> Result<Self, ConfigError> {
-        if secret.len() < Self::MIN_SECRET_LEN {
-            return Err(ConfigError {
-                variable: "JWT_SECRET",
-                problem: "must be at least 32 bytes",
-            });
-        }
-        Ok(Self::new(
-            secret,
-            issuer.unwrap_or_else(|| "shared-carts".into()),
-            audience.unwrap_or_else(|| "shared-carts-api".into()),
-        ))
-    }
-
-    /// The issuer tokens must name.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
-    /// The audience tokens must name.
-    pub fn audience(&self) -> &str {
-        &self.audience
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length; this cannot fail.
-        Hmac::<Sha256>::new_from_slice(&self.secret)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
-    }
-
-    /// Signs `claims` as a compact HS256 JWT.
-    pub fn sign(&self, claims: &Claims) -> String {
-        let header = Header {
-            alg: "HS256".into(),
-            typ: Some("JWT".into()),
-        };
-        let signing_input = format!("{}.{}", encode_part(&header), encode_part(claims));
-        let mut mac = self.mac();
-        mac.update(signing_input.as_bytes());
-        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        format!("{signing_input}.{signature}")
-    }
-
-    /// A token for `sub` with `scopes`, valid for `ttl_secs` from `now`.
-    pub fn issue(
-        &self,
-        sub: &str,
-        name: Option<&str>,
-        scopes: &[&str],
-        now: i64,
-        ttl_secs: i64,
-    ) -> String {
-        self.sign(&Claims {
-            sub: sub.to_owned(),
-            name: name.map(str::to_owned),
-            scope: scopes.join(" "),
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            iat: now,
-            exp: now + ttl_secs,
-            nbf: None,
-        })
-    }
-
-    /// The claims of `token` if it is ours, for our audience, and valid at `now`.
-    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
-        let decode = |part: &str| {
-            URL_SAFE_NO_PAD
-                .decode(part)
-                .map_err(|_| TokenError::Malformed)
-        };
-        let header: Header =
-            serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
-        if header.alg != "HS256" {
-            return Err(TokenError::WrongAlgorithm);
-        }
-        let mut mac = self.mac();
-        mac.update(&token.as_bytes()[..token.len() - signature.len() - 1]);
-        // verify_slice compares in constant time.
-        mac.verify_slice(&decode(signature)?)
-            .map_err(|_| TokenError::BadSignature)?;
-        let claims: Claims =
-            serde_json::from_slice(&decode(payload)?).map_err(|_| TokenError::Malformed)?;
-        if claims.exp + LEEWAY_SECS < now {
-            return Err(TokenError::Expired);
-        }
-        if claims.nbf.is_some_and(|nbf| nbf - LEEWAY_SECS > now) {
-            return Err(TokenError::NotYetValid);
-        }
-        if claims.iss != self.issuer {
-            return Err(TokenError::WrongIssuer);
-        }
-        if claims.aud != self.audience {
-            return Err(TokenError::WrongAudience);
-        }
-        Ok(claims)
-    }
-}
-
-/// One base64url JSON part of a token.
-fn encode_part(value: &impl Serialize) -> String {
-    // Plain structs of strings and integers always serialize.
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NOW: i64 = 1_800_000_000;
-
-    fn keys() -> TokenKeys {
-        TokenKeys::new(
-            "0123456789abcdef0123456789abcdef",
-            "shared-carts",
-            "shared-carts-api",
-        )
-    }
-
-    #[test]
-    fn an_issued_token_verifies_with_its_claims() {
-        let token = keys().issue("alice", Some("Alice"), &["admin"], NOW, 3600);
-        let claims = keys().verify(&token, NOW + 10).unwrap();
-        assert_eq!(claims.sub, "alice");
-        assert_eq!(claims.scopes().collect::<Vec<_>>(), ["admin"]);
-    }
-
-    #[test]
-    fn an_expired_token_is_refused() {
-        let token = keys().issue("alice", None, &[], NOW, 60);
-        assert_eq!(
-            keys().verify(&token, NOW + 60 + LEEWAY_SECS + 1),
-            Err(TokenError::Expired)
-        );
-    }
-
-    #[test]
-    fn a_forged_signature_is_refused() {
-        let other = TokenKeys::new(
-            "another-secret-another-secret-xx",
-            "shared-carts",
-            "shared-carts-api",
-        );
-        let token = other.issue("alice", None, &[], NOW, 60);
-        assert_eq!(keys().verify(&token, NOW), Err(TokenError::BadSignature));
-    }
-
-    #[test]
-    fn a_token_for_another_audience_is_refused() {
-        let other = TokenKeys::new(
-            "0123456789abcdef0123456789abcdef",
-            "shared-carts",
-            "someone-else",
-        );
-        assert_eq!(
-            keys().verify(&other.issue("alice", None, &[], NOW, 60), NOW),
-            Err(TokenError::WrongAudience)
-        );
-    }
-
-    #[test]
-    fn alg_none_is_refused() {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
-        let token = keys().issue("alice", None, &[], NOW, 60);
-        let payload = token.split('.').nth(1).unwrap();
-        assert_eq!(
-            keys().verify(&format!("{header}.{payload}."), NOW),
-            Err(TokenError::WrongAlgorithm)
-        );
-    }
-
-    #[test]
-    fn a_tampered_payload_is_refused() {
-        let token = keys().issue("alice", None, &[], NOW, 60);
-        let mut parts: Vec<&str> = token.split('.').collect();
-        let forged = URL_SAFE_NO_PAD.encode(
-            br#"{"sub":"mallory","iss":"shared-carts","aud":"shared-carts-api","iat":0,"exp":9999999999,"scope":"admin"}"#,
-        );
-        parts[1] = &forged;
-        assert_eq!(
-            keys().verify(&parts.join("."), NOW),
-            Err(TokenError::BadSignature)
-        );
-    }
-
-    #[test]
-    fn garbage_is_malformed_not_a_panic() {
-        for junk in ["", ".", "..", "a.b.c", "a.b.c.d", "ä.ö.ü"] {
-            assert!(keys().verify(junk, NOW).is_err(), "{junk}");
-        }
-    }
-
-    #[test]
-    fn short_secrets_are_refused_at_startup() {
-        assert!(TokenKeys::from_parts("short".into(), None, None).is_err());
-    }
 }

@@ -1,6 +1,6 @@
 //! Where events and orders go: Kafka (with the SQS outbox behind it) and the orders queue.
 
-use crate::{Settings, sqs};
+use crate::{Brokers, Config, KafkaAuth, sqs};
 use domain::outbox::PublishWithOutbox;
 use domain::ports::{BoxError, EventPublisher, OrderQueue};
 use std::sync::Arc;
@@ -11,12 +11,12 @@ use std::sync::Arc;
 ///
 /// A broker that cannot be reached at cold start does not stop the function when there is an
 /// outbox: every event of this instance then goes through the outbox and the relay.
-pub async fn event_publisher(settings: Settings<'_>) -> Result<Arc<dyn EventPublisher>, BoxError> {
-    let outbox: Option<Arc<dyn EventPublisher>> = match settings("OUTBOX_QUEUE_URL") {
-        Some(url) => Some(Arc::new(::sqs::SqsOutbox::new(sqs(settings).await, url))),
+pub async fn event_publisher(config: &Config) -> Result<Arc<dyn EventPublisher>, BoxError> {
+    let outbox: Option<Arc<dyn EventPublisher>> = match &config.outbox_queue_url {
+        Some(url) => Some(Arc::new(::sqs::SqsOutbox::new(sqs(config).await, url))),
         None => None,
     };
-    let topic = match (kafka_publisher(settings).await, &outbox) {
+    let topic = match (kafka_publisher(config).await, &outbox) {
         (Ok(topic), _) => topic,
         (Err(e), Some(_)) => {
             tracing::error!(error = %e, "the brokers cannot be reached; events go to the outbox");
@@ -36,16 +36,12 @@ pub async fn event_publisher(settings: Settings<'_>) -> Result<Arc<dyn EventPubl
 /// of the MSK cluster `MSK_CLUSTER_ARN` (looked up once, `MSK_ENDPOINT` overriding the API's
 /// address); `None` when neither is set. With `KAFKA_AUTH=iam`, over TLS with MSK IAM signed by
 /// the function's role.
-pub async fn kafka_publisher(
-    settings: Settings<'_>,
-) -> Result<Option<kafka::KafkaPublisher>, BoxError> {
-    let (listed, cluster) = (settings("KAFKA_BROKERS"), settings("MSK_CLUSTER_ARN"));
-    if listed.is_none() && cluster.is_none() {
+pub async fn kafka_publisher(config: &Config) -> Result<Option<kafka::KafkaPublisher>, BoxError> {
+    let Some(kafka) = &config.kafka else {
         return Ok(None);
-    }
-    let topic = settings("EVENTS_TOPIC").unwrap_or_else(|| "cart-events".to_owned());
-    let security = match settings("KAFKA_AUTH").as_deref() {
-        Some("iam") => {
+    };
+    let security = match kafka.auth {
+        KafkaAuth::Iam => {
             let aws = crate::aws().await;
             kafka::Security::MskIam {
                 credentials: aws
@@ -54,30 +50,30 @@ pub async fn kafka_publisher(
                 region: aws.region().ok_or("AWS_REGION must be set")?.to_string(),
             }
         }
-        Some("none") | None => kafka::Security::Plaintext,
-        Some(other) => return Err(format!("KAFKA_AUTH: '{other}' is not 'iam' or 'none'").into()),
+        KafkaAuth::None => kafka::Security::Plaintext,
     };
-    let brokers = match (listed, cluster) {
-        (Some(listed), _) => listed.split(',').map(|b| b.trim().to_owned()).collect(),
-        (None, Some(arn)) => {
-            let mut config = aws_sdk_kafka::config::Builder::from(&crate::aws().await);
-            if let Some(endpoint) = settings("MSK_ENDPOINT") {
-                config = config.endpoint_url(endpoint);
+    let brokers = match &kafka.brokers {
+        Brokers::Listed(listed) => listed.clone(),
+        Brokers::Cluster { arn, endpoint } => {
+            let mut builder = aws_sdk_kafka::config::Builder::from(&crate::aws().await);
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint_url(endpoint);
             }
-            let msk = aws_sdk_kafka::Client::from_conf(config.build());
-            kafka::bootstrap::brokers_of(&msk, &arn, &security).await?
+            let msk = aws_sdk_kafka::Client::from_conf(builder.build());
+            kafka::bootstrap::brokers_of(&msk, arn, &security).await?
         }
-        (None, None) => return Ok(None),
     };
     let client = kafka::connect_with(brokers, security).await?;
-    Ok(Some(kafka::KafkaPublisher::connect(&client, &topic).await?))
+    Ok(Some(
+        kafka::KafkaPublisher::connect(&client, &kafka.topic).await?,
+    ))
 }
 
 /// Where checkout hands orders: the SQS queue at `ORDERS_QUEUE_URL`, or, without one, the
 /// process's own log (`cargo lambda watch`).
-pub async fn order_queue(settings: Settings<'_>) -> Arc<dyn OrderQueue> {
-    match settings("ORDERS_QUEUE_URL") {
-        Some(url) => Arc::new(::sqs::SqsOrders::new(sqs(settings).await, url)),
+pub async fn order_queue(config: &Config) -> Arc<dyn OrderQueue> {
+    match &config.orders_queue_url {
+        Some(url) => Arc::new(::sqs::SqsOrders::new(sqs(config).await, url)),
         None => Arc::new(domain::memory::RecordingOrders::default()),
     }
 }

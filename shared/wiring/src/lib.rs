@@ -1,7 +1,6 @@
-//! Which adapter each port gets, chosen once per cold start from the environment: the AWS
-//! adapter where its settings are present, the embedded store under `DATA_DIR` otherwise (one
-//! process, `cargo lambda watch`, the local stack). Every choice reads a [`Settings`] lookup, the
-//! environment in a Lambda and a table in tests.
+//! Which adapter each port gets, chosen once per cold start from the function's [`Config`]
+//! (its environment, read once): the AWS adapter where its settings are present, the embedded
+//! store under `DATA_DIR` otherwise (one process, `cargo lambda watch`, the local stack).
 //!
 //! | setting | effect |
 //! |---|---|
@@ -14,11 +13,14 @@
 //! | `OUTBOX_QUEUE_URL` | events Kafka does not take go to that SQS queue |
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
+//! | `WEBSOCKET_MANAGEMENT_ENDPOINT` | where `sync-push` posts to connections (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`) |
 //! | `DATA_DIR` | where the embedded store keeps whatever no setting above moved (default `./data`) |
 
+mod config;
 mod events;
 mod stores;
 
+pub use config::{Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig};
 pub use events::{event_publisher, kafka_publisher, order_queue};
 pub use stores::{cart_service, item_service, stock_ledger};
 
@@ -32,56 +34,53 @@ pub type Settings<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 
 /// The connection registry: DynamoDB when `CONNECTIONS_TABLE` is set, the embedded store
 /// otherwise.
-pub async fn connection_registry(
-    settings: Settings<'_>,
-) -> Result<Arc<dyn ConnectionRegistry>, BoxError> {
-    match settings("CONNECTIONS_TABLE") {
+pub async fn connection_registry(config: &Config) -> Result<Arc<dyn ConnectionRegistry>, BoxError> {
+    match &config.connections_table {
         Some(table) => Ok(Arc::new(dynamo::DynamoConnectionRegistry::new(
-            dynamodb(settings).await,
+            dynamodb(config).await,
             table,
         ))),
-        None => Ok(embedded_store(settings)?),
+        None => Ok(embedded_store(config)?),
     }
 }
 
 /// The process's one embedded store, under `DATA_DIR` (its file can be open once at a time, and
 /// several ports of one function may fall back to it).
-pub fn embedded_store(settings: Settings<'_>) -> Result<Arc<EmbeddedStore>, embedded::OpenError> {
+pub fn embedded_store(config: &Config) -> Result<Arc<EmbeddedStore>, embedded::OpenError> {
     static STORE: Mutex<Option<Arc<EmbeddedStore>>> = Mutex::new(None);
     let mut opened = STORE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(store) = opened.as_ref() {
         return Ok(store.clone());
     }
-    let dir = settings("DATA_DIR").unwrap_or_else(|| "data".to_owned());
-    let store = Arc::new(EmbeddedStore::open(std::path::Path::new(&dir))?);
+    let store = Arc::new(EmbeddedStore::open(&config.data_dir)?);
     *opened = Some(store.clone());
     Ok(store)
 }
 
 /// The SDK settings of the Lambda's role and region, loaded once per process: resolving the
 /// credential chain is I/O, and a cold start may build several clients from it.
-async fn aws() -> aws_config::SdkConfig {
+pub async fn aws() -> aws_config::SdkConfig {
     static LOADED: tokio::sync::OnceCell<aws_config::SdkConfig> =
         tokio::sync::OnceCell::const_new();
     LOADED.get_or_init(aws_config::load_from_env).await.clone()
 }
 
 /// A DynamoDB client from the Lambda's role and region, at `DYNAMODB_ENDPOINT` when set.
-pub async fn dynamodb(settings: Settings<'_>) -> aws_sdk_dynamodb::Client {
-    let mut config = aws_sdk_dynamodb::config::Builder::from(&aws().await);
-    if let Some(endpoint) = settings("DYNAMODB_ENDPOINT") {
-        config = config.endpoint_url(endpoint);
+pub async fn dynamodb(config: &Config) -> aws_sdk_dynamodb::Client {
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&aws().await);
+    if let Some(endpoint) = &config.dynamodb_endpoint {
+        builder = builder.endpoint_url(endpoint);
     }
-    aws_sdk_dynamodb::Client::from_conf(config.build())
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
 }
 
 /// An SQS client from the Lambda's role and region, at `SQS_ENDPOINT` when set.
-pub async fn sqs(settings: Settings<'_>) -> aws_sdk_sqs::Client {
-    let mut config = aws_sdk_sqs::config::Builder::from(&aws().await);
-    if let Some(endpoint) = settings("SQS_ENDPOINT") {
-        config = config.endpoint_url(endpoint);
+pub async fn sqs(config: &Config) -> aws_sdk_sqs::Client {
+    let mut builder = aws_sdk_sqs::config::Builder::from(&aws().await);
+    if let Some(endpoint) = &config.sqs_endpoint {
+        builder = builder.endpoint_url(endpoint);
     }
-    aws_sdk_sqs::Client::from_conf(config.build())
+    aws_sdk_sqs::Client::from_conf(builder.build())
 }
 
 /// A non-empty environment variable: the [`Settings`] of a Lambda.

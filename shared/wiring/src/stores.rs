@@ -1,7 +1,7 @@
 //! Where carts, the catalog and its stock live: Keyspaces, DynamoDB (carts only) or the
 //! embedded store, and the item cache in front of the catalog.
 
-use crate::{Settings, dynamodb, embedded_store, event_publisher, order_queue};
+use crate::{Config, dynamodb, embedded_store, event_publisher, order_queue};
 use domain::inventory::StockLedger;
 use domain::ports::{BoxError, CartStore, Catalog};
 use domain::{CartService, ItemService};
@@ -10,63 +10,62 @@ use std::sync::Arc;
 
 /// The cart service of every REST cart function: carts and catalog as [`stores`] chooses,
 /// events as [`event_publisher`] does, orders to [`order_queue`].
-pub async fn cart_service(settings: Settings<'_>) -> Result<CartService, BoxError> {
-    let (carts, catalog) = stores(settings).await?;
-    let events = event_publisher(settings).await?;
-    Ok(CartService::new(carts, catalog, events).with_orders(order_queue(settings).await))
+pub async fn cart_service(config: &Config) -> Result<CartService, BoxError> {
+    let (carts, catalog) = stores(config).await?;
+    let events = event_publisher(config).await?;
+    Ok(CartService::new(carts, catalog, events).with_orders(order_queue(config).await))
 }
 
 /// The item service of the catalog functions.
-pub async fn item_service(settings: Settings<'_>) -> Result<ItemService, BoxError> {
-    let (_, catalog) = stores(settings).await?;
+pub async fn item_service(config: &Config) -> Result<ItemService, BoxError> {
+    let (_, catalog) = stores(config).await?;
     Ok(ItemService::new(catalog))
 }
 
 /// The stock ledger: Keyspaces when `CASSANDRA_CONTACT_POINTS` is set, the embedded store
 /// otherwise.
-pub async fn stock_ledger(settings: Settings<'_>) -> Result<Arc<dyn StockLedger>, BoxError> {
-    match keyspaces::KeyspacesConfig::from_settings(settings)? {
-        Some(config) => Ok(Arc::new(keyspaces::KeyspacesLedger::new(
-            keyspaces::Keyspace::open(&config).await?,
+pub async fn stock_ledger(config: &Config) -> Result<Arc<dyn StockLedger>, BoxError> {
+    match &config.keyspaces {
+        Some(keyspace) => Ok(Arc::new(keyspaces::KeyspacesLedger::new(
+            keyspaces::Keyspace::open(keyspace).await?,
         ))),
-        None => Ok(embedded_store(settings)?),
+        None => Ok(embedded_store(config)?),
     }
 }
 
 /// Carts and the catalog: both on Keyspaces when a keyspace is configured; otherwise carts on
 /// DynamoDB when `CARTS_TABLE` is set, and the catalog in the embedded store. The catalog is
 /// behind the item cache (in the process, and in Redis when `REDIS_URL` is set).
-async fn stores(
-    settings: Settings<'_>,
-) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>), BoxError> {
-    let (carts, catalog): (Arc<dyn CartStore>, Arc<dyn Catalog>) =
-        match keyspaces::KeyspacesConfig::from_settings(settings)? {
-            Some(config) => {
-                let keyspace = keyspaces::Keyspace::open(&config).await?;
-                (
-                    Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
-                    Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
-                )
-            }
-            None => {
-                let store = embedded_store(settings)?;
-                let carts: Arc<dyn CartStore> = match settings("CARTS_TABLE") {
-                    Some(table) => {
-                        let memberships = settings("MEMBERSHIPS_TABLE")
-                            .unwrap_or_else(|| format!("{table}-memberships"));
-                        Arc::new(dynamo::DynamoCartStore::new(
-                            dynamodb(settings).await,
-                            table,
-                            memberships,
-                        ))
-                    }
-                    None => store.clone(),
-                };
-                (carts, store)
-            }
-        };
-    let cached = match settings("REDIS_URL") {
-        Some(url) => CachedCatalog::with_redis(catalog, DEFAULT_TTL, &url).await?,
+async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>), BoxError> {
+    let (carts, catalog): (Arc<dyn CartStore>, Arc<dyn Catalog>) = match &config.keyspaces {
+        Some(keyspace) => {
+            let keyspace = keyspaces::Keyspace::open(keyspace).await?;
+            (
+                Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
+                Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
+            )
+        }
+        None => {
+            let store = embedded_store(config)?;
+            let carts: Arc<dyn CartStore> = match &config.carts_table {
+                Some(table) => {
+                    let memberships = config
+                        .memberships_table
+                        .clone()
+                        .unwrap_or_else(|| format!("{table}-memberships"));
+                    Arc::new(dynamo::DynamoCartStore::new(
+                        dynamodb(config).await,
+                        table,
+                        memberships,
+                    ))
+                }
+                None => store.clone(),
+            };
+            (carts, store)
+        }
+    };
+    let cached = match &config.redis_url {
+        Some(url) => CachedCatalog::with_redis(catalog, DEFAULT_TTL, url).await?,
         None => CachedCatalog::new(catalog, DEFAULT_TTL),
     };
     Ok((carts, Arc::new(cached)))

@@ -14,12 +14,13 @@ async fn a_configured_connections_table_puts_the_registry_on_dynamodb() {
         "DYNAMODB_ENDPOINT" => Some(endpoint.clone()),
         _ => None,
     };
-    let client = wiring::dynamodb(&settings).await;
+    let config = wiring::Config::from_settings(&settings).unwrap();
+    let client = wiring::dynamodb(&config).await;
     dynamo::tables::create_connections_table(&client, &table)
         .await
         .unwrap();
 
-    let registry = wiring::connection_registry(&settings).await.unwrap();
+    let registry = wiring::connection_registry(&config).await.unwrap();
     let connection = Connection::opened(
         ConnectionId::parse("Wired=").unwrap(),
         UserId::parse("alice").unwrap(),
@@ -51,7 +52,9 @@ async fn a_configured_keyspace_puts_carts_and_the_catalog_on_it() {
         .await
         .unwrap();
 
-    let carts = wiring::cart_service(&settings).await.unwrap();
+    let carts = wiring::cart_service(&wiring::Config::from_settings(&settings).unwrap())
+        .await
+        .unwrap();
     let alice = UserId::parse("alice").unwrap();
     let one = domain::Quantity::try_from(1u32).unwrap();
     let cart = carts
@@ -86,12 +89,13 @@ async fn a_configured_carts_table_puts_carts_on_dynamodb() {
         "DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
         _ => None,
     };
-    let client = wiring::dynamodb(&settings).await;
+    let config = wiring::Config::from_settings(&settings).unwrap();
+    let client = wiring::dynamodb(&config).await;
     dynamo::tables::create_cart_tables(&client, &carts_table, &memberships)
         .await
         .unwrap();
 
-    let carts = wiring::cart_service(&settings).await.unwrap();
+    let carts = wiring::cart_service(&config).await.unwrap();
     let pear = domain::testing::sample_items()[1].clone();
     carts.catalog().put(&pear).await.unwrap();
     let alice = UserId::parse("alice").unwrap();

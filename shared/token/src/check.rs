@@ -1,0 +1,154 @@
+//! What every verifier checks once a signature holds: the claims' lifetime, issuer and
+//! audience. Issuers differ in shape: `aud` may be a string or a list, and a Cognito ID token
+//! carries its groups (`cognito:groups`) where scopes would be; a group becomes a scope.
+
+use crate::{Claims, LEEWAY_SECS, TokenError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+/// A token's three parts, still encoded, and the signed text.
+pub(crate) struct Parts<'t> {
+    pub header: Header,
+    pub payload: &'t str,
+    pub signature: Vec<u8>,
+    pub signed: &'t [u8],
+}
+
+/// The header fields a verifier reads.
+#[derive(Deserialize)]
+pub(crate) struct Header {
+    pub alg: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+}
+
+/// Splits a compact JWT and decodes its header and signature.
+pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    let header: Header =
+        serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
+    Ok(Parts {
+        header,
+        payload,
+        signature: decode(signature)?,
+        signed: &token.as_bytes()[..token.len() - signature.len() - 1],
+    })
+}
+
+pub(crate) fn decode(part: &str) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenError::Malformed)
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    sub: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    scope: String,
+    #[serde(default, rename = "cognito:groups")]
+    groups: Vec<String>,
+    iss: String,
+    aud: Audience,
+    #[serde(default)]
+    iat: i64,
+    exp: i64,
+    #[serde(default)]
+    nbf: Option<i64>,
+}
+
+/// The claims of a payload whose signature verified, if they hold at `now` for `issuer` and
+/// `audience`.
+pub(crate) fn claims(
+    payload: &str,
+    issuer: &str,
+    audience: &str,
+    now: i64,
+) -> Result<Claims, TokenError> {
+    let payload: Payload =
+        serde_json::from_slice(&decode(payload)?).map_err(|_| TokenError::Malformed)?;
+    if payload.exp + LEEWAY_SECS < now {
+        return Err(TokenError::Expired);
+    }
+    if payload.nbf.is_some_and(|nbf| nbf - LEEWAY_SECS > now) {
+        return Err(TokenError::NotYetValid);
+    }
+    if payload.iss != issuer {
+        return Err(TokenError::WrongIssuer);
+    }
+    let for_us = match &payload.aud {
+        Audience::One(aud) => aud == audience,
+        Audience::Many(auds) => auds.iter().any(|aud| aud == audience),
+    };
+    if !for_us {
+        return Err(TokenError::WrongAudience);
+    }
+    let scope = payload
+        .scope
+        .split_ascii_whitespace()
+        .chain(payload.groups.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Claims {
+        sub: payload.sub,
+        name: payload.name,
+        scope,
+        iss: payload.iss,
+        aud: audience.to_owned(),
+        iat: payload.iat,
+        exp: payload.exp,
+        nbf: payload.nbf,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn a_listed_audience_and_cognito_groups_are_understood() {
+        let claims = claims(
+            &payload(
+                r#"{"sub":"u1","iss":"i","aud":["other","api"],"exp":100,"cognito:groups":["admin"]}"#,
+            ),
+            "i",
+            "api",
+            50,
+        )
+        .unwrap();
+        assert_eq!(claims.aud, "api");
+        assert_eq!(claims.scopes().collect::<Vec<_>>(), ["admin"]);
+    }
+
+    #[test]
+    fn a_list_without_our_audience_is_refused() {
+        assert_eq!(
+            claims(
+                &payload(r#"{"sub":"u1","iss":"i","aud":["other"],"exp":100}"#),
+                "i",
+                "api",
+                50
+            ),
+            Err(TokenError::WrongAudience)
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! Everything a function reads from its environment, read and checked once at cold start: a
+//! setting in a form the function cannot use stops it there, with the variable's name, rather
+//! than at the first request that needs it. (The token settings are `token::Verifier`'s.)
+
+use crate::Settings;
+use keyspaces::KeyspacesConfig;
+use std::path::PathBuf;
+
+/// The topic events go to (`EVENTS_TOPIC`) unless told otherwise.
+pub const DEFAULT_EVENTS_TOPIC: &str = "cart-events";
+
+/// A function's settings; `None` where a setting is absent and its port falls back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// `CASSANDRA_CONTACT_POINTS` and the rest of `keyspaces::config`: carts, the catalog and
+    /// its stock on Keyspaces.
+    pub keyspaces: Option<KeyspacesConfig>,
+    /// `CARTS_TABLE`: without a keyspace, carts on this DynamoDB table.
+    pub carts_table: Option<String>,
+    /// `MEMBERSHIPS_TABLE`: its membership index (default `<CARTS_TABLE>-memberships`).
+    pub memberships_table: Option<String>,
+    /// `CONNECTIONS_TABLE`: the connection registry on this DynamoDB table.
+    pub connections_table: Option<String>,
+    /// `DYNAMODB_ENDPOINT`: DynamoDB at this URL instead of AWS's.
+    pub dynamodb_endpoint: Option<String>,
+    /// `REDIS_URL`: item details cached in Redis as well as in the process.
+    pub redis_url: Option<String>,
+    /// The events topic on Kafka, if any brokers are configured.
+    pub kafka: Option<KafkaConfig>,
+    /// `OUTBOX_QUEUE_URL`: events Kafka does not take go to this SQS queue.
+    pub outbox_queue_url: Option<String>,
+    /// `ORDERS_QUEUE_URL`: checkout hands orders to this SQS queue.
+    pub orders_queue_url: Option<String>,
+    /// `SQS_ENDPOINT`: SQS at this URL instead of AWS's.
+    pub sqs_endpoint: Option<String>,
+    /// `WEBSOCKET_MANAGEMENT_ENDPOINT`: the `@connections` API pushes go to.
+    pub websocket_management_endpoint: Option<String>,
+    /// `DATA_DIR`: where the embedded store keeps what nothing above moved (default `./data`).
+    pub data_dir: PathBuf,
+}
+
+/// Where the events topic is and how to reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaConfig {
+    /// The brokers, or the MSK cluster to ask for them.
+    pub brokers: Brokers,
+    /// `KAFKA_AUTH`: how to authenticate.
+    pub auth: KafkaAuth,
+    /// `EVENTS_TOPIC` (default `cart-events`).
+    pub topic: String,
+}
+
+/// How a function finds the brokers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Brokers {
+    /// `KAFKA_BROKERS`: `host:port`, comma-separated.
+    Listed(Vec<String>),
+    /// `MSK_CLUSTER_ARN`: asked of the MSK API at cold start (at `MSK_ENDPOINT` when set).
+    Cluster {
+        /// The cluster's ARN.
+        arn: String,
+        /// The MSK API's address, instead of AWS's.
+        endpoint: Option<String>,
+    },
+}
+
+/// `KAFKA_AUTH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KafkaAuth {
+    /// `none` (the default): plaintext, a local broker.
+    None,
+    /// `iam`: TLS with MSK IAM, signed with the function's role.
+    Iam,
+}
+
+/// A setting in a form the function cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl From<keyspaces::config::ConfigError> for ConfigError {
+    fn from(e: keyspaces::config::ConfigError) -> Self {
+        Self {
+            variable: e.name,
+            problem: e.problem.to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The config of a Lambda: its environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_settings(&crate::environment)
+    }
+
+    /// The config `settings` give (a table in tests).
+    pub fn from_settings(settings: Settings<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            keyspaces: KeyspacesConfig::from_settings(settings)?,
+            carts_table: settings("CARTS_TABLE"),
+            memberships_table: settings("MEMBERSHIPS_TABLE"),
+            connections_table: settings("CONNECTIONS_TABLE"),
+            dynamodb_endpoint: settings("DYNAMODB_ENDPOINT"),
+            redis_url: settings("REDIS_URL"),
+            kafka: KafkaConfig::from_settings(settings)?,
+            outbox_queue_url: settings("OUTBOX_QUEUE_URL"),
+            orders_queue_url: settings("ORDERS_QUEUE_URL"),
+            sqs_endpoint: settings("SQS_ENDPOINT"),
+            websocket_management_endpoint: settings("WEBSOCKET_MANAGEMENT_ENDPOINT"),
+            data_dir: settings("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
+        })
+    }
+}
+
+impl KafkaConfig {
+    /// The topic's settings, or `None` when neither `KAFKA_BROKERS` nor `MSK_CLUSTER_ARN` is set.
+    fn from_settings(settings: Settings<'_>) -> Result<Option<Self>, ConfigError> {
+        let brokers = match (settings("KAFKA_BROKERS"), settings("MSK_CLUSTER_ARN")) {
+            (Some(listed), _) => {
+                let listed: Vec<String> = listed
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if listed.is_empty() {
+                    return Err(ConfigError {
+                        variable: "KAFKA_BROKERS",
+                        problem: "names no host:port".into(),
+                    });
+                }
+                Brokers::Listed(listed)
+            }
+            (None, Some(arn)) if arn.starts_with("arn:") => Brokers::Cluster {
+                arn,
+                endpoint: settings("MSK_ENDPOINT"),
+            },
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "MSK_CLUSTER_ARN",
+                    problem: "is not an ARN".into(),
+                });
+            }
+            (None, None) => return Ok(None),
+        };
+        let auth = match settings("KAFKA_AUTH").as_deref() {
+            Some("none") | None => KafkaAuth::None,
+            Some("iam") => KafkaAuth::Iam,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "KAFKA_AUTH",
+                    problem: format!("'{other}' is not 'iam' or 'none'"),
+                });
+            }
+        };
+        Ok(Some(Self {
+            brokers,
+            auth,
+            topic: settings("EVENTS_TOPIC").unwrap_or_else(|| DEFAULT_EVENTS_TOPIC.to_owned()),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_settings(&|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn nothing_set_is_the_embedded_fallback_everywhere() {
+        let config = config(&[]).unwrap();
+        assert_eq!(
+            config,
+            Config {
+                data_dir: "data".into(),
+                ..Config::default()
+            }
+        );
+    }
+
+    #[test]
+    fn the_template_settings_of_a_publisher_read_as_they_mean() {
+        let arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/carts-events/0a1b2c3d-4";
+        let config = config(&[
+            ("MSK_CLUSTER_ARN", arn),
+            ("KAFKA_AUTH", "iam"),
+            ("EVENTS_TOPIC", "cart-events"),
+            (
+                "CASSANDRA_CONTACT_POINTS",
+                "cassandra.eu-west-1.amazonaws.com:9142",
+            ),
+            ("CASSANDRA_TLS", "true"),
+            ("CASSANDRA_AUTH", "sigv4"),
+            (
+                "OUTBOX_QUEUE_URL",
+                "https://sqs.eu-west-1.amazonaws.com/1/outbox",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.kafka,
+            Some(KafkaConfig {
+                brokers: Brokers::Cluster {
+                    arn: arn.into(),
+                    endpoint: None
+                },
+                auth: KafkaAuth::Iam,
+                topic: "cart-events".into(),
+            })
+        );
+        assert!(config.keyspaces.is_some_and(|k| k.tls));
+    }
+
+    #[test]
+    fn a_setting_in_the_wrong_form_names_its_variable() {
+        for (pairs, variable) in [
+            (
+                &[("KAFKA_BROKERS", "b:9092"), ("KAFKA_AUTH", "scram")][..],
+                "KAFKA_AUTH",
+            ),
+            (&[("KAFKA_BROKERS", " , ")][..], "KAFKA_BROKERS"),
+            (&[("MSK_CLUSTER_ARN", "events")][..], "MSK_CLUSTER_ARN"),
+            (
+                &[
+                    ("CASSANDRA_CONTACT_POINTS", "h:9142"),
+                    ("CASSANDRA_TLS", "yes"),
+                ][..],
+                "CASSANDRA_TLS",
+            ),
+        ] {
+            assert_eq!(config(pairs).unwrap_err().variable, variable);
+        }
+    }
+}
