@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project from a fresh clone: formatting, lints, unit, handler,
-# integration and end-to-end tests, and a one-second smoke run of the bench command.
+# integration and end-to-end tests (the SAM template's linters among them), the release arm64
+# build of every function, and a one-second smoke run of the bench command.
 # Installs what the tests need first; each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs npm)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3 python3-venv)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v unzip >/dev/null || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -43,6 +45,9 @@ tests/services.sh cargo test --workspace --locked
 step "the page, end to end in headless Chromium"
 cargo build --locked -q -p local
 LOCAL_BIN="$PWD/target/debug/local" node --test tests/e2e/
+
+step "every function built for Lambda: release, arm64, zipped sizes (infra/build.sh)"
+infra/build.sh
 
 step "bench smoke run (numbers here mean nothing: debug build, one second)"
 cargo run --locked -q -p tests --bin bench -- rest --seconds 1 --connections 4 >/dev/null

@@ -1,0 +1,114 @@
+//! A function binary runs under `cargo lambda watch`, the Lambda runtime emulator, and answers
+//! its sample event sent with `cargo lambda invoke`: the README's local Lambda loop, for real.
+//! cargo-lambda comes from `$INFRA_TOOLS` (installed by `tests/services.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cargo_lambda_path() -> PathBuf {
+    let tools = std::env::var("INFRA_TOOLS")
+        .expect("INFRA_TOOLS is not set: run the tests through tests/services.sh");
+    Path::new(&tools).join("cargo-lambda")
+}
+
+fn cargo_lambda() -> Command {
+    let mut command = Command::new(cargo_lambda_path());
+    command
+        .arg("lambda")
+        .current_dir(repo())
+        .stdin(Stdio::null());
+    command
+}
+
+/// `cargo lambda watch` and the function it started, stopped together when dropped. The
+/// watcher runs in a session of its own: it manages its terminal and process group, which must
+/// not be the test runner's.
+struct Watch(Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // The watcher starts the function in a session of its own and outlives a TERM: kill
+        // its children first, then it.
+        let watcher = self.0.id().to_string();
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-P", &watcher])
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+#[test]
+fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
+    let scratch = std::env::temp_dir().join(format!("lambda-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
+    let port = free_port().to_string();
+    let _watch = Watch(
+        Command::new("setsid")
+            .arg(cargo_lambda_path())
+            .args([
+                "lambda",
+                "watch",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port,
+                "-p",
+                "create-cart",
+            ])
+            .args(["--ignore-changes", "--env-var"])
+            .arg(format!("DATA_DIR={}", scratch.join("data").display()))
+            .current_dir(repo())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts"),
+    );
+    // The sample event without its initial items: the embedded catalog of a fresh data
+    // directory has none.
+    let mut event: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("events/create-cart.json")).expect("the sample"),
+    )
+    .expect("JSON");
+    event["body"] = "{}".into();
+    event["isBase64Encoded"] = false.into();
+    let event_file = scratch.join("create-cart.json");
+    std::fs::write(&event_file, event.to_string()).expect("the event file");
+
+    // The first invocation waits for the watcher to build and start the function; the
+    // watcher itself may need a moment to listen.
+    let mut output = None;
+    for _ in 0..30 {
+        let invoked = cargo_lambda()
+            .args(["invoke", "-A", "127.0.0.1", "-P", &port, "create-cart"])
+            .arg("--data-file")
+            .arg(&event_file)
+            .output()
+            .expect("cargo lambda invoke runs");
+        if invoked.status.success() {
+            output = Some(invoked.stdout);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    let output = output.expect("create-cart answered under cargo lambda watch");
+    let answer: serde_json::Value = serde_json::from_slice(&output).expect("a JSON answer");
+    assert_eq!(answer["statusCode"], 201, "{answer}");
+    let cart: serde_json::Value =
+        serde_json::from_str(answer["body"].as_str().expect("a body")).expect("a cart");
+    assert_eq!(cart["ownerId"], "alice");
+    assert_eq!(cart["version"], 1);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
