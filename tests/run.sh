@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (at %d s)\n' "$*" "$SECONDS"; }
 
 step "toolchain"
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
@@ -53,3 +53,4 @@ step "bench smoke run (numbers here mean nothing: debug build, one second)"
 cargo run --locked -q -p tests --bin bench -- rest --seconds 1 --connections 4 >/dev/null
 cargo run --locked -q -p tests --bin bench -- push --seconds 1 --members 2 >/dev/null
 echo "bench ran"
+step "all done"
