@@ -2,8 +2,10 @@
 //! its sample event sent with `cargo lambda invoke`: the README's local Lambda loop, for real.
 //! cargo-lambda comes from `$INFRA_TOOLS` (installed by `tests/services.sh`).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -51,6 +53,14 @@ fn free_port() -> u16 {
 
 #[test]
 fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
+    // Built first, so the watcher's `cargo run` starts it at once rather than building it while
+    // the invocation waits.
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--quiet", "--locked", "-p", "create-cart"])
+        .current_dir(repo())
+        .status()
+        .expect("cargo builds create-cart");
+    assert!(built.success(), "create-cart builds");
     let scratch = std::env::temp_dir().join(format!("lambda-watch-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
     let port = free_port().to_string();
@@ -87,21 +97,23 @@ fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
     let event_file = scratch.join("create-cart.json");
     std::fs::write(&event_file, event.to_string()).expect("the event file");
 
-    // The first invocation waits for the watcher to build and start the function; the
-    // watcher itself may need a moment to listen.
+    // The first invocation waits for the watcher to start the function, and an invocation sent
+    // before the watcher is ready can wait forever: each attempt gets a deadline.
+    let listening = (0..150).any(|_| {
+        let open = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap_or(0)));
+        open.is_ok() || {
+            std::thread::sleep(Duration::from_millis(200));
+            false
+        }
+    });
+    assert!(listening, "cargo lambda watch listens on {port}");
     let mut output = None;
-    for _ in 0..30 {
-        let invoked = cargo_lambda()
-            .args(["invoke", "-A", "127.0.0.1", "-P", &port, "create-cart"])
-            .arg("--data-file")
-            .arg(&event_file)
-            .output()
-            .expect("cargo lambda invoke runs");
-        if invoked.status.success() {
-            output = Some(invoked.stdout);
+    for _ in 0..10 {
+        output = invoke(&port, &event_file, Duration::from_secs(60));
+        if output.is_some() {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_secs(2));
+        std::thread::sleep(Duration::from_secs(2));
     }
     let output = output.expect("create-cart answered under cargo lambda watch");
     let answer: serde_json::Value = serde_json::from_slice(&output).expect("a JSON answer");
@@ -111,4 +123,32 @@ fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
     assert_eq!(cart["ownerId"], "alice");
     assert_eq!(cart["version"], 1);
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// `cargo lambda invoke` of `event_file`, its output if it succeeds within `deadline`.
+fn invoke(port: &str, event_file: &Path, deadline: Duration) -> Option<Vec<u8>> {
+    let mut invocation = cargo_lambda()
+        .args(["invoke", "-A", "127.0.0.1", "-P", port, "create-cart"])
+        .arg("--data-file")
+        .arg(event_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cargo lambda invoke runs");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = invocation.try_wait().expect("the invocation's status") {
+            let mut output = Vec::new();
+            // The answer is one small JSON document: it fits the pipe, so reading after the
+            // exit loses nothing.
+            invocation.stdout.take()?.read_to_end(&mut output).ok()?;
+            return status.success().then_some(output);
+        }
+        if started.elapsed() > deadline {
+            let _ = invocation.kill();
+            let _ = invocation.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
