@@ -77,6 +77,15 @@ fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
                 "-p",
                 "create-cart",
             ])
+            // The function runs on its own embedded store: the servers the other tests use
+            // (services.sh exports their addresses) would move its ports, and the topic the
+            // publisher needs is not created here.
+            .env_remove("KAFKA_BROKERS")
+            .env_remove("MSK_CLUSTER_ARN")
+            .env_remove("REDIS_URL")
+            .env_remove("DYNAMODB_ENDPOINT")
+            .env_remove("SQS_ENDPOINT")
+            .env_remove("CASSANDRA_CONTACT_POINTS")
             .args(["--ignore-changes", "--env-var"])
             .arg(format!("DATA_DIR={}", scratch.join("data").display()))
             .current_dir(repo())
