@@ -49,8 +49,47 @@ impl RecordKey {
 pub struct StoredResponse {
     /// The HTTP status.
     pub status: u16,
+    /// The headers that describe the answer (`Content-Type`, `ETag`, `Location`), as sent.
+    pub headers: Vec<(String, String)>,
     /// The body, as sent.
     pub body: String,
+}
+
+/// A key's record as a store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// What the request that claimed the key was (method, path and body).
+    pub fingerprint: String,
+    /// When it was claimed.
+    pub claimed_at: DateTime<Utc>,
+    /// Its answer, once its request finished.
+    pub answer: Option<StoredResponse>,
+}
+
+impl Record {
+    /// A fresh claim for `fingerprint` at `now`.
+    pub fn claimed(fingerprint: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            fingerprint: fingerprint.to_owned(),
+            claimed_at: now,
+            answer: None,
+        }
+    }
+
+    /// True while the record holds its key at `now`: for a day once claimed, and a claim that
+    /// never completed only for its lease.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        let expired = now >= self.claimed_at + RECORD_TTL;
+        let abandoned = self.answer.is_none() && now >= self.claimed_at + CLAIM_LEASE;
+        !expired && !abandoned
+    }
+
+    /// What a claim for `fingerprint` at `now` finds here: `None` when the key is free (this
+    /// record may be replaced by a new claim).
+    pub fn holds(&self, fingerprint: &str, now: DateTime<Utc>) -> Option<Claim> {
+        self.is_live(now)
+            .then(|| Claim::of_live_record(&self.fingerprint, self.answer.clone(), fingerprint))
+    }
 }
 
 /// What claiming a key found.

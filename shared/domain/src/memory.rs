@@ -5,9 +5,7 @@ use crate::connection::{
     Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError,
 };
 use crate::event::CartEvent;
-use crate::idempotency::{
-    CLAIM_LEASE, Claim, IdempotencyStore, RECORD_TTL, RecordKey, StoredResponse,
-};
+use crate::idempotency::{Claim, IdempotencyStore, Record, RecordKey, StoredResponse};
 use crate::ids::{CartId, ItemId, UserId};
 use crate::inventory::{StockLedger, Take};
 use crate::item::Item;
@@ -167,13 +165,7 @@ impl EventPublisher for RecordingPublisher {
 /// Idempotency records in a map.
 #[derive(Default)]
 pub struct MemoryIdempotency {
-    records: Mutex<HashMap<RecordKey, MemoryRecord>>,
-}
-
-struct MemoryRecord {
-    fingerprint: String,
-    claimed_at: DateTime<Utc>,
-    answer: Option<StoredResponse>,
+    records: Mutex<HashMap<RecordKey, Record>>,
 }
 
 #[async_trait]
@@ -185,25 +177,10 @@ impl IdempotencyStore for MemoryIdempotency {
         now: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
         let mut records = lock(&self.records);
-        if let Some(record) = records.get(key) {
-            let expired = now >= record.claimed_at + RECORD_TTL;
-            let abandoned = record.answer.is_none() && now >= record.claimed_at + CLAIM_LEASE;
-            if !expired && !abandoned {
-                return Ok(Claim::of_live_record(
-                    &record.fingerprint,
-                    record.answer.clone(),
-                    fingerprint,
-                ));
-            }
+        if let Some(found) = records.get(key).and_then(|r| r.holds(fingerprint, now)) {
+            return Ok(found);
         }
-        records.insert(
-            key.clone(),
-            MemoryRecord {
-                fingerprint: fingerprint.to_owned(),
-                claimed_at: now,
-                answer: None,
-            },
-        );
+        records.insert(key.clone(), Record::claimed(fingerprint, now));
         Ok(Claim::Claimed)
     }
 

@@ -466,6 +466,10 @@ pub async fn idempotency_contract(store: &dyn crate::idempotency::IdempotencySto
     assert_eq!(claim("POST /carts {\"x\":1}", now).await, Claim::Mismatch);
     let answer = StoredResponse {
         status: 201,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("etag".into(), "\"1\"".into()),
+        ],
         body: "{\"cartId\":\"c\"}".into(),
     };
     store

@@ -36,6 +36,8 @@ fn found(record: &Item, fingerprint: &str) -> Result<Claim, StoreError> {
     let answer = if string(record, "state")? == "DONE" {
         Some(StoredResponse {
             status: u16::try_from(number(record, "status")?).map_err(StoreError::unavailable)?,
+            headers: serde_json::from_str(string(record, "headers")?)
+                .map_err(StoreError::unavailable)?,
             body: string(record, "body")?.to_owned(),
         })
     } else {
@@ -90,17 +92,22 @@ impl IdempotencyStore for DynamoIdempotency {
     }
 
     async fn complete(&self, key: &RecordKey, response: &StoredResponse) -> Result<(), StoreError> {
+        // The headers as a JSON list of pairs: one attribute, in the order they were sent.
+        let headers = serde_json::to_string(&response.headers).map_err(StoreError::unavailable)?;
         self.client
             .update_item()
             .table_name(&self.table)
             .key("key", s(key.as_str()))
-            .update_expression("SET #state = :done, #status = :status, body = :body")
+            .update_expression(
+                "SET #state = :done, #status = :status, headers = :headers, body = :body",
+            )
             .condition_expression("attribute_exists(#key)")
             .expression_attribute_names("#key", "key")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":done", s("DONE"))
             .expression_attribute_values(":status", n(response.status))
+            .expression_attribute_values(":headers", s(headers))
             .expression_attribute_values(":body", s(response.body.as_str()))
             .send()
             .await

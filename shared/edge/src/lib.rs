@@ -4,6 +4,7 @@
 //! expected failure is a 4xx, never an `Err` that API Gateway would turn into a 502. It also
 //! reads what the other triggers hand a function: WebSocket events and MSK records.
 
+pub mod idempotency;
 pub mod identity;
 pub mod problem;
 pub mod records;

@@ -4,6 +4,7 @@
 mod bus;
 mod cache;
 mod connections;
+mod idempotency;
 mod store;
 mod writer;
 

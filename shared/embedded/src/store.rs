@@ -31,6 +31,9 @@ pub(crate) const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("ite
 /// "cart id/item id" -> the quantity the cart's checkout took from that item's stock.
 pub(crate) const STOCK_TAKEN: TableDefinition<&str, u32> = TableDefinition::new("stock_taken");
 
+/// the caller's idempotency key -> its record in postcard.
+pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+
 /// The file name inside the data directory.
 const FILE_NAME: &str = "carts.redb";
 
@@ -136,6 +139,8 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
                 txn.delete_multimap_table(USER_CONNECTIONS)?;
                 txn.open_table(CONNECTIONS)?;
                 txn.open_multimap_table(USER_CONNECTIONS)?;
+                // Records past their day, and claims of requests that died with that process.
+                crate::idempotency::sweep(&mut txn.open_table(IDEMPOTENCY)?, chrono::Utc::now())?;
                 txn.commit()?;
                 return Ok(db);
             }

@@ -7,8 +7,12 @@
 //! happens on the callers' threads; this one only compares versions and copies bytes.
 
 use crate::cache::Cache;
-use crate::connections;
-use crate::store::{CARTS, CONNECTIONS, ITEMS, STOCK_TAKEN, USER_CARTS, USER_CONNECTIONS};
+use crate::store::{
+    CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, STOCK_TAKEN, USER_CARTS, USER_CONNECTIONS,
+};
+use crate::{connections, idempotency};
+use chrono::{DateTime, Utc};
+use domain::idempotency::{Claim, RecordKey, StoredResponse};
 use domain::inventory::Take;
 use domain::ports::StoreError;
 use domain::{Cart, CartId, Connection, ConnectionId, Item, ItemId, UserId};
@@ -59,6 +63,24 @@ pub(crate) enum Write {
         id: ConnectionId,
         reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
     },
+    /// Claim an idempotency key unless a live record holds it.
+    ClaimKey {
+        key: RecordKey,
+        fingerprint: String,
+        now: DateTime<Utc>,
+        reply: oneshot::Sender<Result<Claim, StoreError>>,
+    },
+    /// Store the answer of a claimed key.
+    CompleteKey {
+        key: RecordKey,
+        response: StoredResponse,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Give a claimed key up.
+    ReleaseKey {
+        key: RecordKey,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 /// What one write decided, made visible and sent once its batch has committed.
@@ -80,6 +102,7 @@ enum Outcome {
         oneshot::Sender<Result<Option<Connection>, StoreError>>,
         Option<Connection>,
     ),
+    Claimed(oneshot::Sender<Result<Claim, StoreError>>, Claim),
 }
 
 /// Starts the writer thread; it ends when every sender is dropped.
@@ -139,13 +162,18 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Outcome::Removed(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
+                    Outcome::Claimed(reply, _) => {
+                        let _ = reply.send(Err(failed()));
+                    }
                 }
             }
             for write in writes {
                 match write {
                     Write::SaveCart { reply, .. }
                     | Write::PutItem { reply, .. }
-                    | Write::PutConnection { reply, .. } => {
+                    | Write::PutConnection { reply, .. }
+                    | Write::CompleteKey { reply, .. }
+                    | Write::ReleaseKey { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::SetStock { reply, .. } => {
@@ -155,6 +183,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::RemoveConnection { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Write::ClaimKey { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
@@ -177,6 +208,7 @@ fn apply(
         let mut user_carts = txn.open_multimap_table(USER_CARTS)?;
         let mut connections_table = txn.open_table(CONNECTIONS)?;
         let mut user_connections = txn.open_multimap_table(USER_CONNECTIONS)?;
+        let mut keys = txn.open_table(IDEMPOTENCY)?;
         for write in writes.by_ref() {
             outcomes.push(match write {
                 Write::SaveCart {
@@ -265,6 +297,27 @@ fn apply(
                     }
                     Outcome::Removed(reply, removed)
                 }
+                Write::ClaimKey {
+                    key,
+                    fingerprint,
+                    now,
+                    reply,
+                } => Outcome::Claimed(
+                    reply,
+                    idempotency::claim(&mut keys, &key, &fingerprint, now)?,
+                ),
+                Write::CompleteKey {
+                    key,
+                    response,
+                    reply,
+                } => {
+                    idempotency::complete(&mut keys, &key, response)?;
+                    Outcome::Done(reply)
+                }
+                Write::ReleaseKey { key, reply } => {
+                    keys.remove(key.as_str())?;
+                    Outcome::Done(reply)
+                }
             });
         }
     }
@@ -306,6 +359,9 @@ fn publish(cache: &Cache, outcome: Outcome) {
         }
         Outcome::Removed(reply, connection) => {
             let _ = reply.send(Ok(connection));
+        }
+        Outcome::Claimed(reply, claim) => {
+            let _ = reply.send(Ok(claim));
         }
     }
 }

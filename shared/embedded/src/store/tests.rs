@@ -206,3 +206,50 @@ async fn stock_taken_by_a_checkout_stays_taken_across_a_restart() {
         Take::AlreadyTaken
     );
 }
+
+#[tokio::test]
+async fn the_embedded_records_keep_the_idempotency_contract() {
+    let store = EmbeddedStore::open(&temp_dir("idempotency-contract")).unwrap();
+    domain::testing::idempotency_contract(&store).await;
+}
+
+#[tokio::test]
+async fn an_answered_key_survives_a_reopen_and_an_open_claim_keeps_its_lease() {
+    use domain::idempotency::{Claim, IdempotencyStore, RecordKey, StoredResponse};
+    let dir = temp_dir("idempotency-reopen");
+    let alice = UserId::parse("alice").unwrap();
+    let (answered, abandoned) = (
+        RecordKey::new(&alice, "answered").unwrap(),
+        RecordKey::new(&alice, "abandoned").unwrap(),
+    );
+    let answer = StoredResponse {
+        status: 201,
+        headers: vec![("etag".into(), "\"1\"".into())],
+        body: "{}".into(),
+    };
+    let now = chrono::Utc::now();
+    {
+        let store = EmbeddedStore::open(&dir).unwrap();
+        assert_eq!(
+            store.claim(&answered, "POST /carts", now).await.unwrap(),
+            Claim::Claimed
+        );
+        store.complete(&answered, &answer).await.unwrap();
+        assert_eq!(
+            store.claim(&abandoned, "POST /carts", now).await.unwrap(),
+            Claim::Claimed
+        );
+    }
+    let store = EmbeddedStore::open(&dir).unwrap();
+    assert_eq!(
+        store.claim(&answered, "POST /carts", now).await.unwrap(),
+        Claim::Done(answer)
+    );
+    // The process that claimed it is gone, but the store cannot tell a restart from a slow
+    // request: the key is free once its lease runs out, as on DynamoDB.
+    assert_eq!(
+        store.claim(&abandoned, "POST /carts", now).await.unwrap(),
+        Claim::InFlight,
+        "a claim younger than its lease is still held after a reopen"
+    );
+}
