@@ -9,6 +9,7 @@
 //! | `ORDERS_QUEUE_URL`, `SQS_ENDPOINT` | checkout hands each order to this SQS queue (else they are logged and kept in the process) |
 //! | `CONNECTIONS_TABLE`, `DYNAMODB_ENDPOINT` | the WebSocket connection registry on DynamoDB |
 //! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | carts and their membership index on DynamoDB |
+//! | `IDEMPOTENCY_TABLE`, `DYNAMODB_ENDPOINT` | the answers kept under `Idempotency-Key` on DynamoDB |
 //! | `CASSANDRA_CONTACT_POINTS` (and the other settings of `keyspaces::config`) | carts, their membership index and the item catalog on Keyspaces or Cassandra |
 //! | `REDIS_URL` | item details cached in Redis (and in memory) in front of the catalog |
 //!
@@ -17,6 +18,7 @@
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
+use domain::idempotency::IdempotencyStore;
 use domain::inventory::StockLedger;
 use domain::ports::{CartStore, Catalog, EventPublisher, OrderQueue, PublishError};
 use domain::{CartEvent, ConnectionRegistry};
@@ -40,6 +42,8 @@ pub struct Backends {
     pub connections_table: Option<String>,
     /// The DynamoDB carts and memberships tables.
     pub cart_tables: Option<(String, String)>,
+    /// The DynamoDB table of idempotency records.
+    pub idempotency_table: Option<String>,
     /// DynamoDB at this URL instead of AWS's.
     pub dynamodb_endpoint: Option<String>,
     /// Redis for the item cache.
@@ -99,6 +103,7 @@ impl Backends {
                     setting("MEMBERSHIPS_TABLE").unwrap_or_else(|| format!("{carts}-memberships"));
                 (carts, memberships)
             }),
+            idempotency_table: setting("IDEMPOTENCY_TABLE"),
             dynamodb_endpoint: setting("DYNAMODB_ENDPOINT"),
             redis_url: setting("REDIS_URL"),
             keyspaces: keyspaces::KeyspacesConfig::from_settings(setting)?,
@@ -115,11 +120,12 @@ impl Backends {
             }
         };
         format!(
-            "events: {}, outbox: {}, orders: {}, connections: {}, carts: {}, catalog: {}, item cache: {}",
+            "events: {}, outbox: {}, orders: {}, connections: {}, idempotency: {}, carts: {}, catalog: {}, item cache: {}",
             on(self.kafka_brokers.is_some(), "kafka"),
             on(self.outbox_queue_url.is_some(), "sqs"),
             on(self.orders_queue_url.is_some(), "sqs"),
             on(self.connections_table.is_some(), "dynamodb"),
+            on(self.idempotency_table.is_some(), "dynamodb"),
             if self.keyspaces.is_some() {
                 "keyspaces".to_owned()
             } else {
@@ -139,6 +145,8 @@ pub struct Connected {
     pub carts: Arc<dyn CartStore>,
     /// Where connections are registered.
     pub registry: Arc<dyn ConnectionRegistry>,
+    /// Where answers are kept under their `Idempotency-Key`.
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// Where the cart service publishes.
     pub publisher: Arc<dyn EventPublisher>,
     /// Where checkout hands orders.
@@ -158,7 +166,9 @@ pub async fn connect(
     store: &Arc<EmbeddedStore>,
     bus: &EventBus,
 ) -> Result<Connected, BackendError> {
-    let wants_dynamodb = backends.connections_table.is_some() || backends.cart_tables.is_some();
+    let wants_dynamodb = backends.connections_table.is_some()
+        || backends.cart_tables.is_some()
+        || backends.idempotency_table.is_some();
     let dynamodb = if wants_dynamodb {
         let config = aws(backends.dynamodb_endpoint.as_deref()).await;
         Some(aws_sdk_dynamodb::Client::new(&config))
@@ -169,6 +179,13 @@ pub async fn connect(
         (Some(table), Some(client)) => {
             dynamo::tables::create_connections_table(client, table).await?;
             Arc::new(dynamo::DynamoConnectionRegistry::new(client.clone(), table))
+        }
+        _ => store.clone(),
+    };
+    let idempotency: Arc<dyn IdempotencyStore> = match (&backends.idempotency_table, &dynamodb) {
+        (Some(table), Some(client)) => {
+            dynamo::tables::create_idempotency_table(client, table).await?;
+            Arc::new(dynamo::DynamoIdempotency::new(client.clone(), table))
         }
         _ => store.clone(),
     };
@@ -217,6 +234,7 @@ pub async fn connect(
             catalog,
             carts,
             registry,
+            idempotency,
             orders,
             ledger,
             publisher: Arc::new(bus.clone()),
@@ -249,6 +267,7 @@ pub async fn connect(
         catalog,
         carts,
         registry,
+        idempotency,
         orders,
         ledger,
         publisher: Arc::new(AlsoOnBus {
@@ -330,7 +349,7 @@ mod tests {
         let backends = from(&[]);
         assert_eq!(
             backends.describe(),
-            "events: embedded, outbox: embedded, orders: embedded, connections: embedded, carts: embedded, catalog: embedded, item cache: embedded"
+            "events: embedded, outbox: embedded, orders: embedded, connections: embedded, idempotency: embedded, carts: embedded, catalog: embedded, item cache: embedded"
         );
         assert_eq!(backends.events_topic, "cart-events");
     }

@@ -12,13 +12,21 @@ pub enum Target {
     Noop,
 }
 
-/// Invokes the handler of `target`, exactly as its Lambda would be invoked.
+/// Invokes the handler of `target`, exactly as its Lambda would be invoked: the mutating
+/// ones at most once per `Idempotency-Key` (reads pass through that check untouched).
 pub async fn invoke(services: &Services, target: Target, request: Request) -> Response {
-    let (carts, items) = (&services.carts, &services.items);
     let operation = match target {
         Target::Operation(operation, _) => operation,
         Target::Noop => return edge::respond::json(http::StatusCode::OK, &serde_json::json!({})),
     };
+    edge::idempotency::once(services.idempotency.as_ref(), request, |request| {
+        handle(services, operation, request)
+    })
+    .await
+}
+
+async fn handle(services: &Services, operation: Operation, request: Request) -> Response {
+    let (carts, items) = (&services.carts, &services.items);
     match operation {
         Operation::CreateCart => create_cart::handle(carts, request).await,
         Operation::GetCart => get_cart::handle(carts, request).await,

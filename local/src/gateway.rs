@@ -87,12 +87,15 @@ async fn route(
         return into_http(problem.into_response());
     };
     let event = proxy_event(&parts, &target, &path, path_parameters, claims, body);
-    let response = dispatch::invoke(
-        services,
-        target,
-        lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event)),
-    )
-    .await;
+    let request = lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event));
+    // A Lambda invocation runs to its end when the client hangs up; so does this one, on its
+    // own task, rather than being dropped with the connection halfway through a change.
+    let services = services.clone();
+    let invocation =
+        tokio::spawn(async move { dispatch::invoke(&services, target, request).await });
+    let response = invocation
+        .await
+        .unwrap_or_else(|failed| Problem::internal(&failed).into_response());
     into_http(response)
 }
 

@@ -29,6 +29,8 @@ pub struct Services {
     pub verifier: token::Verifier,
     /// Every event the functions publish, in the process (also when they go to Kafka).
     pub bus: EventBus,
+    /// Where the mutating functions keep their answers under `Idempotency-Key`.
+    pub idempotency: Arc<dyn domain::idempotency::IdempotencyStore>,
     /// The connection registry of the WebSocket functions.
     pub registry: Arc<dyn domain::ConnectionRegistry>,
     /// The open WebSockets, for the `@connections` API.
@@ -100,6 +102,7 @@ impl LocalStack {
             keys: config.keys,
             bus,
             registry: connected.registry,
+            idempotency: connected.idempotency,
             sockets: Sockets::default(),
         });
         let listener = TcpListener::bind(config.addr)

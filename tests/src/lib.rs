@@ -51,6 +51,7 @@ pub fn real_servers() -> Backends {
         sqs_endpoint: Some(sqs),
         connections_table: Some(format!("connections-{fresh}")),
         cart_tables: Some((format!("carts-{fresh}"), format!("memberships-{fresh}"))),
+        idempotency_table: Some(format!("idempotency-{fresh}")),
         dynamodb_endpoint: Some(dynamodb),
         redis_url: Some(required("REDIS_URL")),
         keyspaces: None,

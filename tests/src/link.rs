@@ -1,10 +1,13 @@
 //! A TCP link to a real server that a test can cut and restore, to make a dependency fail on
 //! purpose: while cut, live connections are closed and new ones are accepted and dropped at
-//! once, as a server that went away looks to a client.
+//! once, as a server that went away looks to a client. It can also slow a dependency down:
+//! with a delay set, everything a client sends waits that long before it goes on.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -12,6 +15,7 @@ use tokio::sync::watch;
 pub struct CuttableLink {
     addr: SocketAddr,
     open: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
     cuts: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -25,17 +29,38 @@ impl CuttableLink {
         Self::on(listener, upstream)
     }
 
+    /// A link in front of the server at `endpoint` (`http://host:port`, as the backends name
+    /// it), with `endpoint` moved onto the link.
+    pub async fn in_front_of(endpoint: &mut Option<String>) -> Self {
+        let upstream: SocketAddr = endpoint
+            .as_deref()
+            .and_then(|url| url.strip_prefix("http://"))
+            .and_then(|host| host.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("{endpoint:?} is not http://host:port"));
+        let link = Self::start(upstream).await;
+        *endpoint = Some(format!("http://{}", link.addr()));
+        link
+    }
+
     /// A link accepting on `listener` (bound by the caller, who needed its address first).
     pub fn on(listener: TcpListener, upstream: SocketAddr) -> Self {
         let addr = listener
             .local_addr()
             .unwrap_or_else(|e| panic!("addr: {e}"));
         let open = Arc::new(AtomicBool::new(true));
+        let delay_ms = Arc::new(AtomicU64::new(0));
         let (cuts, _) = watch::channel(0u64);
-        let task = tokio::spawn(accept(listener, upstream, open.clone(), cuts.clone()));
+        let task = tokio::spawn(accept(
+            listener,
+            upstream,
+            open.clone(),
+            delay_ms.clone(),
+            cuts.clone(),
+        ));
         Self {
             addr,
             open,
+            delay_ms,
             cuts,
             task,
         }
@@ -56,6 +81,13 @@ impl CuttableLink {
     pub fn restore(&self) {
         self.open.store(true, Ordering::SeqCst);
     }
+
+    /// Holds back everything clients send by `delay` (zero: none), on live connections too: a
+    /// slow server, as its clients see one.
+    pub fn slow_down(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
 }
 
 impl Drop for CuttableLink {
@@ -68,6 +100,7 @@ async fn accept(
     listener: TcpListener,
     upstream: SocketAddr,
     open: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
     cuts: watch::Sender<u64>,
 ) {
     while let Ok((client, _)) = listener.accept().await {
@@ -75,18 +108,39 @@ async fn accept(
             drop(client);
             continue;
         }
-        tokio::spawn(pump(client, upstream, cuts.subscribe()));
+        tokio::spawn(pump(client, upstream, delay_ms.clone(), cuts.subscribe()));
     }
 }
 
-async fn pump(mut client: TcpStream, upstream: SocketAddr, mut cuts: watch::Receiver<u64>) {
-    let Ok(mut server) = TcpStream::connect(upstream).await else {
+async fn pump(
+    client: TcpStream,
+    upstream: SocketAddr,
+    delay_ms: Arc<AtomicU64>,
+    mut cuts: watch::Receiver<u64>,
+) {
+    let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    let requests = async {
+        let mut buffer = vec![0u8; 16 * 1024];
+        while let Ok(read @ 1..) = from_client.read(&mut buffer).await {
+            let delay = delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
+            if to_server.write_all(&buffer[..read]).await.is_err() {
+                break;
+            }
+        }
+    };
+    let answers = tokio::io::copy(&mut from_server, &mut to_client);
     tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+        _ = requests => {}
+        _ = answers => {}
         _ = cuts.changed() => {}
     }
 }

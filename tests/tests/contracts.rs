@@ -119,7 +119,9 @@ fn every_problem_code_the_domain_can_answer_is_in_the_spec() {
         std::fs::read_to_string(repo().join("shared/domain/src/error.rs")).expect("error.rs");
     let edge =
         std::fs::read_to_string(repo().join("shared/edge/src/problem.rs")).expect("problem.rs");
-    for text in [source, edge] {
+    let idempotency = std::fs::read_to_string(repo().join("shared/edge/src/idempotency.rs"))
+        .expect("idempotency.rs");
+    for text in [source, edge, idempotency] {
         for code in text
             .split('"')
             .filter(|s| s.len() > 3 && s.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
@@ -129,5 +131,36 @@ fn every_problem_code_the_domain_can_answer_is_in_the_spec() {
                 "{code} is answered but not in the spec's Problem.code"
             );
         }
+    }
+}
+
+#[test]
+fn every_mutating_operation_takes_an_idempotency_key_in_the_spec_and_in_its_function() {
+    let spec = spec();
+    let mutating = ROUTES.iter().filter(|r| r.method != "GET");
+    for route in mutating {
+        let operation = &spec["paths"][route.resource][route.method.to_lowercase().as_str()];
+        let takes_key = operation["parameters"].as_sequence().is_some_and(|p| {
+            p.iter()
+                .any(|p| p["$ref"] == "#/components/parameters/idempotencyKey")
+        });
+        assert!(takes_key, "{} lists no Idempotency-Key", route.operation_id);
+        for code in ["409", "422"] {
+            assert!(
+                !operation["responses"][code].is_null(),
+                "{} does not document {code} for its key",
+                route.operation_id
+            );
+        }
+        let main = repo()
+            .join("functions")
+            .join(route.function)
+            .join("src/main.rs");
+        let main = std::fs::read_to_string(&main).expect("main.rs");
+        assert!(
+            main.contains("edge::run_once("),
+            "{} runs without its keys",
+            route.function
+        );
     }
 }

@@ -98,14 +98,7 @@ async fn a_broker_outage_loses_no_acknowledged_change_and_each_push_arrives_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dynamodb_outage_answers_503_and_the_next_write_finds_nothing_half_done() {
     let mut backends = real_servers();
-    let moto: SocketAddr = backends
-        .dynamodb_endpoint
-        .as_deref()
-        .and_then(|url| url.strip_prefix("http://"))
-        .and_then(|host| host.parse().ok())
-        .expect("DYNAMODB_ENDPOINT is http://host:port");
-    let link = CuttableLink::start(moto).await;
-    backends.dynamodb_endpoint = Some(format!("http://{}", link.addr()));
+    let link = CuttableLink::in_front_of(&mut backends.dynamodb_endpoint).await;
     let stack = spawn_stack_on(backends).await;
     let mut alice = stack.user("alice").await;
     let cart = alice.create_cart().await;
@@ -125,16 +118,9 @@ async fn a_dynamodb_outage_answers_503_and_the_next_write_finds_nothing_half_don
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sqs_outage_at_checkout_answers_503_and_the_retry_hands_the_order_over_once() {
-    let mut backends = real_servers();
-    let moto: SocketAddr = backends
-        .sqs_endpoint
-        .as_deref()
-        .and_then(|url| url.strip_prefix("http://"))
-        .and_then(|host| host.parse().ok())
-        .expect("SQS_ENDPOINT is http://host:port");
-    let link = CuttableLink::start(moto).await;
+    let backends = real_servers();
     let mut through_link = backends.clone();
-    through_link.sqs_endpoint = Some(format!("http://{}", link.addr()));
+    let link = CuttableLink::in_front_of(&mut through_link.sqs_endpoint).await;
     let stack = spawn_stack_on(through_link).await;
     let mut alice = stack.user("alice").await;
     let cart = alice.create_cart().await;
@@ -158,7 +144,6 @@ async fn an_sqs_outage_at_checkout_answers_503_and_the_retry_hands_the_order_ove
         retried.body["version"], read.body["version"],
         "the retry changes nothing"
     );
-    backends.sqs_endpoint = Some(format!("http://{moto}"));
     let orders = tests::orders_handed_over(&backends).await;
     assert_eq!(orders.len(), 1, "the order, once: {orders:?}");
     assert_eq!(orders[0]["orderId"], cart.as_str());

@@ -473,3 +473,33 @@ impl TaggedString for Value {
         }
     }
 }
+
+#[test]
+fn the_functions_that_keep_answers_under_a_key_and_only_they_may_write_the_idempotency_table() {
+    let template = template();
+    let packages = function_packages(&template);
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let main = repo()
+            .join("functions")
+            .join(&packages[id])
+            .join("src/main.rs");
+        let keeps_answers = std::fs::read_to_string(&main)
+            .unwrap_or_else(|e| panic!("{}: {e}", main.display()))
+            .contains("edge::run_once(");
+        let granted = function["Properties"]["Policies"]
+            .as_sequence()
+            .is_some_and(|policies| {
+                policies
+                    .iter()
+                    .any(|p| target(p).as_deref() == Some("KeepAnswersPolicy"))
+            });
+        assert_eq!(
+            granted, keeps_answers,
+            "{id}: KeepAnswersPolicy exactly where the function keeps answers"
+        );
+    }
+    assert!(
+        template_text().contains("IDEMPOTENCY_TABLE: !Ref IdempotencyTable"),
+        "the functions are told where the table is"
+    );
+}

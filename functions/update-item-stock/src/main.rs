@@ -1,9 +1,13 @@
-//! The updateItemStock Lambda: builds its adapters once, then answers API Gateway events with the handler.
+//! The updateItemStock Lambda: builds its adapters once, then answers API Gateway events with the handler, once per `Idempotency-Key`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = wiring::Config::from_env()?;
     let items = wiring::item_service(&config).await?;
-    edge::run(|request| update_item_stock::handle(&items, request)).await
+    let keys = wiring::idempotency_store(&config).await?;
+    edge::run_once(keys.as_ref(), |request| {
+        update_item_stock::handle(&items, request)
+    })
+    .await
 }

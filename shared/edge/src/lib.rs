@@ -36,3 +36,16 @@ where
     }))
     .await
 }
+
+/// Runs a mutating operation's `handler` as a Lambda, at most once per `Idempotency-Key`
+/// (see [`idempotency`]), with the answers kept in `keys`.
+pub async fn run_once<F, Fut>(
+    keys: &dyn domain::idempotency::IdempotencyStore,
+    handler: F,
+) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: std::future::Future<Output = Response> + Send,
+{
+    run(|request| idempotency::once(keys, request, &handler)).await
+}

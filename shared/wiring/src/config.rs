@@ -21,6 +21,8 @@ pub struct Config {
     pub memberships_table: Option<String>,
     /// `CONNECTIONS_TABLE`: the connection registry on this DynamoDB table.
     pub connections_table: Option<String>,
+    /// `IDEMPOTENCY_TABLE`: the answers kept under `Idempotency-Key` on this DynamoDB table.
+    pub idempotency_table: Option<String>,
     /// `DYNAMODB_ENDPOINT`: DynamoDB at this URL instead of AWS's.
     pub dynamodb_endpoint: Option<String>,
     /// `REDIS_URL`: item details cached in Redis as well as in the process.
@@ -105,6 +107,7 @@ impl Config {
             carts_table: settings("CARTS_TABLE"),
             memberships_table: settings("MEMBERSHIPS_TABLE"),
             connections_table: settings("CONNECTIONS_TABLE"),
+            idempotency_table: settings("IDEMPOTENCY_TABLE"),
             dynamodb_endpoint: settings("DYNAMODB_ENDPOINT"),
             redis_url: settings("REDIS_URL"),
             kafka: KafkaConfig::from_settings(settings)?,

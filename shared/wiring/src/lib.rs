@@ -8,6 +8,7 @@
 //! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | without a keyspace: carts on DynamoDB (the catalog stays embedded) |
 //! | `REDIS_URL` | item details cached in Redis as well as in the process |
 //! | `CONNECTIONS_TABLE` | the connection registry on that DynamoDB table |
+//! | `IDEMPOTENCY_TABLE` | the answers kept under `Idempotency-Key` on that DynamoDB table |
 //! | `DYNAMODB_ENDPOINT` | DynamoDB at this URL instead of AWS's (moto, dynalite, LocalStack) |
 //! | `KAFKA_BROKERS` or `MSK_CLUSTER_ARN`, `KAFKA_AUTH` (`iam` or `none`), `EVENTS_TOPIC` | events go to that Kafka topic (default `cart-events`) on those brokers, or on the cluster's (looked up at cold start; `MSK_ENDPOINT` overrides the MSK API's address); `iam` is TLS with MSK IAM, signed with the function's role |
 //! | `OUTBOX_QUEUE_URL` | events Kafka does not take go to that SQS queue |
@@ -25,6 +26,7 @@ pub use events::{event_publisher, kafka_publisher, order_queue};
 pub use stores::{cart_service, item_service, stock_ledger};
 
 use domain::ConnectionRegistry;
+use domain::idempotency::IdempotencyStore;
 use domain::ports::BoxError;
 use embedded::EmbeddedStore;
 use std::sync::{Arc, Mutex};
@@ -37,6 +39,18 @@ pub type Settings<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 pub async fn connection_registry(config: &Config) -> Result<Arc<dyn ConnectionRegistry>, BoxError> {
     match &config.connections_table {
         Some(table) => Ok(Arc::new(dynamo::DynamoConnectionRegistry::new(
+            dynamodb(config).await,
+            table,
+        ))),
+        None => Ok(embedded_store(config)?),
+    }
+}
+
+/// Where mutating functions keep their answers under `Idempotency-Key`: DynamoDB when
+/// `IDEMPOTENCY_TABLE` is set, the embedded store otherwise.
+pub async fn idempotency_store(config: &Config) -> Result<Arc<dyn IdempotencyStore>, BoxError> {
+    match &config.idempotency_table {
+        Some(table) => Ok(Arc::new(dynamo::DynamoIdempotency::new(
             dynamodb(config).await,
             table,
         ))),
