@@ -1,5 +1,6 @@
 //! The local stack's settings: flags first, then environment variables, then defaults.
 
+use domain::limits::{self, Rate};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use token::TokenKeys;
@@ -20,6 +21,8 @@ pub struct Config {
     pub seed_demo_catalog: bool,
     /// The real servers to use instead of the embedded ones, if any.
     pub backends: crate::Backends,
+    /// Each user's rate across the REST routes (`None`: unlimited, for the bench).
+    pub rate_per_user: Option<Rate>,
 }
 
 /// A flag or variable that does not parse.
@@ -33,9 +36,12 @@ pub enum ConfigError {
         /// What it said.
         value: String,
     },
+    /// `RATE_PER_USER` is not `off` or `PER_SECOND/BURST`.
+    #[error("RATE_PER_USER: '{0}' is not 'off' or requests per second/burst, such as '20/40'")]
+    Rate(String),
     /// A flag without its value, or one we do not know.
     #[error(
-        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
+        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RATE_PER_USER, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
     )]
     Usage(String),
     /// The JWT settings are unusable.
@@ -55,11 +61,13 @@ impl Config {
             keys: TokenKeys::new(LOCAL_DEV_SECRET, "shared-carts", "shared-carts-api"),
             seed_demo_catalog: true,
             backends: crate::Backends::embedded(),
+            rate_per_user: Some(limits::PER_USER),
         }
     }
 
-    /// Reads `--port` / `PORT` (default 3000), `--data-dir` / `DATA_DIR` (default `./data`) and
-    /// `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` (default: a local development secret).
+    /// Reads `--port` / `PORT` (default 3000), `--data-dir` / `DATA_DIR` (default `./data`),
+    /// `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` (default: a local development secret) and
+    /// `RATE_PER_USER` (default `domain::limits::PER_USER`).
     pub fn from_args_and_env(args: impl IntoIterator<Item = String>) -> Result<Self, ConfigError> {
         let mut port = std::env::var("PORT").ok().map(|v| ("PORT", v));
         let mut data_dir = std::env::var_os("DATA_DIR").map(PathBuf::from);
@@ -98,6 +106,43 @@ impl Config {
             keys,
             seed_demo_catalog: true,
             backends: crate::Backends::from_env()?,
+            rate_per_user: match std::env::var("RATE_PER_USER") {
+                Ok(value) => parse_rate(&value)?,
+                Err(_) => Some(limits::PER_USER),
+            },
         })
+    }
+}
+
+/// `off`, or `PER_SECOND/BURST`.
+fn parse_rate(value: &str) -> Result<Option<Rate>, ConfigError> {
+    if value.trim() == "off" {
+        return Ok(None);
+    }
+    let (per_second, burst) = value
+        .split_once('/')
+        .and_then(|(rate, burst)| Some((rate.trim().parse().ok()?, burst.trim().parse().ok()?)))
+        .filter(|&(rate, burst): &(u32, u32)| rate > 0 && burst > 0)
+        .ok_or_else(|| ConfigError::Rate(value.to_owned()))?;
+    Ok(Some(Rate { per_second, burst }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_is_off_or_per_second_over_burst() {
+        assert_eq!(parse_rate("off").unwrap(), None);
+        assert_eq!(
+            parse_rate("5/10").unwrap(),
+            Some(Rate {
+                per_second: 5,
+                burst: 10
+            })
+        );
+        for wrong in ["5", "0/10", "a/b", "5/"] {
+            assert!(parse_rate(wrong).is_err(), "{wrong}");
+        }
     }
 }

@@ -86,6 +86,9 @@ async fn route(
             Problem::unauthenticated().with_header(http::header::WWW_AUTHENTICATE, "Bearer");
         return into_http(problem.into_response());
     };
+    if let Err(throttled) = throttle(services, &claims) {
+        return problem(throttled);
+    }
     let event = proxy_event(&parts, &target, &path, path_parameters, claims, body);
     let request = lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event));
     // A Lambda invocation runs to its end when the client hangs up; so does this one, on its
@@ -139,6 +142,23 @@ async fn authorize(
             None
         }
     }
+}
+
+/// Takes a token from the caller's bucket: API Gateway's usage-plan throttle, per user rather
+/// than per API key. The caller is the authorizer's principal.
+fn throttle(
+    services: &Services,
+    claims: &HashMap<String, serde_json::Value>,
+) -> Result<(), Problem> {
+    let (Some(buckets), Some(user)) = (
+        &services.throttle,
+        claims.get("principalId").and_then(|p| p.as_str()),
+    ) else {
+        return Ok(());
+    };
+    buckets
+        .take(&user.to_owned(), Instant::now())
+        .map_err(|wait| Problem::rate_limited(buckets.rate(), "user", wait))
 }
 
 /// The REST proxy event API Gateway would send the operation's Lambda.

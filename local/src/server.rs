@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::sockets::Sockets;
 use crate::{gateway, seed};
+use domain::limits::Buckets;
 use domain::{CartService, ItemService};
 use embedded::{EmbeddedStore, EventBus};
 use hyper::server::conn::http1;
@@ -35,6 +36,10 @@ pub struct Services {
     pub registry: Arc<dyn domain::ConnectionRegistry>,
     /// The open WebSockets, for the `@connections` API.
     pub sockets: Sockets,
+    /// Each user's token bucket across the REST routes, when rates are limited.
+    pub throttle: Option<Buckets<String>>,
+    /// Each WebSocket connection's message bucket, as `ws-message` keeps them.
+    pub message_rate: Buckets<domain::ConnectionId>,
 }
 
 /// The local stack could not start.
@@ -104,6 +109,8 @@ impl LocalStack {
             registry: connected.registry,
             idempotency: connected.idempotency,
             sockets: Sockets::default(),
+            throttle: config.rate_per_user.map(Buckets::new),
+            message_rate: Buckets::new(domain::limits::PER_CONNECTION),
         });
         let listener = TcpListener::bind(config.addr)
             .await

@@ -115,7 +115,7 @@ async fn serve(
         tokio::select! {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let answer = ws_message::handle(&services.carts, services.registry.as_ref(), message_event(&id, text.as_str())).await;
+                    let answer = ws_message::handle(&services.carts, services.registry.as_ref(), &services.message_rate, message_event(&id, text.as_str())).await;
                     if let Some(aws_lambda_events::encodings::Body::Text(reply)) = answer.body
                         && sink.send(Message::text(reply)).await.is_err()
                     {

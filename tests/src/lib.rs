@@ -20,7 +20,7 @@ pub struct TestStack {
     stack: Option<LocalStack>,
     addr: SocketAddr,
     data_dir: PathBuf,
-    backends: Backends,
+    config: Config,
 }
 
 /// Starts a local stack on 127.0.0.1 with an ephemeral port and a new, empty data directory.
@@ -118,6 +118,11 @@ pub async fn orders_handed_over(backends: &Backends) -> Vec<Value> {
 
 /// Starts a local stack as `spawn_stack` does, its ports on `backends`.
 pub async fn spawn_stack_on(backends: Backends) -> TestStack {
+    spawn_stack_with(|config| config.backends = backends).await
+}
+
+/// Starts a local stack as `spawn_stack` does, with its config edited by `edit` first.
+pub async fn spawn_stack_with(edit: impl FnOnce(&mut Config)) -> TestStack {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let data_dir = std::env::temp_dir().join(format!(
         "shared-carts-test-{}-{}-{}",
@@ -127,18 +132,16 @@ pub async fn spawn_stack_on(backends: Backends) -> TestStack {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
     ));
-    let config = Config {
-        backends: backends.clone(),
-        ..Config::ephemeral(data_dir.clone())
-    };
-    let stack = LocalStack::start(config)
+    let mut config = Config::ephemeral(data_dir.clone());
+    edit(&mut config);
+    let stack = LocalStack::start(config.clone())
         .await
         .unwrap_or_else(|e| panic!("local stack: {e}"));
     TestStack {
         addr: stack.addr(),
         stack: Some(stack),
         data_dir,
-        backends,
+        config,
     }
 }
 
@@ -206,11 +209,7 @@ impl TestStack {
         if let Some(stack) = self.stack.take() {
             stack.shutdown().await;
         }
-        let config = Config {
-            backends: self.backends.clone(),
-            ..Config::ephemeral(self.data_dir.clone())
-        };
-        let stack = LocalStack::start(config)
+        let stack = LocalStack::start(self.config.clone())
             .await
             .unwrap_or_else(|e| panic!("restart: {e}"));
         self.addr = stack.addr();

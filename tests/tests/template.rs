@@ -503,3 +503,28 @@ fn the_functions_that_keep_answers_under_a_key_and_only_they_may_write_the_idemp
         "the functions are told where the table is"
     );
 }
+
+#[test]
+fn the_throttles_default_to_the_product_limits() {
+    let template = template();
+    let default = |name: &str| {
+        template["Parameters"][name]["Default"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name} has a number default"))
+    };
+    let (stage, key) = (domain::limits::PER_STAGE, domain::limits::PER_USER);
+    assert_eq!(
+        (default("ThrottleRatePerSecond"), default("ThrottleBurst")),
+        (u64::from(stage.per_second), u64::from(stage.burst))
+    );
+    assert_eq!(
+        (default("KeyRatePerSecond"), default("KeyBurst")),
+        (u64::from(key.per_second), u64::from(key.burst))
+    );
+    let plan = &template["Resources"]["RestApi"]["Properties"]["Auth"]["UsagePlan"]["Throttle"];
+    assert_eq!(
+        target(&plan["RateLimit"]).as_deref(),
+        Some("KeyRatePerSecond")
+    );
+    assert_eq!(target(&plan["BurstLimit"]).as_deref(), Some("KeyBurst"));
+}

@@ -1,8 +1,12 @@
 //! The message routes (`subscribe`, `unsubscribe`, `ping`, `$default`): every client message
 //! gets one answer on the socket (the routes are two-way), and a message that makes no sense
-//! gets an `error` message, never a crash.
+//! gets an `error` message, never a crash. Each connection may send
+//! [`domain::limits::PER_CONNECTION`] messages; past it the answer is a `RATE_LIMITED` error.
+//! The buckets live in the warm instance, so on AWS, where a connection's messages may reach
+//! several instances, the bound is per instance (the stage throttle bounds the total).
 
-use domain::{CartError, CartService, ConnectionRegistry};
+use domain::limits::Buckets;
+use domain::{CartError, CartService, ConnectionId, ConnectionRegistry};
 use edge::websocket::{Answer, Event, answer, connection_id};
 use realtime::{ClientMessage, ServerMessage};
 
@@ -10,16 +14,32 @@ use realtime::{ClientMessage, ServerMessage};
 pub async fn handle(
     carts: &CartService,
     registry: &dyn ConnectionRegistry,
+    rate: &Buckets<ConnectionId>,
     event: Event,
 ) -> Answer {
-    answer(200, Some(reply(carts, registry, &event).await))
+    answer(200, Some(reply(carts, registry, rate, &event).await))
 }
 
-async fn reply(carts: &CartService, registry: &dyn ConnectionRegistry, event: &Event) -> String {
+async fn reply(
+    carts: &CartService,
+    registry: &dyn ConnectionRegistry,
+    rate: &Buckets<ConnectionId>,
+    event: &Event,
+) -> String {
     let error = |code: &str, detail: String| ServerMessage::Error { code, detail }.to_json();
     let Some(id) = connection_id(event) else {
         return error("VALIDATION_FAILED", "no connection id".into());
     };
+    if rate.take(&id, std::time::Instant::now()).is_err() {
+        let limit = rate.rate();
+        return error(
+            "RATE_LIMITED",
+            format!(
+                "at most {} messages per second per connection (bursts of {}); slow down",
+                limit.per_second, limit.burst
+            ),
+        );
+    }
     let user = match registry.connection(&id).await {
         Ok(Some(connection)) => connection.user_id,
         Ok(None) => {

@@ -1,5 +1,6 @@
 //! The ws-message Lambda: opens the registry (DynamoDB when `CONNECTIONS_TABLE` is set) and the
-//! cart service (as `wiring` chooses from the environment) once, then answers messages.
+//! cart service (as `wiring` chooses from the environment) once, then answers messages, each
+//! connection within its message rate.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -7,5 +8,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = wiring::Config::from_env()?;
     let carts = wiring::cart_service(&config).await?;
     let registry = wiring::connection_registry(&config).await?;
-    edge::websocket::run(|event| ws_message::handle(&carts, registry.as_ref(), event)).await
+    let rate = domain::limits::Buckets::new(domain::limits::PER_CONNECTION);
+    edge::websocket::run(|event| ws_message::handle(&carts, registry.as_ref(), &rate, event)).await
 }

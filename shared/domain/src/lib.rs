@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod inventory;
 pub mod item;
+pub mod limits;
 pub mod memory;
 pub mod money;
 pub mod order;

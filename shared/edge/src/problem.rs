@@ -115,6 +115,24 @@ impl Problem {
         .with_header(http::header::ALLOW, allowed.join(", "))
     }
 
+    /// The caller went faster than `rate` allows; a token is back after `wait`.
+    pub fn rate_limited(rate: domain::limits::Rate, per: &str, wait: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            format!(
+                "at most {} requests per second per {per} (bursts of {}); retry after Retry-After seconds",
+                rate.per_second, rate.burst
+            ),
+        )
+        .with("limit", rate.per_second)
+        .with("burst", rate.burst)
+        .with_header(
+            http::header::RETRY_AFTER,
+            domain::limits::retry_after_seconds(wait).to_string(),
+        )
+    }
+
     /// Something failed on our side; `cause` is logged, never sent.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %cause, chain = ?error_chain(cause), "request failed");

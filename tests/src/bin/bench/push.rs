@@ -4,7 +4,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tests::{Socket, spawn_stack};
+use tests::Socket;
 
 /// Changes made first and left out of the numbers: the first post opens the SDK client's
 /// connection and the first socket reads warm their paths.
@@ -105,7 +105,7 @@ pub async fn run(seconds: u64, member_counts: &[usize]) {
 
 /// Round trips of `ping` on one socket, at the same pace as the changes.
 async fn echo(count: usize) -> Sample {
-    let stack = spawn_stack().await;
+    let stack = crate::unthrottled_stack().await;
     let mut socket = stack.socket("echo").await;
     let mut latencies_us = Vec::with_capacity(count);
     let mut missing = 0;
@@ -132,7 +132,7 @@ async fn echo(count: usize) -> Sample {
 
 /// `members` sockets on one cart, one member adding `changes` items at a steady pace.
 async fn fan_out(members: usize, changes: usize) -> Sample {
-    let stack = spawn_stack().await;
+    let stack = crate::unthrottled_stack().await;
     let mut owner = stack.user("owner").await;
     let admin = stack.token("bench-admin", &["admin"]).await;
     let restocked = owner
