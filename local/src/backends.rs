@@ -12,6 +12,7 @@
 //! | `IDEMPOTENCY_TABLE`, `DYNAMODB_ENDPOINT` | the answers kept under `Idempotency-Key` on DynamoDB |
 //! | `CASSANDRA_CONTACT_POINTS` (and the other settings of `keyspaces::config`) | carts, their membership index and the item catalog on Keyspaces or Cassandra |
 //! | `REDIS_URL` | item details cached in Redis (and in memory) in front of the catalog |
+//! | `CATALOG_BREAKER_*`, `CATALOG_TIMEOUT_MS`, `EVENTS_BREAKER_*`, `EVENTS_TIMEOUT_MS` | the circuit breakers' thresholds, as the functions read them (`wiring::Breakers`) |
 //!
 //! Tables, queues, the keyspace and the topic are created when missing, since this is a
 //! development stack. Without a keyspace the item catalog stays in the embedded store.
@@ -50,6 +51,8 @@ pub struct Backends {
     pub redis_url: Option<String>,
     /// Keyspaces or Cassandra for carts and the catalog.
     pub keyspaces: Option<keyspaces::KeyspacesConfig>,
+    /// The thresholds of the breakers around the catalog and the event publisher.
+    pub breakers: wiring::Breakers,
 }
 
 /// Why a backend could not be reached or prepared.
@@ -82,14 +85,12 @@ impl Backends {
     }
 
     /// Read from the environment (see the module's table).
-    pub fn from_env() -> Result<Self, keyspaces::config::ConfigError> {
+    pub fn from_env() -> Result<Self, wiring::ConfigError> {
         Self::from_settings(&wiring::environment)
     }
 
     /// Read from `setting`, a lookup by variable name.
-    pub fn from_settings(
-        setting: wiring::Settings<'_>,
-    ) -> Result<Self, keyspaces::config::ConfigError> {
+    pub fn from_settings(setting: wiring::Settings<'_>) -> Result<Self, wiring::ConfigError> {
         Ok(Self {
             kafka_brokers: setting("KAFKA_BROKERS")
                 .map(|b| b.split(',').map(|s| s.trim().to_owned()).collect()),
@@ -107,6 +108,7 @@ impl Backends {
             dynamodb_endpoint: setting("DYNAMODB_ENDPOINT"),
             redis_url: setting("REDIS_URL"),
             keyspaces: keyspaces::KeyspacesConfig::from_settings(setting)?,
+            breakers: wiring::Breakers::from_settings(setting)?,
         })
     }
 
@@ -212,6 +214,11 @@ pub async fn connect(
             }
             None => (carts, store.clone(), store.clone()),
         };
+    // As the functions wire it: the breaker behind the cache, in front of the catalog.
+    let catalog: Arc<dyn Catalog> = Arc::new(domain::breaker::GuardedCatalog::new(
+        catalog,
+        backends.breakers.catalog,
+    ));
     let catalog: Arc<dyn Catalog> = match &backends.redis_url {
         Some(url) => Arc::new(
             itemcache::CachedCatalog::with_redis(catalog, itemcache::DEFAULT_TTL, url).await?,
@@ -244,11 +251,15 @@ pub async fn connect(
     };
     let client = kafka::connect(brokers.clone()).await?;
     ensure_topic(&client, &backends.events_topic).await?;
-    let topic: Arc<dyn EventPublisher> =
+    let kafka: Arc<dyn EventPublisher> =
         Arc::new(kafka::KafkaPublisher::connect(&client, &backends.events_topic).await?);
+    let guarded: Arc<dyn EventPublisher> = Arc::new(domain::breaker::GuardedPublisher::new(
+        kafka.clone(),
+        backends.breakers.events,
+    ));
     let poller = Some(kafka::Poller::connect(&client, &backends.events_topic).await?);
     let (primary, outbox) = match &backends.outbox_queue_url {
-        None => (topic, None),
+        None => (guarded, None),
         Some(url) => {
             let sqs = aws_sdk_sqs::Client::new(&aws(backends.sqs_endpoint.as_deref()).await);
             let name = url.rsplit('/').next().unwrap_or("cart-events-outbox");
@@ -256,11 +267,12 @@ pub async fn connect(
                 .await
                 .map_err(Box::new)?;
             let with_outbox = domain::outbox::PublishWithOutbox::new(
-                topic.clone(),
+                guarded,
                 Arc::new(sqs::SqsOutbox::new(sqs.clone(), &queues.url)),
             );
             let publisher: Arc<dyn EventPublisher> = Arc::new(with_outbox);
-            (publisher, Some((sqs, queues.url, topic)))
+            // The relay republishes to Kafka itself: an outbox message stays until Kafka takes it.
+            (publisher, Some((sqs, queues.url, kafka)))
         }
     };
     Ok(Connected {

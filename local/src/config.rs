@@ -49,7 +49,7 @@ pub enum ConfigError {
     Token(#[from] token::ConfigError),
     /// A real server's settings are unusable.
     #[error(transparent)]
-    Backends(#[from] keyspaces::config::ConfigError),
+    Backends(#[from] wiring::ConfigError),
 }
 
 impl Config {

@@ -55,6 +55,7 @@ pub fn real_servers() -> Backends {
         dynamodb_endpoint: Some(dynamodb),
         redis_url: Some(required("REDIS_URL")),
         keyspaces: None,
+        breakers: Backends::embedded().breakers,
     }
 }
 

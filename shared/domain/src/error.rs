@@ -167,6 +167,7 @@ impl CartError {
             CartError::TooManyMembers => "MEMBER_LIMIT",
             CartError::CurrencyMismatch { .. } => "CURRENCY_MISMATCH",
             CartError::EmptyCart => "EMPTY_CART",
+            CartError::Unavailable(StoreError::CircuitOpen { .. }) => "DEPENDENCY_UNAVAILABLE",
             CartError::Unavailable(_) => "UNAVAILABLE",
         }
     }

@@ -25,6 +25,14 @@ pub enum StoreError {
     /// The backing service failed; nothing is known to have been written.
     #[error("the store is unavailable")]
     Unavailable(#[source] BoxError),
+    /// The dependency failed repeatedly and its circuit breaker is open: the call was not made.
+    #[error("{dependency} is unavailable (its circuit is open for {retry_after:?} more)")]
+    CircuitOpen {
+        /// What is unavailable ("the item catalog").
+        dependency: &'static str,
+        /// How long until the breaker lets a call through again.
+        retry_after: std::time::Duration,
+    },
 }
 
 impl StoreError {

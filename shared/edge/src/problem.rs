@@ -191,6 +191,23 @@ impl From<CartError> for Problem {
         use CartError as E;
         let status = match &e {
             E::Invalid(v) => return v.clone().into(),
+            E::Unavailable(domain::ports::StoreError::CircuitOpen {
+                dependency,
+                retry_after,
+            }) => {
+                return Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "DEPENDENCY_UNAVAILABLE",
+                    format!(
+                        "{dependency} is failing; nothing changed. Retry after Retry-After seconds"
+                    ),
+                )
+                .with("dependency", *dependency)
+                .with_header(
+                    http::header::RETRY_AFTER,
+                    domain::limits::retry_after_seconds(*retry_after).to_string(),
+                );
+            }
             E::Unavailable(cause) => {
                 tracing::error!(error = %cause, chain = ?error_chain(cause), "a dependency failed");
                 return Problem::new(
@@ -262,6 +279,20 @@ mod tests {
         assert_eq!(body["code"], "VERSION_CONFLICT");
         assert_eq!(body["currentVersion"], 5);
         assert_eq!(body["type"], "/problems/version-conflict");
+    }
+
+    #[test]
+    fn an_open_breaker_is_503_dependency_unavailable_with_when_to_retry() {
+        let open = domain::ports::StoreError::CircuitOpen {
+            dependency: "the item catalog",
+            retry_after: std::time::Duration::from_millis(2500),
+        };
+        let response = Problem::from(CartError::Unavailable(open)).into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()[http::header::RETRY_AFTER], "3");
+        let body = body(response);
+        assert_eq!(body["code"], "DEPENDENCY_UNAVAILABLE");
+        assert_eq!(body["dependency"], "the item catalog");
     }
 
     #[test]

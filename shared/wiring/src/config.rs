@@ -3,8 +3,10 @@
 //! than at the first request that needs it. (The token settings are `token::Verifier`'s.)
 
 use crate::Settings;
+use domain::breaker::BreakerSettings;
 use keyspaces::KeyspacesConfig;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The topic events go to (`EVENTS_TOPIC`) unless told otherwise.
 pub const DEFAULT_EVENTS_TOPIC: &str = "cart-events";
@@ -39,6 +41,84 @@ pub struct Config {
     pub websocket_management_endpoint: Option<String>,
     /// `DATA_DIR`: where the embedded store keeps what nothing above moved (default `./data`).
     pub data_dir: PathBuf,
+    /// The circuit breakers' thresholds.
+    pub breakers: Breakers,
+}
+
+/// The thresholds of the circuit breakers around the item catalog and the event publisher
+/// (defaults `domain::breaker::CATALOG` and `EVENTS`). Each is set by three variables:
+/// `CATALOG_BREAKER_FAILURES` (failures in a row that open it), `CATALOG_BREAKER_OPEN_MS`
+/// (how long it stays open) and `CATALOG_TIMEOUT_MS` (how long one call may take), and the same
+/// with `EVENTS_`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breakers {
+    /// Around the item catalog.
+    pub catalog: BreakerSettings,
+    /// Around the event publisher (Kafka).
+    pub events: BreakerSettings,
+}
+
+impl Default for Breakers {
+    fn default() -> Self {
+        Self {
+            catalog: domain::breaker::CATALOG,
+            events: domain::breaker::EVENTS,
+        }
+    }
+}
+
+impl Breakers {
+    /// The thresholds `settings` give, the defaults where they say nothing.
+    pub fn from_settings(settings: Settings<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            catalog: breaker(
+                settings,
+                [
+                    "CATALOG_BREAKER_FAILURES",
+                    "CATALOG_BREAKER_OPEN_MS",
+                    "CATALOG_TIMEOUT_MS",
+                ],
+                domain::breaker::CATALOG,
+            )?,
+            events: breaker(
+                settings,
+                [
+                    "EVENTS_BREAKER_FAILURES",
+                    "EVENTS_BREAKER_OPEN_MS",
+                    "EVENTS_TIMEOUT_MS",
+                ],
+                domain::breaker::EVENTS,
+            )?,
+        })
+    }
+}
+
+/// One breaker's thresholds from its three variables (failures, open for, call timeout).
+fn breaker(
+    settings: Settings<'_>,
+    [failures, open_for, call_timeout]: [&'static str; 3],
+    default: BreakerSettings,
+) -> Result<BreakerSettings, ConfigError> {
+    let number = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
+        match settings(variable) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError {
+                    variable,
+                    problem: format!("'{text}' is not a positive whole number"),
+                }),
+        }
+    };
+    let millis = |d: Duration| d.as_millis() as u64;
+    Ok(BreakerSettings {
+        failures: u32::try_from(number(failures, u64::from(default.failures))?).unwrap_or(u32::MAX),
+        open_for: Duration::from_millis(number(open_for, millis(default.open_for))?),
+        call_timeout: Duration::from_millis(number(call_timeout, millis(default.call_timeout))?),
+    })
 }
 
 /// Where the events topic is and how to reach it.
@@ -116,6 +196,7 @@ impl Config {
             sqs_endpoint: settings("SQS_ENDPOINT"),
             websocket_management_endpoint: settings("WEBSOCKET_MANAGEMENT_ENDPOINT"),
             data_dir: settings("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            breakers: Breakers::from_settings(settings)?,
         })
     }
 }
@@ -189,6 +270,7 @@ mod tests {
             config,
             Config {
                 data_dir: "data".into(),
+                breakers: Breakers::default(),
                 ..Config::default()
             }
         );
@@ -228,6 +310,28 @@ mod tests {
     }
 
     #[test]
+    fn breaker_thresholds_default_to_the_products_and_each_can_be_set() {
+        let config = config(&[
+            ("CATALOG_TIMEOUT_MS", "250"),
+            ("EVENTS_BREAKER_OPEN_MS", "500"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.breakers.catalog.call_timeout,
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            config.breakers.catalog.failures,
+            domain::breaker::CATALOG.failures
+        );
+        assert_eq!(config.breakers.events.open_for, Duration::from_millis(500));
+        assert_eq!(
+            config.breakers.events.call_timeout,
+            domain::breaker::EVENTS.call_timeout
+        );
+    }
+
+    #[test]
     fn a_setting_in_the_wrong_form_names_its_variable() {
         for (pairs, variable) in [
             (
@@ -236,6 +340,11 @@ mod tests {
             ),
             (&[("KAFKA_BROKERS", " , ")][..], "KAFKA_BROKERS"),
             (&[("MSK_CLUSTER_ARN", "events")][..], "MSK_CLUSTER_ARN"),
+            (&[("CATALOG_TIMEOUT_MS", "1s")][..], "CATALOG_TIMEOUT_MS"),
+            (
+                &[("EVENTS_BREAKER_FAILURES", "0")][..],
+                "EVENTS_BREAKER_FAILURES",
+            ),
             (
                 &[
                     ("CASSANDRA_CONTACT_POINTS", "h:9142"),

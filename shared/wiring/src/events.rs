@@ -1,6 +1,7 @@
 //! Where events and orders go: Kafka (with the SQS outbox behind it) and the orders queue.
 
 use crate::{Brokers, Config, KafkaAuth, sqs};
+use domain::breaker::GuardedPublisher;
 use domain::outbox::PublishWithOutbox;
 use domain::ports::{BoxError, EventPublisher, OrderQueue};
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub async fn event_publisher(config: &Config) -> Result<Arc<dyn EventPublisher>,
         }
         (Err(e), None) => return Err(e),
     };
+    // The broker's breaker: once open, events go to the outbox without waiting for Kafka.
+    let topic = topic.map(|topic| GuardedPublisher::new(Arc::new(topic), config.breakers.events));
     Ok(match (topic, outbox) {
         (Some(topic), Some(outbox)) => Arc::new(PublishWithOutbox::new(Arc::new(topic), outbox)),
         (Some(topic), None) => Arc::new(topic),

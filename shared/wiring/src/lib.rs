@@ -15,13 +15,16 @@
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
 //! | `WEBSOCKET_MANAGEMENT_ENDPOINT` | where `sync-push` posts to connections (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`) |
+//! | `CATALOG_BREAKER_FAILURES`, `CATALOG_BREAKER_OPEN_MS`, `CATALOG_TIMEOUT_MS` and the same with `EVENTS_` | the circuit breakers around the catalog and the event publisher ([`Breakers`]) |
 //! | `DATA_DIR` | where the embedded store keeps whatever no setting above moved (default `./data`) |
 
 mod config;
 mod events;
 mod stores;
 
-pub use config::{Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig};
+pub use config::{
+    Breakers, Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig,
+};
 pub use events::{event_publisher, kafka_publisher, order_queue};
 pub use stores::{cart_service, item_service, stock_ledger};
 

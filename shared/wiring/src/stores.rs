@@ -2,6 +2,7 @@
 //! embedded store, and the item cache in front of the catalog.
 
 use crate::{Config, dynamodb, embedded_store, event_publisher, order_queue};
+use domain::breaker::GuardedCatalog;
 use domain::inventory::StockLedger;
 use domain::ports::{BoxError, CartStore, Catalog};
 use domain::{CartService, ItemService};
@@ -35,7 +36,8 @@ pub async fn stock_ledger(config: &Config) -> Result<Arc<dyn StockLedger>, BoxEr
 
 /// Carts and the catalog: both on Keyspaces when a keyspace is configured; otherwise carts on
 /// DynamoDB when `CARTS_TABLE` is set, and the catalog in the embedded store. The catalog is
-/// behind the item cache (in the process, and in Redis when `REDIS_URL` is set).
+/// behind its circuit breaker and the item cache (in the process, and in Redis when
+/// `REDIS_URL` is set).
 async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>), BoxError> {
     let (carts, catalog): (Arc<dyn CartStore>, Arc<dyn Catalog>) = match &config.keyspaces {
         Some(keyspace) => {
@@ -64,6 +66,8 @@ async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>
             (carts, store)
         }
     };
+    // The breaker sits behind the cache: an item the cache holds needs no catalog.
+    let catalog: Arc<dyn Catalog> = Arc::new(GuardedCatalog::new(catalog, config.breakers.catalog));
     let cached = match &config.redis_url {
         Some(url) => CachedCatalog::with_redis(catalog, DEFAULT_TTL, url).await?,
         None => CachedCatalog::new(catalog, DEFAULT_TTL),
