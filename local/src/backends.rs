@@ -8,7 +8,7 @@
 //! | `OUTBOX_QUEUE_URL`, `SQS_ENDPOINT` | events Kafka refuses go to this SQS queue; a relay loop feeds them to `event-relay` |
 //! | `ORDERS_QUEUE_URL`, `SQS_ENDPOINT` | checkout hands each order to this SQS queue (else they are logged and kept in the process) |
 //! | `CONNECTIONS_TABLE`, `DYNAMODB_ENDPOINT` | the WebSocket connection registry on DynamoDB |
-//! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | carts and their membership index on DynamoDB |
+//! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | carts and their membership index on DynamoDB (also beside a keyspace, which then keeps the catalog only) |
 //! | `IDEMPOTENCY_TABLE`, `DYNAMODB_ENDPOINT` | the answers kept under `Idempotency-Key` on DynamoDB |
 //! | `CASSANDRA_CONTACT_POINTS` (and the other settings of `keyspaces::config`) | carts, their membership index and the item catalog on Keyspaces or Cassandra |
 //! | `REDIS_URL` | item details cached in Redis (and in memory) in front of the catalog |
@@ -128,10 +128,10 @@ impl Backends {
             on(self.orders_queue_url.is_some(), "sqs"),
             on(self.connections_table.is_some(), "dynamodb"),
             on(self.idempotency_table.is_some(), "dynamodb"),
-            if self.keyspaces.is_some() {
-                "keyspaces".to_owned()
-            } else {
-                on(self.cart_tables.is_some(), "dynamodb")
+            match (&self.cart_tables, &self.keyspaces) {
+                (Some(_), _) => "dynamodb".to_owned(),
+                (None, Some(_)) => "keyspaces".to_owned(),
+                (None, None) => "embedded".to_owned(),
             },
             on(self.keyspaces.is_some(), "keyspaces"),
             on(self.redis_url.is_some(), "redis"),
@@ -202,12 +202,17 @@ pub async fn connect(
         }
         _ => store.clone(),
     };
+    // A keyspace takes the catalog and its stock, and the carts unless a carts table has them.
     let (carts, catalog, ledger): (Arc<dyn CartStore>, Arc<dyn Catalog>, Arc<dyn StockLedger>) =
         match &backends.keyspaces {
             Some(config) => {
                 let keyspace = keyspaces::schema::open_creating(config).await?;
+                let carts: Arc<dyn CartStore> = match backends.cart_tables {
+                    Some(_) => carts,
+                    None => Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
+                };
                 (
-                    Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
+                    carts,
                     Arc::new(keyspaces::KeyspacesCatalog::new(keyspace.clone())),
                     Arc::new(keyspaces::KeyspacesLedger::new(keyspace)),
                 )

@@ -62,17 +62,29 @@ pub fn real_servers() -> Backends {
 /// Carts and the catalog on a CQL server of this test's own (kassandra, in process), everything
 /// else embedded.
 pub async fn keyspaces_server() -> Backends {
-    let address = cqlserver::start().await.to_string();
-    let config = keyspaces::KeyspacesConfig::from_settings(&|name| {
+    let address = cqlserver::start().await;
+    Backends {
+        keyspaces: Some(keyspace_at(address)),
+        ..Backends::embedded()
+    }
+}
+
+/// A CQL server of this test's own, and a link in front of it: the keyspace config names the
+/// link.
+pub async fn keyspace_behind_a_link() -> (keyspaces::KeyspacesConfig, CuttableLink) {
+    let link = CuttableLink::start(cqlserver::start().await).await;
+    (keyspace_at(link.addr()), link)
+}
+
+/// The keyspace config of a CQL server at `address`.
+fn keyspace_at(address: SocketAddr) -> keyspaces::KeyspacesConfig {
+    let address = address.to_string();
+    keyspaces::KeyspacesConfig::from_settings(&|name| {
         (name == "CASSANDRA_CONTACT_POINTS").then(|| address.clone())
     })
     .ok()
     .flatten()
-    .unwrap_or_else(|| panic!("a keyspaces config for {address}"));
-    Backends {
-        keyspaces: Some(config),
-        ..Backends::embedded()
-    }
+    .unwrap_or_else(|| panic!("a keyspaces config for {address}"))
 }
 
 /// Every order request waiting on `backends`' orders queue (read from the SQS server itself).

@@ -125,17 +125,30 @@ async fn pump(
     let _ = server.set_nodelay(true);
     let (mut from_client, mut to_client) = client.into_split();
     let (mut from_server, mut to_server) = server.into_split();
-    let requests = async {
+    // Each chunk is held for the delay from when it arrived, not from when the one before it
+    // went on: a slow server, not a queue that grows.
+    let (chunks, mut held) =
+        tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let reader = async move {
         let mut buffer = vec![0u8; 16 * 1024];
         while let Ok(read @ 1..) = from_client.read(&mut buffer).await {
-            let delay = delay_ms.load(Ordering::SeqCst);
-            if delay > 0 {
-                tokio::time::sleep(Duration::from_millis(delay)).await;
-            }
-            if to_server.write_all(&buffer[..read]).await.is_err() {
+            let delay = Duration::from_millis(delay_ms.load(Ordering::SeqCst));
+            let due = tokio::time::Instant::now() + delay;
+            if chunks.send((due, buffer[..read].to_vec())).is_err() {
                 break;
             }
         }
+    };
+    let writer = async move {
+        while let Some((due, chunk)) = held.recv().await {
+            tokio::time::sleep_until(due).await;
+            if to_server.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    };
+    let requests = async {
+        tokio::join!(reader, writer);
     };
     let answers = tokio::io::copy(&mut from_server, &mut to_client);
     tokio::select! {

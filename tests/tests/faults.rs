@@ -48,7 +48,8 @@ async fn broker_behind_a_link() -> (tokio::process::Child, CuttableLink) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broker_outage_loses_no_acknowledged_change_and_each_push_arrives_once_after() {
+async fn a_broker_outage_loses_no_acknowledged_change_the_open_breaker_stops_the_waiting_and_each_push_arrives_once_after()
+ {
     let (_broker, link) = broker_behind_a_link().await;
     let mut backends = real_servers();
     backends.kafka_brokers = Some(vec![link.addr().to_string()]);
@@ -58,15 +59,28 @@ async fn a_broker_outage_loses_no_acknowledged_change_and_each_push_arrives_once
     alice.share(&cart, &["bob"], "viewer").await;
     let mut bob = stack.socket("bob").await;
 
+    // The first adds each wait out the broker's bound before their events go to the outbox;
+    // then its breaker opens, and the rest go to the outbox at once.
     link.cut();
-    for _ in 0..3 {
+    let failures = domain::breaker::EVENTS.failures as usize;
+    let adds = failures + 2;
+    let mut answered_in = Vec::new();
+    for _ in 0..adds {
+        let started = Instant::now();
         let added = alice.add(&cart, "apple", 1).await;
+        answered_in.push(started.elapsed());
         assert_eq!(
             added.status, 200,
             "the write is acknowledged: {}",
             added.body
         );
     }
+    assert!(
+        answered_in[failures..]
+            .iter()
+            .all(|took| *took < Duration::from_millis(500)),
+        "once the breaker is open, no add waits for the broker: {answered_in:?}"
+    );
     link.restore();
 
     // The outbox drains through event-relay into the topic, and sync-push posts each change.
@@ -75,7 +89,7 @@ async fn a_broker_outage_loses_no_acknowledged_change_and_each_push_arrives_once
     let deadline = Instant::now() + Duration::from_secs(30);
     // Until all three came, then two quiet seconds: anything delivered twice is here by then.
     loop {
-        let wait = if arrivals.len() < 3 { 1 } else { 2 };
+        let wait = if arrivals.len() < adds { 1 } else { 2 };
         match bob.next_json(Duration::from_secs(wait)).await {
             Some(message) => {
                 let version = message["version"].as_u64().unwrap_or_default();
@@ -83,14 +97,15 @@ async fn a_broker_outage_loses_no_acknowledged_change_and_each_push_arrives_once
                     *arrivals.entry(version).or_default() += 1;
                 }
             }
-            None if arrivals.len() >= 3 || Instant::now() > deadline => break,
+            None if arrivals.len() >= adds || Instant::now() > deadline => break,
             None => {}
         }
     }
-    assert_eq!(arrivals, BTreeMap::from([(3, 1), (4, 1), (5, 1)]));
+    let every_version_once: BTreeMap<u64, usize> = (3..3 + adds as u64).map(|v| (v, 1)).collect();
+    assert_eq!(arrivals, every_version_once);
     let read = alice.send("GET", &format!("/carts/{cart}"), None).await;
     assert_eq!(
-        read.body["items"][0]["quantity"], 3,
+        read.body["items"][0]["quantity"], adds,
         "every acknowledged add is there"
     );
 }
@@ -147,4 +162,72 @@ async fn an_sqs_outage_at_checkout_answers_503_and_the_retry_hands_the_order_ove
     let orders = tests::orders_handed_over(&backends).await;
     assert_eq!(orders.len(), 1, "the order, once: {orders:?}");
     assert_eq!(orders[0]["orderId"], cart.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_catalog_costs_an_add_its_timeout_then_the_open_breaker_answers_at_once_and_reads_keep_working()
+ {
+    let (keyspace, link) = tests::keyspace_behind_a_link().await;
+    let mut backends = real_servers();
+    // Carts on DynamoDB, the catalog alone behind the slow link.
+    backends.keyspaces = Some(keyspace);
+    // The shared Redis tier might hold items another test read: every item here is read fresh.
+    backends.redis_url = None;
+    let settings = domain::breaker::BreakerSettings {
+        failures: 2,
+        open_for: Duration::from_secs(2),
+        call_timeout: Duration::from_millis(300),
+    };
+    backends.breakers.catalog = settings;
+    let stack = spawn_stack_on(backends).await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+
+    link.slow_down(Duration::from_secs(2));
+    for item in ["apple", "banana"] {
+        let started = Instant::now();
+        let refused = alice.add(&cart, item, 1).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (503, "UNAVAILABLE"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            started.elapsed() < settings.call_timeout + Duration::from_millis(700),
+            "bounded by the call timeout: {:?}",
+            started.elapsed()
+        );
+    }
+    let started = Instant::now();
+    let fast = alice.add(&cart, "bread", 1).await;
+    assert_eq!(
+        (fast.status, fast.code()),
+        (503, "DEPENDENCY_UNAVAILABLE"),
+        "{}",
+        fast.body
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "at once: {:?}",
+        started.elapsed()
+    );
+    assert!(fast.headers.contains_key("retry-after"));
+    let read = alice.send("GET", &format!("/carts/{cart}"), None).await;
+    assert_eq!(
+        (read.status, &read.body["version"]),
+        (200, &1.into()),
+        "reads keep working: {}",
+        read.body
+    );
+
+    link.slow_down(Duration::ZERO);
+    tokio::time::sleep(settings.open_for).await;
+    let added = alice.add(&cart, "apple", 1).await;
+    assert_eq!(
+        added.status, 200,
+        "the probe finds the catalog back: {}",
+        added.body
+    );
+    assert_eq!(added.body["version"], 2, "nothing was half-done before");
 }

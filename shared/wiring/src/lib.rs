@@ -5,7 +5,7 @@
 //! | setting | effect |
 //! |---|---|
 //! | `CASSANDRA_CONTACT_POINTS` and the rest of `keyspaces::config` | carts, the catalog and its stock ledger on Keyspaces |
-//! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | without a keyspace: carts on DynamoDB (the catalog stays embedded) |
+//! | `CARTS_TABLE`, `MEMBERSHIPS_TABLE` | carts on DynamoDB (the catalog stays on the keyspace, or embedded without one) |
 //! | `REDIS_URL` | item details cached in Redis as well as in the process |
 //! | `CONNECTIONS_TABLE` | the connection registry on that DynamoDB table |
 //! | `IDEMPOTENCY_TABLE` | the answers kept under `Idempotency-Key` on that DynamoDB table |

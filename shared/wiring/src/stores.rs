@@ -34,37 +34,33 @@ pub async fn stock_ledger(config: &Config) -> Result<Arc<dyn StockLedger>, BoxEr
     }
 }
 
-/// Carts and the catalog: both on Keyspaces when a keyspace is configured; otherwise carts on
-/// DynamoDB when `CARTS_TABLE` is set, and the catalog in the embedded store. The catalog is
-/// behind its circuit breaker and the item cache (in the process, and in Redis when
-/// `REDIS_URL` is set).
+/// Carts and the catalog: carts on DynamoDB when `CARTS_TABLE` is set, else on Keyspaces when
+/// a keyspace is configured, else in the embedded store; the catalog on Keyspaces or embedded.
+/// The catalog is behind its circuit breaker and the item cache (in the process, and in Redis
+/// when `REDIS_URL` is set).
 async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>), BoxError> {
-    let (carts, catalog): (Arc<dyn CartStore>, Arc<dyn Catalog>) = match &config.keyspaces {
-        Some(keyspace) => {
-            let keyspace = keyspaces::Keyspace::open(keyspace).await?;
-            (
-                Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
-                Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
-            )
+    let keyspace = match &config.keyspaces {
+        Some(keyspace) => Some(keyspaces::Keyspace::open(keyspace).await?),
+        None => None,
+    };
+    let carts: Arc<dyn CartStore> = match (&config.carts_table, &keyspace) {
+        (Some(table), _) => {
+            let memberships = config
+                .memberships_table
+                .clone()
+                .unwrap_or_else(|| format!("{table}-memberships"));
+            Arc::new(dynamo::DynamoCartStore::new(
+                dynamodb(config).await,
+                table,
+                memberships,
+            ))
         }
-        None => {
-            let store = embedded_store(config)?;
-            let carts: Arc<dyn CartStore> = match &config.carts_table {
-                Some(table) => {
-                    let memberships = config
-                        .memberships_table
-                        .clone()
-                        .unwrap_or_else(|| format!("{table}-memberships"));
-                    Arc::new(dynamo::DynamoCartStore::new(
-                        dynamodb(config).await,
-                        table,
-                        memberships,
-                    ))
-                }
-                None => store.clone(),
-            };
-            (carts, store)
-        }
+        (None, Some(keyspace)) => Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
+        (None, None) => embedded_store(config)?,
+    };
+    let catalog: Arc<dyn Catalog> = match keyspace {
+        Some(keyspace) => Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
+        None => embedded_store(config)?,
     };
     // The breaker sits behind the cache: an item the cache holds needs no catalog.
     let catalog: Arc<dyn Catalog> = Arc::new(GuardedCatalog::new(catalog, config.breakers.catalog));
