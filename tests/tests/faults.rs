@@ -2,8 +2,12 @@
 //! The promises: no acknowledged change is lost, and an outage answers a clear 503, never a
 //! lost write.
 
+use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tests::{CuttableLink, real_servers, spawn_stack_on};
 use tokio::net::TcpListener;
@@ -230,4 +234,178 @@ async fn a_slow_catalog_costs_an_add_its_timeout_then_the_open_breaker_answers_a
         added.body
     );
     assert_eq!(added.body["version"], 2, "nothing was half-done before");
+}
+
+/// `events` as MSK delivers them: each cart's events in its own partition, in version order.
+fn kafka_batch(events: &[Arc<domain::CartEvent>], carts: &[String]) -> KafkaEvent {
+    let mut batch = KafkaEvent::default();
+    for (offset, event) in events.iter().enumerate() {
+        let partition = carts
+            .iter()
+            .position(|c| *c == event.cart_id.to_string())
+            .unwrap_or_default();
+        let mut record = KafkaRecord::default();
+        record.topic = Some("cart-events".into());
+        record.partition = partition as i64;
+        record.offset = offset as i64;
+        record.key = Some(STANDARD.encode(event.cart_id.to_string()));
+        record.value =
+            Some(STANDARD.encode(serde_json::to_vec(event.as_ref()).unwrap_or_default()));
+        batch
+            .records
+            .entry(format!("cart-events-{partition}"))
+            .or_default()
+            .push(record);
+    }
+    batch
+}
+
+/// The first half of each partition of `batch`: what a consumer got through before failing.
+fn first_half(batch: &KafkaEvent) -> KafkaEvent {
+    let mut half = batch.clone();
+    for records in half.records.values_mut() {
+        records.truncate(records.len() / 2);
+    }
+    half
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_redelivered_after_failing_halfway_takes_stock_once_and_pushes_each_version_once() {
+    let keyspace = tests::keyspaces_server()
+        .await
+        .keyspaces
+        .expect("a keyspace");
+    let mut backends = real_servers();
+    backends.keyspaces = Some(keyspace.clone());
+    let stack = spawn_stack_on(backends).await;
+    let ledger = keyspaces::Keyspace::open(&keyspace)
+        .await
+        .expect("the keyspace opens");
+    let catalog = keyspaces::KeyspacesCatalog::new(ledger.clone());
+    let coffee = domain::ItemId::parse("coffee").expect("an item id");
+    let stock = || async {
+        use domain::ports::Catalog;
+        catalog.item(&coffee).await.ok().flatten().map(|i| i.stock)
+    };
+    let before = stock().await.expect("the demo catalog has coffee");
+
+    let mut published = stack.events();
+    let mut alice = stack.user("alice").await;
+    let mut carts = Vec::new();
+    for quantity in [2, 3] {
+        let cart = alice.create_cart().await;
+        assert_eq!(alice.share(&cart, &["bob"], "viewer").await.status, 200);
+        assert_eq!(alice.add(&cart, "coffee", quantity).await.status, 200);
+        let checkout = alice
+            .send("POST", &format!("/carts/{cart}/checkout"), None)
+            .await;
+        assert_eq!(checkout.status, 200, "{}", checkout.body);
+        carts.push(cart);
+    }
+    let mut events = Vec::new();
+    while events.len() < 8 {
+        let event = tokio::time::timeout(Duration::from_secs(5), published.recv())
+            .await
+            .expect("every change's event")
+            .expect("the bus is open");
+        if event.event_type.is_change() {
+            events.push(event);
+        }
+    }
+    assert!(
+        tests::eventually(|| async { stock().await == Some(before - 5) }).await,
+        "the stack's own inventory consumer took the checkouts"
+    );
+    // Bob connects now: the stack's own pushes went to nobody, so every push he gets is from
+    // the redeliveries below.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut bob = stack.socket("bob").await;
+
+    let batch = kafka_batch(&events, &carts);
+    let inventory = inventory::Inventory {
+        ledger: Arc::new(keyspaces::KeyspacesLedger::new(ledger)),
+        events: Arc::new(domain::memory::RecordingPublisher::default()),
+    };
+    let push = sync_push::Push::new(
+        stack.registry(),
+        Arc::new(apigw::ManagementApi::unsigned_local(&format!(
+            "http://{}",
+            stack.addr()
+        ))),
+    );
+    for delivery in [first_half(&batch), batch.clone()] {
+        let taken = inventory::handle(&inventory, delivery.clone())
+            .await
+            .expect("the ledger answers");
+        assert_eq!(taken.taken, 0, "nothing is taken twice: {taken:?}");
+        sync_push::handle(&push, delivery).await;
+    }
+    assert_eq!(
+        stock().await,
+        Some(before - 5),
+        "stock decremented once per checkout"
+    );
+
+    let mut pushed: BTreeMap<(String, u64), usize> = BTreeMap::new();
+    while let Some(message) = bob.next_json(Duration::from_secs(1)).await {
+        let cart = message["cartId"].as_str().unwrap_or_default().to_owned();
+        let version = message["version"].as_u64().unwrap_or_default();
+        *pushed.entry((cart, version)).or_default() += 1;
+    }
+    // Bob is a member from the share (version 2) on; each of his versions came once.
+    let expected: BTreeMap<(String, u64), usize> = carts
+        .iter()
+        .flat_map(|cart| (2..=4).map(move |v| ((cart.clone(), v), 1)))
+        .collect();
+    assert_eq!(pushed, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_outage_leaves_the_rest_api_working_and_pushes_resume_after() {
+    let mut backends = real_servers();
+    // Carts on a CQL server, so that the DynamoDB link carries the connection registry alone.
+    backends.keyspaces = tests::keyspaces_server().await.keyspaces;
+    backends.cart_tables = None;
+    backends.idempotency_table = None;
+    let link = CuttableLink::in_front_of(&mut backends.dynamodb_endpoint).await;
+    let stack = spawn_stack_on(backends).await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    assert_eq!(alice.share(&cart, &["bob"], "viewer").await.status, 200);
+    let mut bob = stack.socket("bob").await;
+
+    link.cut();
+    for _ in 0..2 {
+        let added = alice.add(&cart, "apple", 1).await;
+        assert_eq!(
+            added.status, 200,
+            "REST does not need the registry: {}",
+            added.body
+        );
+    }
+    link.restore();
+    let added = alice.add(&cart, "apple", 1).await;
+    assert_eq!(added.status, 200, "{}", added.body);
+
+    let mut versions = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !versions.contains(&5) && Instant::now() < deadline {
+        if let Some(message) = bob.next_json(Duration::from_secs(1)).await {
+            versions.push(message["version"].as_u64().unwrap_or_default());
+        }
+    }
+    assert!(
+        versions.contains(&5),
+        "pushes resume once the registry is back: {versions:?}"
+    );
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "in order, none twice: {versions:?}"
+    );
+    // A version missed during the outage is a gap the client fills with one read.
+    let read = alice.send("GET", &format!("/carts/{cart}"), None).await;
+    assert_eq!(
+        (&read.body["version"], &read.body["items"][0]["quantity"]),
+        (&5.into(), &3.into())
+    );
 }
