@@ -1,0 +1,345 @@
+//! The authorization matrix: every operation, REST and WebSocket, against every kind of caller,
+//! from one table of designed answers. The promise: nobody sees or touches a cart they are not a
+//! member of, and a stranger cannot even tell that it exists (the 404 is the one a cart that
+//! does not exist gets).
+
+use serde_json::{Value, json};
+use tests::{Client, Socket, TestStack, spawn_stack_with};
+use token::TokenKeys;
+
+const SECRET: &str = "authorization-matrix-secret-0123456789abcdef";
+const ISSUER: &str = "shared-carts";
+const AUDIENCE: &str = "shared-carts-api";
+
+/// Who calls: five relations to the cart, an admin who is not a member, and four bad tokens
+/// (each for the owner's identity, so only the token itself is wrong).
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Owner,
+    Editor,
+    Viewer,
+    RemovedMember,
+    Stranger,
+    Admin,
+    NoToken,
+    ExpiredToken,
+    OtherAudience,
+    ForgedSignature,
+}
+
+const EVERYONE: [Who; 10] = [
+    Who::Owner,
+    Who::Editor,
+    Who::Viewer,
+    Who::RemovedMember,
+    Who::Stranger,
+    Who::Admin,
+    Who::NoToken,
+    Who::ExpiredToken,
+    Who::OtherAudience,
+    Who::ForgedSignature,
+];
+
+/// Every operation a caller can attempt.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    CreateCart,
+    GetCart,
+    ModifyCart,
+    AddItemToCart,
+    RemoveItemFromCart,
+    ShareCart,
+    UnshareCart,
+    CheckoutCart,
+    GetUserDetails,
+    ListMyCarts,
+    ListItems,
+    GetItemDetails,
+    UpdateItemStock,
+    /// `$connect`: 101 when the socket opens.
+    WsConnect,
+    /// 200 with the snapshot, or 404 for an `error` with `CART_NOT_FOUND`.
+    WsSubscribe,
+    WsUnsubscribe,
+    WsPing,
+}
+
+/// The designed answer of every cell, in the order of [`EVERYONE`]: owner, editor, viewer,
+/// removed member, stranger, admin, no token, expired, other audience, forged. A WebSocket
+/// message a caller cannot send, because its handshake was refused, reads 401.
+#[rustfmt::skip]
+const MATRIX: &[(Op, [u16; 10])] = &[
+    (Op::CreateCart,         [201, 201, 201, 201, 201, 201, 401, 401, 401, 401]),
+    (Op::GetCart,            [200, 200, 200, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::ModifyCart,         [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::AddItemToCart,      [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::RemoveItemFromCart, [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::ShareCart,          [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::UnshareCart,        [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::CheckoutCart,       [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::GetUserDetails,     [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::ListMyCarts,        [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::ListItems,          [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::GetItemDetails,     [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::UpdateItemStock,    [403, 403, 403, 403, 403, 200, 401, 401, 401, 401]),
+    (Op::WsConnect,          [101, 101, 101, 101, 101, 101, 401, 401, 401, 401]),
+    (Op::WsSubscribe,        [200, 200, 200, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::WsUnsubscribe,      [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::WsPing,             [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+];
+
+/// The cart every cell starts from: the owner's, with a line of coffee, an editor, a viewer, a
+/// `target` viewer for unsharing, and a member who was removed.
+async fn fixture(stack: &TestStack, owner: &str) -> String {
+    let mut client = stack.client().await;
+    let created = client
+        .send(
+            "POST",
+            "/carts",
+            Some(owner),
+            Some(json!({"items": [{"itemId": "coffee", "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let cart = created.body["cartId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for (users, role) in [
+        (json!(["editor"]), "editor"),
+        (json!(["viewer", "target", "removed"]), "viewer"),
+    ] {
+        let shared = client
+            .send(
+                "POST",
+                &format!("/carts/{cart}/members"),
+                Some(owner),
+                Some(json!({"userIds": users, "role": role})),
+            )
+            .await;
+        assert_eq!(shared.status, 200, "{}", shared.body);
+    }
+    let removed = client
+        .send(
+            "DELETE",
+            &format!("/carts/{cart}/members/removed"),
+            Some(owner),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    cart
+}
+
+/// The token `who` presents, if any.
+fn token_of(who: Who, keys: &TokenKeys) -> Option<String> {
+    let now = chrono::Utc::now().timestamp();
+    let valid = |sub: &str, scopes: &[&str]| keys.issue(sub, None, scopes, now, 3600);
+    match who {
+        Who::Owner => Some(valid("owner", &[])),
+        Who::Editor => Some(valid("editor", &[])),
+        Who::Viewer => Some(valid("viewer", &[])),
+        Who::RemovedMember => Some(valid("removed", &[])),
+        Who::Stranger => Some(valid("stranger", &[])),
+        Who::Admin => Some(valid("ops", &["admin"])),
+        Who::NoToken => None,
+        Who::ExpiredToken => Some(keys.issue("owner", None, &[], now - 7200, 3600)),
+        Who::OtherAudience => {
+            Some(TokenKeys::new(SECRET, ISSUER, "another-api").issue("owner", None, &[], now, 3600))
+        }
+        Who::ForgedSignature => Some(
+            TokenKeys::new(
+                "not-the-secret-not-the-secret-not-the-secret",
+                ISSUER,
+                AUDIENCE,
+            )
+            .issue("owner", None, &[], now, 3600),
+        ),
+    }
+}
+
+/// The request `op` makes on `cart`.
+fn request(op: Op, cart: &str) -> (&'static str, String, Option<Value>) {
+    match op {
+        Op::CreateCart => ("POST", "/carts".into(), None),
+        Op::GetCart => ("GET", format!("/carts/{cart}"), None),
+        Op::ModifyCart => (
+            "PATCH",
+            format!("/carts/{cart}"),
+            Some(json!({"changes": [{"itemId": "coffee", "quantity": 2}]})),
+        ),
+        Op::AddItemToCart => (
+            "POST",
+            format!("/carts/{cart}/items"),
+            Some(json!({"itemId": "apple", "quantity": 1})),
+        ),
+        Op::RemoveItemFromCart => ("DELETE", format!("/carts/{cart}/items/coffee"), None),
+        Op::ShareCart => (
+            "POST",
+            format!("/carts/{cart}/members"),
+            Some(json!({"userIds": ["newcomer"], "role": "viewer"})),
+        ),
+        Op::UnshareCart => ("DELETE", format!("/carts/{cart}/members/target"), None),
+        Op::CheckoutCart => ("POST", format!("/carts/{cart}/checkout"), None),
+        Op::GetUserDetails => ("GET", "/me".into(), None),
+        Op::ListMyCarts => ("GET", "/me/carts".into(), None),
+        Op::ListItems => ("GET", "/items".into(), None),
+        Op::GetItemDetails => ("GET", "/items/coffee".into(), None),
+        Op::UpdateItemStock => (
+            "PUT",
+            "/items/coffee/stock".into(),
+            Some(json!({"stock": 500})),
+        ),
+        Op::WsConnect | Op::WsSubscribe | Op::WsUnsubscribe | Op::WsPing => {
+            ("WS", String::new(), None)
+        }
+    }
+}
+
+/// What `who` gets for `op` on `cart`: a status, and the problem or error code when refused.
+async fn attempt(
+    stack: &TestStack,
+    op: Op,
+    who: Who,
+    cart: &str,
+    keys: &TokenKeys,
+) -> (u16, String) {
+    let token = token_of(who, keys);
+    let (method, path, body) = request(op, cart);
+    if method != "WS" {
+        let reply = Client::connect(stack.addr())
+            .await
+            .send(method, &path, token.as_deref(), body)
+            .await;
+        return (reply.status, reply.code().to_owned());
+    }
+    let mut socket = match Socket::connect(stack.addr(), token.as_deref().unwrap_or_default()).await
+    {
+        Ok(socket) => socket,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            return (response.status().as_u16(), String::new());
+        }
+        Err(e) => panic!("{op:?} as {who:?}: {e}"),
+    };
+    let message = match op {
+        Op::WsConnect => return (101, String::new()),
+        Op::WsSubscribe => json!({"action": "subscribe", "cartId": cart}),
+        Op::WsUnsubscribe => json!({"action": "unsubscribe", "cartId": cart}),
+        _ => json!({"action": "ping"}),
+    };
+    let answer = socket.ask(message).await;
+    match answer["type"].as_str() {
+        Some("error") if answer["code"] == "CART_NOT_FOUND" => (404, "CART_NOT_FOUND".into()),
+        Some("error") => (400, answer["code"].as_str().unwrap_or_default().to_owned()),
+        Some(_) => (200, String::new()),
+        None => (0, answer.to_string()),
+    }
+}
+
+/// The code a refusal must carry: what the caller may learn, and no more.
+fn expected_code(op: Op, status: u16) -> &'static str {
+    match (op, status) {
+        (_, 401) => "UNAUTHENTICATED",
+        (_, 404) => "CART_NOT_FOUND",
+        (Op::UpdateItemStock, 403) => "SCOPE_REQUIRED",
+        (Op::ShareCart | Op::UnshareCart, 403) => "OWNER_ONLY",
+        (_, 403) => "READ_ONLY_MEMBER",
+        _ => "",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_every_caller_as_designed_on_rest_and_websocket() {
+    let keys = TokenKeys::new(SECRET, ISSUER, AUDIENCE);
+    // The matrix makes hundreds of requests as a few users: rates are not what it checks.
+    let stack = spawn_stack_with(|config| {
+        config.keys = keys.clone();
+        config.rate_per_user = None;
+    })
+    .await;
+    let owner = token_of(Who::Owner, &keys).unwrap_or_default();
+    let mut wrong = Vec::new();
+    for (op, designed) in MATRIX {
+        for (who, expected) in EVERYONE.iter().zip(designed) {
+            let cart = fixture(&stack, &owner).await;
+            let (status, code) = attempt(&stack, *op, *who, &cart, &keys).await;
+            let want_code = expected_code(*op, *expected);
+            let code_matters = !want_code.is_empty() && !matches!(op, Op::WsConnect);
+            let ws_refused = matches!(
+                op,
+                Op::WsConnect | Op::WsSubscribe | Op::WsUnsubscribe | Op::WsPing
+            ) && *expected == 401;
+            if status != *expected || (code_matters && !ws_refused && code != want_code) {
+                wrong.push(format!(
+                    "{op:?} as {who:?}: {status} {code}, designed {expected} {want_code}"
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cells differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_gets_exactly_what_a_cart_that_does_not_exist_gets() {
+    let keys = TokenKeys::new(SECRET, ISSUER, AUDIENCE);
+    let stack = spawn_stack_with(|config| {
+        config.keys = keys.clone();
+        config.rate_per_user = None;
+    })
+    .await;
+    let owner = token_of(Who::Owner, &keys).unwrap_or_default();
+    let stranger = token_of(Who::Stranger, &keys);
+    let cart = fixture(&stack, &owner).await;
+    let absent = uuid::Uuid::new_v4().to_string();
+    for op in [
+        Op::GetCart,
+        Op::ModifyCart,
+        Op::AddItemToCart,
+        Op::RemoveItemFromCart,
+        Op::ShareCart,
+        Op::UnshareCart,
+        Op::CheckoutCart,
+    ] {
+        let answer = |cart: String| {
+            let stranger = stranger.clone();
+            let addr = stack.addr();
+            async move {
+                let (method, path, body) = request(op, &cart);
+                let reply = Client::connect(addr)
+                    .await
+                    .send(method, &path, stranger.as_deref(), body)
+                    .await;
+                // The cart id is in the detail of both; everything else must match.
+                let text = reply.body.to_string().replace(&cart, "{cartId}");
+                (
+                    reply.status,
+                    reply.headers.get("content-type").cloned(),
+                    text,
+                )
+            }
+        };
+        assert_eq!(
+            answer(cart.clone()).await,
+            answer(absent.clone()).await,
+            "{op:?}"
+        );
+    }
+    let mut socket = Socket::connect(stack.addr(), stranger.as_deref().unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let existing = socket
+        .ask(json!({"action": "subscribe", "cartId": cart}))
+        .await;
+    let missing = socket
+        .ask(json!({"action": "subscribe", "cartId": absent}))
+        .await;
+    assert_eq!(
+        existing.to_string().replace(&cart, "{cartId}"),
+        missing.to_string().replace(&absent, "{cartId}")
+    );
+}
