@@ -10,7 +10,7 @@
 # target/tools/, which survives between runs like the build cache: a fresh machine pays about a
 # minute for moto and about sixteen for building tansu. Tests fail, never skip, when these
 # variables are missing. It also installs the deploy tools (infra/tools.sh) and sets
-# $INFRA_TOOLS to their directory.
+# $INFRA_TOOLS to their directory, and schemathesis (tests/tools.sh), setting $SCHEMATHESIS_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +51,8 @@ fi
 # The template's linters (tests/tests/template.rs) and cargo-lambda (a test runs a function under
 # `cargo lambda watch`).
 INFRA_TOOLS="$(infra/tools.sh)"
+# schemathesis, which tests/tests/schemathesis.rs runs against the spec and the local stack.
+SCHEMATHESIS_BIN="$(tests/tools.sh)/st"
 
 pids=()
 stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -79,7 +81,7 @@ export KAFKA_BROKERS="127.0.0.1:$kafka_port"
 export REDIS_URL="redis://127.0.0.1:$redis_port"
 # Fault tests start brokers of their own, behind a link they can cut.
 export TANSU_BIN="$tools/tansu/bin/tansu"
-export INFRA_TOOLS
+export INFRA_TOOLS SCHEMATHESIS_BIN
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
 "$@"

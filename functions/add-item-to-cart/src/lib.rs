@@ -11,6 +11,7 @@ use serde::Deserialize;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AddItem {
     item_id: String,
+    #[serde(deserialize_with = "edge::request::whole_number")]
     quantity: i64,
 }
 

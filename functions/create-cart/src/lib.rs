@@ -12,6 +12,7 @@ use serde::Deserialize;
 struct CreateCart {
     #[serde(default)]
     items: Vec<InitialItem>,
+    #[serde(default, deserialize_with = "edge::request::not_null")]
     currency: Option<String>,
 }
 
@@ -19,6 +20,7 @@ struct CreateCart {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct InitialItem {
     item_id: String,
+    #[serde(deserialize_with = "edge::request::whole_number")]
     quantity: i64,
 }
 

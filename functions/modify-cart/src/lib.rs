@@ -1,6 +1,7 @@
 //! modifyCart (`PATCH /carts/{cartId}`): a batch of line changes applied atomically. With
 //! `If-Match` or `expectedVersion` the batch applies only to that version (else 409 with the
-//! current one); without, it applies to the latest.
+//! current one; naming two different versions is a 409 as well); without, it applies to the
+//! latest.
 
 use domain::CartService;
 use domain::commands::LineChange;
@@ -11,7 +12,8 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ModifyCart {
-    expected_version: Option<u64>,
+    #[serde(default, deserialize_with = "edge::request::optional_whole_number")]
+    expected_version: Option<i64>,
     changes: Vec<Change>,
 }
 
@@ -19,6 +21,7 @@ struct ModifyCart {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Change {
     item_id: String,
+    #[serde(deserialize_with = "edge::request::whole_number")]
     quantity: i64,
 }
 
@@ -31,13 +34,22 @@ async fn modify(carts: &CartService, request: &Request) -> Result<Response, Prob
     let caller = Caller::from_request(request)?;
     let cart_id = request::cart_id(request)?;
     let body: ModifyCart = request::json_body(request)?;
-    let expected = match (request::if_match(request)?, body.expected_version) {
+    let field = body
+        .expected_version
+        .map(|v| {
+            u64::try_from(v).map_err(|_| {
+                domain::ValidationError::new("expectedVersion", "must be a version, 1 or more")
+            })
+        })
+        .transpose()?;
+    let expected = match (request::if_match(request)?, field) {
+        // Two preconditions naming different versions: the cart cannot be at both, so the
+        // request is refused as any failed precondition is, with the version it is at.
         (Some(header), Some(field)) if header != field => {
-            return Err(domain::ValidationError::new(
-                "expectedVersion",
-                "disagrees with the If-Match header",
-            )
-            .into());
+            let cart = carts.get(&caller.user_id, cart_id).await?;
+            let current = cart.version;
+            let expected = if header == current { field } else { header };
+            return Err(domain::CartError::VersionConflict { expected, current }.into());
         }
         (header, field) => header.or(field),
     };

@@ -32,10 +32,25 @@ async fn a_stale_if_match_is_409_with_the_current_version() {
 }
 
 #[tokio::test]
-async fn an_expected_version_that_disagrees_with_if_match_is_400() {
+async fn an_expected_version_that_disagrees_with_if_match_is_a_409_with_the_current_version() {
     let sample = Sample::new().await;
     let mut event = sample_event("modify-cart");
     event["body"] = r#"{"expectedVersion":2,"changes":[{"itemId":"apple","quantity":1}]}"#.into();
     let response = modify_cart::handle(&sample.carts, request(&event)).await;
-    assert_eq!(response.status(), 400);
+    assert_eq!(response.status(), 409);
+    let problem = body_json(&response);
+    assert_eq!(
+        (&problem["code"], &problem["currentVersion"]),
+        (&"VERSION_CONFLICT".into(), &3.into())
+    );
+    assert!(sample.events.events().is_empty(), "nothing changed");
+}
+
+#[tokio::test]
+async fn quantities_written_with_a_zero_fraction_are_whole_numbers() {
+    let sample = Sample::new().await;
+    let mut event = sample_event("modify-cart");
+    event["body"] = r#"{"changes":[{"itemId":"apple","quantity":3.0}]}"#.into();
+    let response = modify_cart::handle(&sample.carts, request(&event)).await;
+    assert_eq!(response.status(), 200, "{}", body_json(&response));
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SetStock {
+    #[serde(deserialize_with = "edge::request::whole_number")]
     stock: i64,
 }
 

@@ -3,7 +3,8 @@
 use crate::problem::Problem;
 use domain::{CartId, ValidationError};
 use lambda_http::RequestExt;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
 
 /// The largest request body accepted, in bytes: a full modifyCart batch fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -111,4 +112,61 @@ fn parse_json<T: DeserializeOwned>(
         _ if declares_other_media_type(request) => Problem::unsupported_media_type(),
         _ => Problem::malformed_json(e),
     })
+}
+
+/// A whole number as JSON Schema's `integer` means it: `3`, or `3.0`. For body fields with
+/// `#[serde(deserialize_with = "edge::request::whole_number")]`; the range is checked after.
+pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 2f64.powi(53))
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
+}
+
+/// [`whole_number`] for an optional field (with `#[serde(default)]`).
+pub fn optional_whole_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    whole_number(deserializer).map(Some)
+}
+
+/// An optional field that, when present, is not `null` (the spec gives it a type, not null).
+/// For fields with `#[serde(default, deserialize_with = "edge::request::not_null")]`.
+pub fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Line {
+        #[serde(deserialize_with = "whole_number")]
+        quantity: i64,
+    }
+
+    fn quantity(json: &str) -> Result<i64, String> {
+        serde_json::from_str::<Line>(json)
+            .map(|l| l.quantity)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_zero_fraction_as_json_schema_allows() {
+        assert_eq!(quantity(r#"{"quantity": 3}"#), Ok(3));
+        assert_eq!(quantity(r#"{"quantity": 3.0}"#), Ok(3));
+        assert_eq!(quantity(r#"{"quantity": -2}"#), Ok(-2));
+        assert!(quantity(r#"{"quantity": 3.5}"#).is_err());
+        assert!(quantity(r#"{"quantity": 1e300}"#).is_err());
+        assert!(quantity(r#"{"quantity": "3"}"#).is_err());
+    }
 }
