@@ -12,7 +12,6 @@ use edge::Problem;
 use edge::routes::{self, Miss};
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use lambda_http::request::LambdaRequest;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -90,7 +89,8 @@ async fn route(
         return problem(throttled);
     }
     let event = proxy_event(&parts, &target, &path, path_parameters, claims, body);
-    let request = lambda_http::Request::from(LambdaRequest::ApiGatewayV1(event));
+    // As the function's runner reads it: values lambda_http cannot parse are dropped first.
+    let request = edge::event::request(event);
     // A Lambda invocation runs to its end when the client hangs up; so does this one, on its
     // own task, rather than being dropped with the connection halfway through a change.
     let services = services.clone();

@@ -324,10 +324,13 @@ impl Client {
         body: Bytes,
         headers: &[(&str, &str)],
     ) -> (u16, http::HeaderMap, Bytes) {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, "127.0.0.1");
+        let mut request = http::Request::builder().method(method).uri(path);
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            request = request.header(http::header::HOST, "127.0.0.1");
+        }
         if let Some(token) = token {
             request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
         }

@@ -447,3 +447,24 @@ async fn carts_survive_a_restart_of_the_stack() {
         "seeded once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_or_scheme_header_that_does_not_parse_gets_an_answer_not_a_dropped_connection() {
+    // Found by fuzzing: lambda_http panicked building the URI from these.
+    let stack = spawn_stack().await;
+    let token = stack.token("alice", &[]).await;
+    for headers in [
+        [
+            ("host", "abcdef]1234.example.com"),
+            ("x-forwarded-proto", "https"),
+        ],
+        [("host", "127.0.0.1"), ("x-forwarded-proto", "a b")],
+    ] {
+        let reply = stack
+            .client()
+            .await
+            .send_with("GET", "/me", Some(&token), None, &headers)
+            .await;
+        assert_eq!(reply.status, 200, "{headers:?}: {}", reply.body);
+    }
+}

@@ -4,6 +4,7 @@
 //! expected failure is a 4xx, never an `Err` that API Gateway would turn into a 502. It also
 //! reads what the other triggers hand a function: WebSocket events and MSK records.
 
+pub mod event;
 pub mod idempotency;
 pub mod identity;
 pub mod problem;
@@ -15,6 +16,7 @@ pub mod routes;
 pub mod testing;
 pub mod websocket;
 
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 pub use identity::Caller;
 pub use lambda_http::{Body, Request};
 pub use problem::Problem;
@@ -24,17 +26,36 @@ pub type Response = http::Response<Body>;
 
 /// Runs `handler` as a Lambda function behind API Gateway REST: the body of every `main.rs`.
 ///
-/// The handler cannot fail: every outcome, errors included, is already a response.
+/// The handler cannot fail: every outcome, errors included, is already a response. The event
+/// is read through [`event::request`], which lambda_http's own runner would not do.
 pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Request) -> Fut,
     Fut: std::future::Future<Output = Response> + Send,
 {
-    lambda_http::run(lambda_http::service_fn(move |request| {
-        let response = handler(request);
-        async move { Ok::<_, std::convert::Infallible>(response.await) }
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |invocation: lambda_runtime::LambdaEvent<ApiGatewayProxyRequest>| {
+            let response = handler(event::request(invocation.payload));
+            async move { Ok::<_, std::convert::Infallible>(proxy_response(response.await)) }
+        },
+    ))
     .await
+}
+
+/// A handler's response as API Gateway REST takes it back (as lambda_http makes it: the headers
+/// as multi-value headers only, so none is sent twice).
+pub fn proxy_response(response: Response) -> ApiGatewayProxyResponse {
+    let (parts, body) = response.into_parts();
+    let mut proxied = ApiGatewayProxyResponse::default();
+    proxied.status_code = i64::from(parts.status.as_u16());
+    proxied.multi_value_headers = parts.headers;
+    (proxied.is_base64_encoded, proxied.body) = match body {
+        Body::Empty => (false, None),
+        text @ Body::Text(_) => (false, Some(text)),
+        binary @ Body::Binary(_) => (true, Some(binary)),
+        _ => (false, None),
+    };
+    proxied
 }
 
 /// Runs a mutating operation's `handler` as a Lambda, at most once per `Idempotency-Key`

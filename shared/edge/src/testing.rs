@@ -14,10 +14,12 @@ pub fn sample_event(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The request API Gateway would hand the function for `event`.
+/// The request the function reads from API Gateway's `event`, as its runner reads it.
 pub fn request(event: &Value) -> Request {
-    lambda_http::request::from_str(&event.to_string())
-        .unwrap_or_else(|e| panic!("not an API Gateway event: {e}"))
+    crate::event::request(
+        serde_json::from_value(event.clone())
+            .unwrap_or_else(|e| panic!("not an API Gateway event: {e}")),
+    )
 }
 
 /// The sample event `name` as the authorizer would pass it for `user`.

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every cargo fuzz target for a while (default 20 seconds each; more on demand):
+#
+#   tests/fuzz.sh            # what the test command runs
+#   tests/fuzz.sh 600        # ten minutes per target
+#
+# Installs what it needs, idempotently: the nightly toolchain (libFuzzer's instrumentation
+# needs it) and cargo-fuzz (crates.io, pinned) into target/tools/cargo-fuzz. Each target starts
+# from its seeds (fuzz/seeds/<target>) plus what earlier runs on this machine found
+# (target/fuzz/corpus/<target>). A crash stops the run with the input that caused it; keep it
+# under fuzz/regressions/<target>/ once fixed, where a workspace test replays it for ever.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-20}"
+tools="$PWD/target/tools"
+CARGO_FUZZ_VERSION="0.13.2"
+
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal
+fi
+if [ "$("$tools/cargo-fuzz/bin/cargo-fuzz" --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo install --quiet --locked --root "$tools/cargo-fuzz" \
+    cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi
+export PATH="$tools/cargo-fuzz/bin:$PATH"
+# Kept between runs like the rest of target/: the instrumented build takes minutes from empty.
+export CARGO_TARGET_DIR="$PWD/target/fuzz/build"
+
+targets=(api_gateway_request websocket_message kafka_record bearer_token)
+cargo +nightly fuzz build --fuzz-dir fuzz
+for target in "${targets[@]}"; do
+  corpus="$PWD/target/fuzz/corpus/$target"
+  mkdir -p "$corpus"
+  echo "fuzzing $target for ${seconds}s"
+  if ! cargo +nightly fuzz run --fuzz-dir fuzz "$target" "$corpus" "fuzz/seeds/$target" -- \
+    -max_total_time="$seconds" -print_final_stats=1 2>"$PWD/target/fuzz/$target.log"; then
+    tail -40 "$PWD/target/fuzz/$target.log" >&2
+    echo "$target crashed; the input is under fuzz/artifacts/$target/. Fix the decoder, then keep the input under fuzz/regressions/$target/." >&2
+    exit 1
+  fi
+  grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$PWD/target/fuzz/$target.log" | tail -1 || true
+done
