@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project from a fresh clone: formatting, lints, unit, handler,
-# integration and end-to-end tests (the SAM template's linters among them), the release arm64
-# build of every function, and a one-second smoke run of the bench command.
+# integration and end-to-end tests (the SAM template's linters and schemathesis among them), a
+# short run of every fuzz target, the release arm64 build of every function, a one-second smoke
+# run of the bench command and a short soak that checks the product's promises.
 # Installs what the tests need first; each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests (with moto, tansu and redis-server, installed and started by tests/services.sh)"
 tests/services.sh cargo test --workspace --locked
+
+step "fuzzing: every decoder of untrusted input, 20 s per target (tests/fuzz.sh)"
+tests/fuzz.sh 20
 
 step "the page, end to end in headless Chromium"
 cargo build --locked -q -p local

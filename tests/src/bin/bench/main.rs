@@ -1,5 +1,6 @@
 //! The bench: `cargo run --release -p tests --bin bench -- rest [--seconds N] [--connections N]`
-//! and `... -- push [--seconds N] [--members 1,100,1000]`.
+//! and `... -- push [--seconds N] [--members 1,100,1000]`, and `... -- soak [--seconds N]
+//! [--users N] [--carts N]` (see `soak`: the promises under load, checked at the end).
 //!
 //! `push` makes N WebSocket clients members of one cart while one of them adds items over HTTP at
 //! a steady rate, and prints change-to-message latency (from sending the add to each member's
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use tests::{Client, TestStack};
 
 mod push;
+mod soak;
 
 /// The local stack of the bench: as `cargo run` starts it, without the per-user rate limit.
 pub(crate) async fn unthrottled_stack() -> TestStack {
@@ -48,16 +50,20 @@ struct Options {
     seconds: u64,
     connections: usize,
     members: Vec<usize>,
+    users: usize,
+    carts: usize,
 }
 
 fn parse_args() -> Result<(String, Options), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000]";
+    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N]";
     let mode = args.next().ok_or(usage)?;
     let mut options = Options {
         seconds: 10,
         connections: 64,
         members: vec![1, 100, 1000],
+        users: 40,
+        carts: 12,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -69,6 +75,8 @@ fn parse_args() -> Result<(String, Options), String> {
         match flag.as_str() {
             "--seconds" => options.seconds = number()?,
             "--connections" => options.connections = number()? as usize,
+            "--users" => options.users = number()? as usize,
+            "--carts" => options.carts = number()? as usize,
             "--members" => {
                 let parsed: Result<Vec<usize>, _> = value.split(',').map(str::parse).collect();
                 options.members =
@@ -92,8 +100,18 @@ async fn main() -> std::process::ExitCode {
     match mode.as_str() {
         "rest" => rest(options).await,
         "push" => push::run(options.seconds, &options.members).await,
+        "soak" => {
+            let shape = soak::Shape {
+                seconds: options.seconds,
+                users: options.users,
+                carts: options.carts,
+            };
+            if !soak::run(shape).await {
+                return std::process::ExitCode::from(1);
+            }
+        }
         other => {
-            eprintln!("unknown mode '{other}'; modes: rest, push");
+            eprintln!("unknown mode '{other}'; modes: rest, push, soak");
             return std::process::ExitCode::from(2);
         }
     }

@@ -1,0 +1,564 @@
+//! `bench soak`: the product's promises under load. Many users on many shared carts add,
+//! remove, modify, share, unshare, check out and read at once, at a person's pace (under the
+//! per-user rate limit, which stays on), while every user listens on a WebSocket. At the end it
+//! checks, for every cart:
+//!
+//! - every acknowledged change is in the store: the acknowledged versions are 1, 2, ... up to
+//!   the stored version, each acknowledged once (no lost update, no change nobody was told of),
+//!   and the stored cart is the one the last acknowledgement showed;
+//! - every member got every version of every cart it belonged to, in order: a `change` (or
+//!   `removed`) message for each version whose cart listed it, and versions only rising.
+//!
+//! It prints ops/s, answers by code, and push latency (request sent to message received), and
+//! exits 1 when a promise was broken. Loopback only, bounded by `--seconds`.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tests::{Client, Socket, TestStack};
+
+/// What a user does, and how often (out of 100).
+const MIX: [(Action, u32); 7] = [
+    (Action::Add, 45),
+    (Action::Remove, 12),
+    (Action::Modify, 10),
+    (Action::Read, 15),
+    (Action::Share, 7),
+    (Action::Unshare, 6),
+    (Action::Checkout, 5),
+];
+
+/// How long a user waits between requests: a person's pace, well under the rate limit.
+const THINK: (u64, u64) = (40, 120);
+
+/// How long the sockets get to hear the last pushes before the counting starts.
+const DRAIN: Duration = Duration::from_secs(3);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Action {
+    Add,
+    Remove,
+    Modify,
+    Read,
+    Share,
+    Unshare,
+    Checkout,
+}
+
+/// The soak's shape.
+pub struct Shape {
+    pub seconds: u64,
+    pub users: usize,
+    pub carts: usize,
+}
+
+/// A cart as the users believe it to be (it may be stale: their requests find out).
+#[derive(Clone)]
+struct Known {
+    owner: usize,
+    members: Vec<usize>,
+    active: bool,
+}
+
+/// A change the API acknowledged: which cart and version, when it was asked for, and the
+/// cart it answered with.
+struct Ack {
+    /// What was asked ("add", "checkout", ...).
+    label: &'static str,
+    cart: String,
+    version: u64,
+    sent: Instant,
+    members: Vec<String>,
+    items: Value,
+    /// For an unshare, the member it removed (told with a `removed` message).
+    removed: Option<String>,
+}
+
+/// A message a user's socket received.
+struct Heard {
+    cart: String,
+    version: u64,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct Tally {
+    acks: Vec<Ack>,
+    answers: BTreeMap<String, usize>,
+    ops: usize,
+}
+
+struct World {
+    stack: Arc<TestStack>,
+    tokens: Vec<String>,
+    known: Mutex<HashMap<String, Known>>,
+    tally: Mutex<Tally>,
+}
+
+fn user(index: usize) -> String {
+    format!("soak-user-{index}")
+}
+
+/// Runs the soak and prints its table; false when a promise was broken.
+pub async fn run(shape: Shape) -> bool {
+    // As `cargo run` starts it: the per-user rate limit on.
+    let stack = Arc::new(tests::spawn_stack().await);
+    restock(&stack).await;
+    let mut tokens = Vec::with_capacity(shape.users);
+    for index in 0..shape.users {
+        tokens.push(stack.token(&user(index), &[]).await);
+    }
+    let world = Arc::new(World {
+        stack: stack.clone(),
+        tokens,
+        known: Mutex::new(HashMap::new()),
+        tally: Mutex::new(Tally::default()),
+    });
+
+    // Everyone listens from the start.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut listeners = Vec::new();
+    for index in 0..shape.users {
+        let socket = Socket::connect(stack.addr(), &world.tokens[index])
+            .await
+            .unwrap_or_else(|e| panic!("socket for {}: {e}", user(index)));
+        listeners.push(tokio::spawn(listen(socket, stop.clone())));
+    }
+    for cart in 0..shape.carts {
+        let mut client = stack.client().await;
+        new_shared_cart(&world, &mut client, cart % shape.users, shape.users).await;
+    }
+
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(shape.seconds);
+    let workers: Vec<_> = (0..shape.users)
+        .map(|index| {
+            let world = world.clone();
+            tokio::spawn(async move { work(world, index, shape.users, deadline).await })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let elapsed = started.elapsed();
+    tokio::time::sleep(DRAIN).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut heard: HashMap<String, Vec<Heard>> = HashMap::new();
+    for (index, listener) in listeners.into_iter().enumerate() {
+        heard.insert(user(index), listener.await.unwrap_or_default());
+    }
+    let tally = std::mem::take(&mut *world.tally.lock().unwrap_or_else(|p| p.into_inner()));
+    let stored = stored_carts(&world).await;
+    report(&shape, elapsed, &tally, &heard, &stored)
+}
+
+/// Every demo item in stock for the whole run: stock is not what the soak is about.
+async fn restock(stack: &TestStack) {
+    let admin = stack.token("soak-admin", &["admin"]).await;
+    let mut client = stack.client().await;
+    for item in crate::ITEMS {
+        let reply = client
+            .send(
+                "PUT",
+                &format!("/items/{item}/stock"),
+                Some(&admin),
+                Some(json!({"stock": 1_000_000})),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "restock {item}: {}", reply.body);
+    }
+}
+
+/// A new cart owned by `owner`, shared with three others (two editors, a viewer).
+async fn new_shared_cart(world: &World, client: &mut Client, owner: usize, users: usize) {
+    let token = &world.tokens[owner];
+    let sent = Instant::now();
+    let created = client.send("POST", "/carts", Some(token), None).await;
+    record(world, "create", sent, &created, None);
+    let Some(cart) = created.body["cartId"].as_str().map(str::to_owned) else {
+        return;
+    };
+    let others: Vec<usize> = (1..=3)
+        .map(|k| (owner + k * 7) % users)
+        .filter(|u| *u != owner)
+        .collect();
+    let mut members = vec![owner];
+    for (k, other) in others.iter().enumerate() {
+        let role = if k == 2 { "viewer" } else { "editor" };
+        let sent = Instant::now();
+        let shared = client
+            .send(
+                "POST",
+                &format!("/carts/{cart}/members"),
+                Some(token),
+                Some(json!({"userIds": [user(*other)], "role": role})),
+            )
+            .await;
+        record(world, "share", sent, &shared, None);
+        if shared.status == 200 {
+            members.push(*other);
+        }
+    }
+    lock(&world.known).insert(
+        cart,
+        Known {
+            owner,
+            members,
+            active: true,
+        },
+    );
+}
+
+/// One user's requests until `deadline`.
+async fn work(world: Arc<World>, me: usize, users: usize, deadline: Instant) {
+    let mut client = world.stack.client().await;
+    let token = world.tokens[me].clone();
+    while Instant::now() < deadline {
+        let think = THINK.0 + fastrand::u64(..THINK.1 - THINK.0);
+        tokio::time::sleep(Duration::from_millis(think)).await;
+        let action = pick();
+        let mine: Vec<(String, Known)> = lock(&world.known)
+            .iter()
+            .filter(|(_, k)| k.active && k.members.contains(&me))
+            .map(|(c, k)| (c.clone(), k.clone()))
+            .collect();
+        let owned: Vec<&(String, Known)> = mine.iter().filter(|(_, k)| k.owner == me).collect();
+        let Some((cart, known)) = (match action {
+            Action::Share | Action::Unshare => owned
+                .get(fastrand::usize(..owned.len().max(1)))
+                .map(|c| (*c).clone()),
+            _ => mine.get(fastrand::usize(..mine.len().max(1))).cloned(),
+        }) else {
+            if owned.is_empty() && fastrand::u32(..10) == 0 {
+                new_shared_cart(&world, &mut client, me, users).await;
+            }
+            continue;
+        };
+        let item = crate::ITEMS[fastrand::usize(..crate::ITEMS.len())];
+        let (method, path, body, label) = match action {
+            Action::Add => (
+                "POST",
+                format!("/carts/{cart}/items"),
+                Some(json!({"itemId": item, "quantity": 1 + fastrand::u32(..3)})),
+                "add",
+            ),
+            Action::Remove => (
+                "DELETE",
+                format!("/carts/{cart}/items/{item}"),
+                None,
+                "remove",
+            ),
+            Action::Modify => (
+                "PATCH",
+                format!("/carts/{cart}"),
+                Some(json!({"changes": [{"itemId": item, "quantity": fastrand::u32(..4)}]})),
+                "modify",
+            ),
+            Action::Read => ("GET", format!("/carts/{cart}"), None, "read"),
+            Action::Checkout => ("POST", format!("/carts/{cart}/checkout"), None, "checkout"),
+            Action::Share => {
+                let other = fastrand::usize(..users);
+                (
+                    "POST",
+                    format!("/carts/{cart}/members"),
+                    Some(json!({"userIds": [user(other)], "role": "editor"})),
+                    "share",
+                )
+            }
+            Action::Unshare => {
+                let Some(other) = known.members.iter().copied().find(|m| *m != me) else {
+                    continue;
+                };
+                (
+                    "DELETE",
+                    format!("/carts/{cart}/members/{}", user(other)),
+                    None,
+                    "unshare",
+                )
+            }
+        };
+        let sent = Instant::now();
+        let reply = client.send(method, &path, Some(&token), body).await;
+        let removed = match action {
+            Action::Unshare => path.rsplit('/').next().map(str::to_owned),
+            _ => None,
+        };
+        if action != Action::Read {
+            record(&world, label, sent, &reply, removed);
+        } else {
+            count(&world, label, reply.status, reply.code());
+        }
+        learn(&world, &cart, action, &reply);
+    }
+}
+
+fn pick() -> Action {
+    let mut roll = fastrand::u32(..100);
+    for (action, weight) in MIX {
+        if roll < weight {
+            return action;
+        }
+        roll -= weight;
+    }
+    Action::Read
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn count(world: &World, label: &str, status: u16, code: &str) {
+    let key = if code.is_empty() {
+        format!("{label} {status}")
+    } else {
+        format!("{label} {status} {code}")
+    };
+    let mut tally = lock(&world.tally);
+    tally.ops += 1;
+    *tally.answers.entry(key).or_default() += 1;
+}
+
+/// Counts an answer, and keeps it when it acknowledged a change.
+fn record(
+    world: &World,
+    label: &'static str,
+    sent: Instant,
+    reply: &tests::Reply,
+    removed: Option<String>,
+) {
+    count(world, label, reply.status, reply.code());
+    let (Some(cart), Some(version)) = (
+        reply.body["cartId"].as_str(),
+        reply.body["version"].as_u64(),
+    ) else {
+        return;
+    };
+    if !(200..300).contains(&reply.status) {
+        return;
+    }
+    let members = reply.body["members"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| m["userId"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    lock(&world.tally).acks.push(Ack {
+        label,
+        cart: cart.to_owned(),
+        version,
+        sent,
+        members,
+        items: reply.body["items"].clone(),
+        removed,
+    });
+}
+
+/// What the users learn from an answer about the cart they acted on.
+fn learn(world: &World, cart: &str, action: Action, reply: &tests::Reply) {
+    let mut known = lock(&world.known);
+    let Some(entry) = known.get_mut(cart) else {
+        return;
+    };
+    if reply.body["status"] == "CHECKED_OUT" || reply.code() == "CART_CHECKED_OUT" {
+        entry.active = false;
+    }
+    if matches!(action, Action::Share | Action::Unshare) && reply.status == 200 {
+        entry.members = reply.body["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|m| {
+                        m["userId"]
+                            .as_str()?
+                            .strip_prefix("soak-user-")?
+                            .parse()
+                            .ok()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+}
+
+/// Every message `socket` hears until `stop`.
+async fn listen(mut socket: Socket, stop: Arc<AtomicBool>) -> Vec<Heard> {
+    let mut heard = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        let Some(text) = socket.next_text(Duration::from_millis(200)).await else {
+            continue;
+        };
+        let at = Instant::now();
+        let Ok(message) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        if let (Some("change" | "removed"), Some(cart), Some(version)) = (
+            message["type"].as_str(),
+            message["cartId"].as_str(),
+            message["version"].as_u64(),
+        ) {
+            heard.push(Heard {
+                cart: cart.to_owned(),
+                version,
+                at,
+            });
+        }
+    }
+    heard
+}
+
+/// Each cart as the store holds it at the end, read by its owner.
+async fn stored_carts(world: &World) -> HashMap<String, Value> {
+    let carts: Vec<(String, usize)> = lock(&world.known)
+        .iter()
+        .map(|(cart, known)| (cart.clone(), known.owner))
+        .collect();
+    let mut client = world.stack.client().await;
+    let mut stored = HashMap::new();
+    for (cart, owner) in carts {
+        let reply = client
+            .send(
+                "GET",
+                &format!("/carts/{cart}"),
+                Some(&world.tokens[owner]),
+                None,
+            )
+            .await;
+        stored.insert(cart, reply.body);
+    }
+    stored
+}
+
+/// Prints the table and the verdict; false when a promise was broken.
+fn report(
+    shape: &Shape,
+    elapsed: Duration,
+    tally: &Tally,
+    heard: &HashMap<String, Vec<Heard>>,
+    stored: &HashMap<String, Value>,
+) -> bool {
+    let mut broken: Vec<String> = Vec::new();
+
+    // Every acknowledged change is in the store, each version acknowledged once.
+    // A checkout asked again answers the checked-out cart again, at its version: the same
+    // change, acknowledged twice by design. Any other repeat is two writers told one version.
+    let mut by_cart: HashMap<&str, Vec<&Ack>> = HashMap::new();
+    let mut changes: Vec<&Ack> = Vec::new();
+    let mut seen: HashMap<(&str, u64), &'static str> = HashMap::new();
+    for ack in &tally.acks {
+        match seen.insert((&ack.cart, ack.version), ack.label) {
+            Some("checkout") if ack.label == "checkout" => continue,
+            Some(earlier) => broken.push(format!(
+                "cart {}: version {} acknowledged to a {earlier} and to a {}",
+                ack.cart, ack.version, ack.label
+            )),
+            None => {}
+        }
+        by_cart.entry(&ack.cart).or_default().push(ack);
+        changes.push(ack);
+    }
+    for (cart, body) in stored {
+        let acks = by_cart.get(cart.as_str()).cloned().unwrap_or_default();
+        let mut versions: Vec<u64> = acks.iter().map(|a| a.version).collect();
+        versions.sort_unstable();
+        let stored_version = body["version"].as_u64().unwrap_or_default();
+        if versions != (1..=stored_version).collect::<Vec<_>>() {
+            broken.push(format!(
+                "cart {cart}: stored at version {stored_version}, acknowledged {versions:?}"
+            ));
+        }
+        if let Some(last) = acks.iter().find(|a| a.version == stored_version)
+            && last.items != body["items"]
+        {
+            broken.push(format!(
+                "cart {cart}: the store differs from its last acknowledgement"
+            ));
+        }
+    }
+
+    // Every member heard every version it was a member at, in order.
+    let mut expected = 0usize;
+    let mut latencies_us: Vec<u64> = Vec::new();
+    let mut index: HashMap<(&str, &str, u64), Instant> = HashMap::new();
+    for (member, messages) in heard {
+        let mut last: HashMap<&str, u64> = HashMap::new();
+        for message in messages {
+            if let Some(previous) = last.insert(&message.cart, message.version)
+                && previous >= message.version
+            {
+                broken.push(format!(
+                    "{member} heard cart {} version {} after {previous}",
+                    message.cart, message.version
+                ));
+            }
+            index.insert((member, &message.cart, message.version), message.at);
+        }
+    }
+    let mut missing = 0usize;
+    for ack in &changes {
+        let recipients: HashSet<&str> = ack
+            .members
+            .iter()
+            .map(String::as_str)
+            .chain(ack.removed.as_deref())
+            .collect();
+        for member in recipients {
+            expected += 1;
+            match index.get(&(member, ack.cart.as_str(), ack.version)) {
+                Some(at) => {
+                    latencies_us.push(at.saturating_duration_since(ack.sent).as_micros() as u64)
+                }
+                None => missing += 1,
+            }
+        }
+    }
+    if missing > 0 {
+        broken.push(format!("{missing} of {expected} pushes never arrived"));
+    }
+    latencies_us.sort_unstable();
+    let percentile = |p: f64| -> f64 {
+        if latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * (latencies_us.len() - 1) as f64).round() as usize;
+        latencies_us[rank] as f64 / 1000.0
+    };
+
+    println!(
+        "| seconds | users | carts | requests | ops/s | changes acknowledged | pushes expected | missing | push p50 ms | p99 ms | max ms |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {:.1} | {} | {} | {} | {:.0} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
+        elapsed.as_secs_f64(),
+        shape.users,
+        stored.len(),
+        tally.ops,
+        tally.ops as f64 / elapsed.as_secs_f64(),
+        changes.len(),
+        expected,
+        missing,
+        percentile(50.0),
+        percentile(99.0),
+        percentile(100.0),
+    );
+    println!("\nanswers by operation and code:");
+    for (answer, n) in &tally.answers {
+        println!("  {answer}: {n}");
+    }
+    if broken.is_empty() {
+        println!(
+            "\npromises kept: every acknowledged change is stored, every member heard every version in order"
+        );
+        true
+    } else {
+        println!("\nPROMISES BROKEN ({}):", broken.len());
+        for line in broken.iter().take(20) {
+            println!("  {line}");
+        }
+        false
+    }
+}
