@@ -57,4 +57,7 @@ step "bench smoke run (numbers here mean nothing: debug build, one second)"
 cargo run --locked -q -p tests --bin bench -- rest --seconds 1 --connections 4 >/dev/null
 cargo run --locked -q -p tests --bin bench -- push --seconds 1 --members 2 >/dev/null
 echo "bench ran"
+
+step "soak, short: the promises under concurrent users, checked at the end (fails the run if broken)"
+cargo run --locked -q -p tests --bin bench -- soak --seconds 5 --users 12 --carts 4
 step "all done"
