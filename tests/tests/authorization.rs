@@ -248,15 +248,21 @@ fn expected_code(op: Op, status: u16) -> &'static str {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_answers_every_caller_as_designed_on_rest_and_websocket() {
+/// A stack whose tokens the test can sign, and the keys. The matrix makes hundreds of requests
+/// as a few users: rates are not what it checks.
+async fn matrix_stack() -> (TestStack, TokenKeys) {
     let keys = TokenKeys::new(SECRET, ISSUER, AUDIENCE);
-    // The matrix makes hundreds of requests as a few users: rates are not what it checks.
     let stack = spawn_stack_with(|config| {
         config.keys = keys.clone();
         config.rate_per_user = None;
     })
     .await;
+    (stack, keys)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_every_caller_as_designed_on_rest_and_websocket() {
+    let (stack, keys) = matrix_stack().await;
     let owner = token_of(Who::Owner, &keys).unwrap_or_default();
     let mut wrong = Vec::new();
     for (op, designed) in MATRIX {
@@ -286,12 +292,7 @@ async fn every_operation_answers_every_caller_as_designed_on_rest_and_websocket(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_gets_exactly_what_a_cart_that_does_not_exist_gets() {
-    let keys = TokenKeys::new(SECRET, ISSUER, AUDIENCE);
-    let stack = spawn_stack_with(|config| {
-        config.keys = keys.clone();
-        config.rate_per_user = None;
-    })
-    .await;
+    let (stack, keys) = matrix_stack().await;
     let owner = token_of(Who::Owner, &keys).unwrap_or_default();
     let stranger = token_of(Who::Stranger, &keys);
     let cart = fixture(&stack, &owner).await;

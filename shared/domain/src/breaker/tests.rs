@@ -64,6 +64,15 @@ fn apple() -> ItemId {
     ItemId::parse("apple").unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Fails the catalog until its breaker opens, then waits out the pause: the next call probes.
+async fn half_open(flaky: &Flaky, catalog: &GuardedCatalog) {
+    flaky.down.store(true, Ordering::SeqCst);
+    for _ in 0..QUICK.failures {
+        let _ = catalog.item(&apple()).await;
+    }
+    tokio::time::sleep(QUICK.open_for).await;
+}
+
 fn state(catalog: &GuardedCatalog) -> BreakerState {
     catalog.breaker().state(Instant::now())
 }
@@ -129,11 +138,7 @@ async fn after_its_pause_one_probe_goes_through_and_its_success_closes_the_break
 #[tokio::test]
 async fn a_failed_probe_opens_the_breaker_again() {
     let (flaky, catalog) = guarded();
-    flaky.down.store(true, Ordering::SeqCst);
-    for _ in 0..QUICK.failures {
-        let _ = catalog.item(&apple()).await;
-    }
-    tokio::time::sleep(QUICK.open_for).await;
+    half_open(&flaky, &catalog).await;
     let reached = flaky.calls();
     assert!(matches!(
         catalog.item(&apple()).await,
@@ -146,11 +151,7 @@ async fn a_failed_probe_opens_the_breaker_again() {
 #[tokio::test]
 async fn while_the_probe_is_out_other_calls_fail_fast() {
     let (flaky, catalog) = guarded();
-    flaky.down.store(true, Ordering::SeqCst);
-    for _ in 0..QUICK.failures {
-        let _ = catalog.item(&apple()).await;
-    }
-    tokio::time::sleep(QUICK.open_for).await;
+    half_open(&flaky, &catalog).await;
     flaky.slow.store(true, Ordering::SeqCst);
     let item = apple();
     let probe = catalog.item(&item);
@@ -192,11 +193,7 @@ async fn a_slow_catalog_is_cut_off_at_the_call_timeout_and_counts_as_failing() {
 #[tokio::test]
 async fn an_abandoned_probe_counts_as_a_failure_rather_than_holding_the_breaker_half_open() {
     let (flaky, catalog) = guarded();
-    flaky.down.store(true, Ordering::SeqCst);
-    for _ in 0..QUICK.failures {
-        let _ = catalog.item(&apple()).await;
-    }
-    tokio::time::sleep(QUICK.open_for).await;
+    half_open(&flaky, &catalog).await;
     flaky.slow.store(true, Ordering::SeqCst);
     let abandoned = tokio::time::timeout(Duration::from_millis(10), catalog.item(&apple())).await;
     assert!(abandoned.is_err());
