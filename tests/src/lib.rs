@@ -492,12 +492,23 @@ impl Socket {
 
 /// Waits up to a second for `condition` to hold, checking every 10 ms: for effects that happen
 /// after a response (a `$disconnect`, a 410 cleanup). Returns whether it held.
-pub async fn eventually<F, Fut>(mut condition: F) -> bool
+pub async fn eventually<F, Fut>(condition: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..100 {
+    within(std::time::Duration::from_secs(1), condition).await
+}
+
+/// Waits up to `limit` for `condition` to hold, checking every 10 ms: for effects that cross a
+/// real server (a Kafka round trip to a consumer), which a loaded machine can slow to seconds.
+pub async fn within<F, Fut>(limit: std::time::Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
         if condition().await {
             return true;
         }
