@@ -151,13 +151,24 @@ pub async fn handle(push: &Push, batch: KafkaEvent) -> Report {
 }
 
 async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
-    let mut report = Report::default();
-    for record in records {
-        report.records += 1;
-        match edge::records::cart_event(&record) {
-            Some(event) if !push.is_news(&event) => report.repeated += 1,
-            Some(event) => report.add(push_event(push, &event).await),
-            None => report.undecodable += 1,
+    let mut report = Report {
+        records: records.len(),
+        ..Report::default()
+    };
+    let mut events: Vec<CartEvent> = records
+        .iter()
+        .filter_map(edge::records::cart_event)
+        .collect();
+    report.undecodable = report.records - events.len();
+    // Two writers of one cart publish in the order they finish, which need not be version
+    // order: within a batch, each cart's events go out by version (a stable sort, so a notice
+    // stays behind the change it is about; other carts are independent of each other).
+    events.sort_by_key(|event| (event.cart_id, event.version));
+    for event in events {
+        if push.is_news(&event) {
+            report.add(push_event(push, &event).await);
+        } else {
+            report.repeated += 1;
         }
     }
     report

@@ -125,3 +125,24 @@ async fn a_redelivered_batch_pushes_nothing_twice() {
     assert_eq!((again.posted, again.repeated), (0, 2));
     assert_eq!(poster.posts().len(), 2);
 }
+
+#[tokio::test]
+async fn a_cart_s_versions_published_out_of_order_in_one_batch_are_pushed_in_order() {
+    let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
+    // Two writers finished in the other order: version 5's record came first.
+    let mut batch = sample_batch();
+    for records in batch.records.values_mut() {
+        records.reverse();
+    }
+    sync_push::handle(&push, batch).await;
+    let versions: Vec<u64> = poster
+        .posts()
+        .iter()
+        .map(|(_, m)| {
+            serde_json::from_str::<serde_json::Value>(m).unwrap()["version"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(versions, [4, 5]);
+}
