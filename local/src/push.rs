@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use domain::CartEvent;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 /// Partitions of the emulated `cart-events` topic.
 const PARTITIONS: u64 = 3;
@@ -46,12 +46,58 @@ impl Consumers {
             }
             tracing::error!("inventory batch failed every attempt; its stock is not taken");
         };
-        tokio::join!(sync_push::handle(&self.push, batch.clone()), inventory);
+        tokio::join!(
+            sync_push::handle_and_hold(&self.push, batch.clone()),
+            inventory
+        );
     }
 }
 
-/// Feeds the consumers from `events` until the bus closes.
-pub async fn run(consumers: Arc<Consumers>, mut events: broadcast::Receiver<Arc<CartEvent>>) {
+/// Feeds the consumers from the Kafka topic, as MSK's trigger would.
+pub async fn run_from_kafka(consumers: Arc<Consumers>, poller: kafka::Poller) {
+    let (batches, received) = mpsc::channel(1);
+    let feed = poller.run(|batch| {
+        let batches = batches.clone();
+        async move {
+            // Closed only when the consumers stopped, with the stack.
+            let _ = batches.send(batch).await;
+        }
+    });
+    tokio::join!(feed, consume_all(consumers, received));
+}
+
+/// Feeds the consumers from the in-process bus until it closes.
+pub async fn run_from_bus(consumers: Arc<Consumers>, events: broadcast::Receiver<Arc<CartEvent>>) {
+    let (batches, received) = mpsc::channel(1);
+    tokio::join!(batch_bus(events, batches), consume_all(consumers, received));
+}
+
+/// Hands `batches` to the consumers one at a time. Between batches, when none is waiting, it
+/// pushes what waited long enough for a missing version; unlike a Lambda, the stack outlives a
+/// batch, so a version published after a newer one can still be pushed before it.
+async fn consume_all(consumers: Arc<Consumers>, mut batches: mpsc::Receiver<KafkaEvent>) {
+    loop {
+        let release = consumers.push.next_release();
+        // Not polled while nothing waits, but select! builds it all the same.
+        let wake = tokio::time::Instant::from_std(release.unwrap_or_else(std::time::Instant::now));
+        tokio::select! {
+            biased;
+            batch = batches.recv() => match batch {
+                Some(batch) => consumers.consume(batch).await,
+                None => return,
+            },
+            () = tokio::time::sleep_until(wake), if release.is_some() => {
+                sync_push::release_due(&consumers.push).await;
+            }
+        }
+    }
+}
+
+/// Gathers the bus's events into batches of what is waiting, as the trigger's poller would.
+async fn batch_bus(
+    mut events: broadcast::Receiver<Arc<CartEvent>>,
+    batches: mpsc::Sender<KafkaEvent>,
+) {
     let mut offsets = [0i64; PARTITIONS as usize];
     loop {
         let first = match events.recv().await {
@@ -73,7 +119,13 @@ pub async fn run(consumers: Arc<Consumers>, mut events: broadcast::Receiver<Arc<
                 Err(_) => break,
             }
         }
-        consumers.consume(kafka_batch(&batch, &mut offsets)).await;
+        if batches
+            .send(kafka_batch(&batch, &mut offsets))
+            .await
+            .is_err()
+        {
+            return;
+        }
     }
 }
 

@@ -138,11 +138,11 @@ impl LocalStack {
         });
         // The consumers read the topic: Kafka through a poller, or the bus.
         let mut feeders = vec![match connected.poller {
-            Some(poller) => tokio::spawn(async move {
-                let consumers = &consumers;
-                poller.run(|batch| consumers.consume(batch)).await;
-            }),
-            None => tokio::spawn(crate::push::run(consumers, services.bus.subscribe())),
+            Some(poller) => tokio::spawn(crate::push::run_from_kafka(consumers, poller)),
+            None => tokio::spawn(crate::push::run_from_bus(
+                consumers,
+                services.bus.subscribe(),
+            )),
         }];
         if let Some((client, queue_url, topic)) = connected.outbox {
             feeders.push(tokio::spawn(crate::relay::run(client, queue_url, topic)));

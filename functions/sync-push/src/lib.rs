@@ -3,23 +3,22 @@
 //! bound) across members and partitions, in order within a partition, so each cart's
 //! changes arrive in version order. A connection that is gone (410) is forgotten; a record that
 //! does not decode is logged and counted and the batch goes on: nothing here panics or fails
-//! the batch, so no poison record can stall a partition. An event no newer than what this
-//! instance already pushed for its cart (a redelivery) is skipped.
+//! the batch, so no poison record can stall a partition. Which events go out when, and which
+//! are repeats, is the [`sequencer`]'s call.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
-use domain::{CartEvent, CartId, ConnectionPoster, ConnectionRegistry, PostError, UserId};
+use domain::{CartEvent, ConnectionPoster, ConnectionRegistry, PostError, UserId};
 use futures_util::StreamExt;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use sequencer::{Admitted, Sequencer};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+pub mod sequencer;
 
 /// Members served at once for one event (each a lookup, then a post per connection); API
 /// Gateway's management API takes thousands of posts per second, and a Lambda has few sockets
 /// to spare.
 pub const MAX_CONCURRENT_MEMBERS: usize = 64;
-
-/// Carts whose newest pushed version this instance remembers; past it, it forgets them all
-/// and starts again (a forgotten cart costs at most one repeated push).
-const REMEMBERED_CARTS: usize = 100_000;
 
 /// What the push function needs: where connections are, and how to reach them.
 pub struct Push {
@@ -27,36 +26,8 @@ pub struct Push {
     pub registry: Arc<dyn ConnectionRegistry>,
     /// The management API.
     pub poster: Arc<dyn ConnectionPoster>,
-    /// The versions this instance pushed lately, per cart.
-    pushed: Mutex<HashMap<CartId, Pushed>>,
-}
-
-/// The versions of one cart pushed lately: the newest, and which of the 64 before it.
-#[derive(Clone, Copy, Default)]
-struct Pushed {
-    newest: u64,
-    /// Bit `n` set: version `newest - n` was pushed.
-    recent: u64,
-}
-
-impl Pushed {
-    /// Records `version`; false if it was pushed already (or is too old to tell, which only a
-    /// redelivery far behind its cart's stream could be).
-    fn record(&mut self, version: u64) -> bool {
-        if version > self.newest {
-            let shift = version - self.newest;
-            self.recent = if shift >= 64 { 0 } else { self.recent << shift };
-            self.recent |= 1;
-            self.newest = version;
-            return true;
-        }
-        let age = self.newest - version;
-        if age >= 64 || self.recent & (1 << age) != 0 {
-            return false;
-        }
-        self.recent |= 1 << age;
-        true
-    }
+    /// What this instance pushed lately, and what waits for a missing version.
+    sequencer: Mutex<Sequencer>,
 }
 
 impl Push {
@@ -65,46 +36,23 @@ impl Push {
         Self {
             registry,
             poster,
-            pushed: Mutex::default(),
+            sequencer: Mutex::new(Sequencer::new(sequencer::HOLD_FOR_MISSING)),
         }
     }
 
-    /// True the first time this instance sees a version of the cart. A redelivered batch, or an
-    /// event the outbox relay republished after the broker took it after all, is not: members
-    /// already have it. A version that arrives after newer ones (the outbox can reorder a
-    /// cart's events) is news, and pushed: clients drop what is not newer than they hold.
-    fn is_news(&self, event: &CartEvent) -> bool {
-        if !event.event_type.is_change() {
-            // A notice carries the version of the change it is about, which was pushed already.
-            return true;
-        }
-        let mut pushed = self.pushed.lock().unwrap_or_else(|p| p.into_inner());
-        if pushed.len() >= REMEMBERED_CARTS && !pushed.contains_key(&event.cart_id) {
-            pushed.clear();
-        }
-        pushed
-            .entry(event.cart_id)
-            .or_default()
-            .record(event.version)
+    /// The same, with events waiting at most `hold` for a missing version.
+    pub fn holding_for(mut self, hold: Duration) -> Self {
+        self.sequencer = Mutex::new(Sequencer::new(hold));
+        self
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::Pushed;
+    /// When [`release_due`] next has something to push, if anything waits.
+    pub fn next_release(&self) -> Option<Instant> {
+        self.sequencer().next_release()
+    }
 
-    #[test]
-    fn a_version_is_news_once_even_when_it_comes_late() {
-        let mut pushed = Pushed::default();
-        assert!(pushed.record(4));
-        assert!(pushed.record(5));
-        assert!(!pushed.record(5), "a repeat");
-        assert!(pushed.record(3), "late, but never pushed");
-        assert!(!pushed.record(3));
-        assert!(!pushed.record(4));
-        assert!(pushed.record(200), "a jump past the window");
-        assert!(!pushed.record(100), "too old to tell: treated as a repeat");
-        assert!(pushed.record(199));
+    fn sequencer(&self) -> MutexGuard<'_, Sequencer> {
+        self.sequencer.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -115,8 +63,10 @@ pub struct Report {
     pub records: usize,
     /// Records that were not cart events (logged, skipped).
     pub undecodable: usize,
-    /// Events not newer than what this instance already pushed for their cart (skipped).
+    /// Events this instance already pushed (skipped).
     pub repeated: usize,
+    /// Events that waited for a missing earlier version of their cart.
+    pub waited: usize,
     /// Messages delivered.
     pub posted: usize,
     /// Connections found gone and forgotten.
@@ -130,14 +80,27 @@ impl Report {
         self.records += other.records;
         self.undecodable += other.undecodable;
         self.repeated += other.repeated;
+        self.waited += other.waited;
         self.posted += other.posted;
         self.gone += other.gone;
         self.failed += other.failed;
     }
 }
 
-/// Pushes every event of `batch`; partitions concurrently, each partition in offset order.
+/// Pushes every event of `batch`, as the Lambda's trigger hands it over: partitions
+/// concurrently, each cart in version order. Nothing is left waiting when it returns, since the
+/// trigger hands this partition's next batch over only then, perhaps to another instance.
 pub async fn handle(push: &Push, batch: KafkaEvent) -> Report {
+    let mut report = handle_and_hold(push, batch).await;
+    let rest = push.sequencer().release_all();
+    report.add(push_in_order(push, rest).await);
+    report
+}
+
+/// Pushes every event of `batch` that is next in line; an event that skips a version of its
+/// cart waits for it, for a caller that hands batches over as they come and calls
+/// [`release_due`] between them (the local stack).
+pub async fn handle_and_hold(push: &Push, batch: KafkaEvent) -> Report {
     let partitions = batch.records.into_values().map(|mut records| {
         records.sort_by_key(|r| r.offset);
         push_partition(push, records)
@@ -150,6 +113,18 @@ pub async fn handle(push: &Push, batch: KafkaEvent) -> Report {
     report
 }
 
+/// Pushes the events whose wait for a missing version is over.
+pub async fn release_due(push: &Push) -> Report {
+    let due = push.sequencer().release_due(Instant::now());
+    if !due.is_empty() {
+        tracing::warn!(
+            events = due.len(),
+            "pushing past a version that did not come in time"
+        );
+    }
+    push_in_order(push, due).await
+}
+
 async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
     let mut report = Report {
         records: records.len(),
@@ -160,16 +135,25 @@ async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
         .filter_map(edge::records::cart_event)
         .collect();
     report.undecodable = report.records - events.len();
-    // Two writers of one cart publish in the order they finish, which need not be version
-    // order: within a batch, each cart's events go out by version (a stable sort, so a notice
-    // stays behind the change it is about; other carts are independent of each other).
+    // Within a batch, each cart's events go out by version at once (a stable sort, so a notice
+    // stays behind the change it is about); the sequencer holds what skips a version to later.
     events.sort_by_key(|event| (event.cart_id, event.version));
     for event in events {
-        if push.is_news(&event) {
-            report.add(push_event(push, &event).await);
-        } else {
-            report.repeated += 1;
+        let admitted = push.sequencer().admit(event, Instant::now());
+        match admitted {
+            Admitted::Repeat => report.repeated += 1,
+            Admitted::Waiting => report.waited += 1,
+            Admitted::Ready(ready) => report.add(push_in_order(push, ready).await),
         }
+    }
+    report
+}
+
+/// Pushes `events` one after another, so each cart's stay in the order given.
+async fn push_in_order(push: &Push, events: Vec<CartEvent>) -> Report {
+    let mut report = Report::default();
+    for event in &events {
+        report.add(push_event(push, event).await);
     }
     report
 }

@@ -13,6 +13,47 @@ fn sample_batch() -> KafkaEvent {
         .expect("an MSK event")
 }
 
+/// A batch of the sample cart's first event at each of `versions`, in that order.
+fn batch_of(versions: &[u64]) -> KafkaEvent {
+    use base64::Engine;
+    let code = base64::engine::general_purpose::STANDARD;
+    let mut batch = sample_batch();
+    let records = batch.records.values_mut().next().expect("one partition");
+    let template = records[0].clone();
+    let value = template
+        .value
+        .as_deref()
+        .expect("the sample's first record has a value");
+    let json = code.decode(value).expect("base64");
+    let event: serde_json::Value = serde_json::from_slice(&json).expect("a cart event");
+    *records = versions
+        .iter()
+        .zip(1..)
+        .map(|(&version, offset)| {
+            let mut event = event.clone();
+            event["version"] = version.into();
+            let mut record = template.clone();
+            record.offset = offset;
+            record.value = Some(code.encode(event.to_string()));
+            record
+        })
+        .collect();
+    batch
+}
+
+/// The versions `poster` delivered, in delivery order.
+fn posted_versions(poster: &RecordingPoster) -> Vec<u64> {
+    poster
+        .posts()
+        .iter()
+        .map(|(_, m)| {
+            serde_json::from_str::<serde_json::Value>(m).expect("a push is JSON")["version"]
+                .as_u64()
+                .expect("a push names its version")
+        })
+        .collect()
+}
+
 fn id(raw: &str) -> ConnectionId {
     ConnectionId::parse(raw).expect("a connection id")
 }
@@ -52,6 +93,7 @@ async fn every_connection_of_every_member_gets_both_changes_in_order_past_a_pois
             records: 3,
             undecodable: 1,
             repeated: 0,
+            waited: 0,
             posted: 6,
             gone: 0,
             failed: 0
@@ -135,14 +177,44 @@ async fn a_cart_s_versions_published_out_of_order_in_one_batch_are_pushed_in_ord
         records.reverse();
     }
     sync_push::handle(&push, batch).await;
-    let versions: Vec<u64> = poster
-        .posts()
-        .iter()
-        .map(|(_, m)| {
-            serde_json::from_str::<serde_json::Value>(m).unwrap()["version"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(versions, [4, 5]);
+    assert_eq!(posted_versions(&poster), [4, 5]);
+}
+
+#[tokio::test]
+async fn a_version_published_after_a_newer_one_in_a_later_batch_is_still_pushed_first() {
+    let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
+    sync_push::handle_and_hold(&push, batch_of(&[4])).await;
+    let skipping = sync_push::handle_and_hold(&push, batch_of(&[6])).await;
+    assert_eq!((skipping.waited, skipping.posted), (1, 0));
+    assert!(push.next_release().is_some(), "version 6 waits for 5");
+    let filling = sync_push::handle_and_hold(&push, batch_of(&[5])).await;
+    assert_eq!(filling.posted, 2);
+    assert_eq!(posted_versions(&poster), [4, 5, 6]);
+    assert_eq!(push.next_release(), None);
+}
+
+#[tokio::test]
+async fn past_its_wait_a_version_goes_out_without_the_missing_one() {
+    let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
+    let push = push.holding_for(std::time::Duration::from_millis(20));
+    sync_push::handle_and_hold(&push, batch_of(&[4, 6])).await;
+    assert_eq!(sync_push::release_due(&push).await.posted, 0, "not yet");
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert_eq!(sync_push::release_due(&push).await.posted, 1);
+    sync_push::handle_and_hold(&push, batch_of(&[5])).await;
+    assert_eq!(
+        posted_versions(&poster),
+        [4, 6, 5],
+        "the missing version, late, is still pushed; clients drop it"
+    );
+}
+
+#[tokio::test]
+async fn the_lambda_handler_leaves_nothing_waiting_when_it_returns() {
+    let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
+    sync_push::handle(&push, batch_of(&[4])).await;
+    let report = sync_push::handle(&push, batch_of(&[6])).await;
+    assert_eq!((report.waited, report.posted), (1, 1));
+    assert_eq!(posted_versions(&poster), [4, 6]);
+    assert_eq!(push.next_release(), None);
 }
