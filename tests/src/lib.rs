@@ -217,6 +217,16 @@ impl TestStack {
         }
     }
 
+    /// Alice, her new cart shared with bob as a viewer, and bob listening: the start of every
+    /// test about what a second member hears.
+    pub async fn alice_shares_a_cart_with_bob_listening(&self) -> (User, String, Socket) {
+        let mut alice = self.user("alice").await;
+        let cart = alice.create_cart().await;
+        assert_eq!(alice.share(&cart, &["bob"], "viewer").await.status, 200);
+        let bob = self.socket("bob").await;
+        (alice, cart, bob)
+    }
+
     /// Stops the stack and starts it again on the same data directory (and a new port).
     pub async fn restart(&mut self) {
         if let Some(stack) = self.stack.take() {

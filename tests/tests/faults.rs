@@ -58,10 +58,7 @@ async fn a_broker_outage_loses_no_acknowledged_change_the_open_breaker_stops_the
     let mut backends = real_servers();
     backends.kafka_brokers = Some(vec![link.addr().to_string()]);
     let stack = spawn_stack_on(backends).await;
-    let mut alice = stack.user("alice").await;
-    let cart = alice.create_cart().await;
-    alice.share(&cart, &["bob"], "viewer").await;
-    let mut bob = stack.socket("bob").await;
+    let (mut alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
 
     // The first adds each wait out the broker's bound before their events go to the outbox;
     // then its breaker opens, and the rest go to the outbox at once.
@@ -395,10 +392,7 @@ async fn a_registry_outage_leaves_the_rest_api_working_and_pushes_resume_after()
     backends.idempotency_table = None;
     let link = CuttableLink::in_front_of(&mut backends.dynamodb_endpoint).await;
     let stack = spawn_stack_on(backends).await;
-    let mut alice = stack.user("alice").await;
-    let cart = alice.create_cart().await;
-    assert_eq!(alice.share(&cart, &["bob"], "viewer").await.status, 200);
-    let mut bob = stack.socket("bob").await;
+    let (mut alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
 
     link.cut();
     for _ in 0..2 {

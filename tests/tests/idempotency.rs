@@ -57,10 +57,7 @@ async fn a_client_that_times_out_and_retries_makes_one_change_one_event_and_one_
     let table = backends.idempotency_table.clone().unwrap_or_default();
     let link = CuttableLink::in_front_of(&mut backends.dynamodb_endpoint).await;
     let stack = spawn_stack_on(backends).await;
-    let mut alice = stack.user("alice").await;
-    let cart = alice.create_cart().await;
-    assert_eq!(alice.share(&cart, &["bob"], "viewer").await.status, 200);
-    let mut bob = stack.socket("bob").await;
+    let (mut alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
     let mut events = stack.events();
 
     // Every DynamoDB call now takes half a second: the add takes at least two seconds.
