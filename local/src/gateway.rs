@@ -157,7 +157,7 @@ fn throttle(
         return Ok(());
     };
     buckets
-        .take(&user.to_owned(), Instant::now())
+        .take(user, Instant::now())
         .map_err(|wait| Problem::rate_limited(buckets.rate(), "user", wait))
 }
 

@@ -4,6 +4,7 @@
 //! them (tests hold all three to these constants). The size limits of what a request may carry
 //! sit beside the types they bound (`cart::MAX_LINES`, `Quantity::MAX`, `ids`).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -111,17 +112,25 @@ impl<K: Eq + Hash + Clone> Buckets<K> {
         self.rate
     }
 
-    /// Takes a token from `key`'s bucket at `now`, or says how long until one is there.
-    pub fn take(&self, key: &K, now: Instant) -> Result<(), Duration> {
+    /// Takes a token from `key`'s bucket at `now`, or says how long until one is there. The key
+    /// is borrowed (a `&str` for a `String` key): it is copied only the first time it is seen.
+    pub fn take<Q>(&self, key: &Q, now: Instant) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= Self::MAX_TRACKED && !buckets.contains_key(key) {
+        if let Some(bucket) = buckets.get_mut(key) {
+            return bucket.take(self.rate, now);
+        }
+        if buckets.len() >= Self::MAX_TRACKED {
             let rate = self.rate;
             buckets.retain(|_, bucket| !bucket.is_full(rate, now));
         }
-        buckets
-            .entry(key.clone())
-            .or_insert_with(|| TokenBucket::full(self.rate, now))
-            .take(self.rate, now)
+        let mut bucket = TokenBucket::full(self.rate, now);
+        let taken = bucket.take(self.rate, now);
+        buckets.insert(key.to_owned(), bucket);
+        taken
     }
 }
 
