@@ -3,7 +3,6 @@
 //! at `KAFKA_BROKERS`) once, then reserves MSK batches. A failed batch returns an error, so the
 //! event source mapping delivers it again.
 
-use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -14,11 +13,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ledger: wiring::stock_ledger(&config).await?,
         events: wiring::event_publisher(&config).await?,
     };
-    lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let inventory = &inventory;
         async move {
             // An error (with its cause chain) makes Lambda report the batch failed.
-            inventory::handle(inventory, event.payload)
+            inventory::handle(inventory, edge::records::batch_or_empty(event.payload))
                 .await
                 .map(|_| ())
                 .map_err(|e| lambda_runtime::Error::from(Box::new(e)))

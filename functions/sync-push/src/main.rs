@@ -2,7 +2,6 @@
 //! `WEBSOCKET_MANAGEMENT_ENDPOINT`) and the registry (DynamoDB when `CONNECTIONS_TABLE` is set)
 //! once, then pushes MSK batches.
 
-use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::sync::Arc;
 
@@ -23,10 +22,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_apigatewaymanagement::Client::from_conf(management),
         )),
     );
-    lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let push = &push;
         async move {
-            sync_push::handle(push, event.payload).await;
+            sync_push::handle(push, edge::records::batch_or_empty(event.payload)).await;
             Ok::<_, std::convert::Infallible>(())
         }
     }))

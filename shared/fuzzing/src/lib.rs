@@ -11,7 +11,7 @@
 //! None may panic, whatever the bytes: a panic on Lambda (built with `panic = "abort"`) ends
 //! the instance. Each returns nothing; what the decoders made of the input is dropped.
 
-use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
+use aws_lambda_events::event::kafka::KafkaRecord;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
@@ -62,7 +62,8 @@ pub fn kafka_record(data: &[u8]) {
     let mut record = KafkaRecord::default();
     record.value = Some(STANDARD.encode(data));
     let _ = edge::records::decode(&record);
-    if let Ok(batch) = serde_json::from_slice::<KafkaEvent>(data) {
+    let payload = serde_json::from_slice::<serde_json::Value>(data);
+    if let Ok(Ok(batch)) = payload.map(edge::records::batch) {
         for record in batch.records.values().flatten() {
             let _ = edge::records::decode(record);
         }
