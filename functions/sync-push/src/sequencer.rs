@@ -93,23 +93,20 @@ impl Sequencer {
 
     /// Events that waited `hold` or longer by `now`, in each cart's order, and what they release.
     pub fn release_due(&mut self, now: Instant) -> Vec<CartEvent> {
-        let mut ready = Vec::new();
-        for cart in self.carts.values_mut() {
-            while cart
-                .oldest_wait()
-                .is_some_and(|since| since + self.hold <= now)
-            {
-                cart.give_up_on_gap(&mut ready);
-            }
-        }
-        ready
+        let hold = self.hold;
+        self.release_while(|since| since + hold <= now)
     }
 
     /// Every waiting event, in each cart's order: for a caller that cannot come back later.
     pub fn release_all(&mut self) -> Vec<CartEvent> {
+        self.release_while(|_| true)
+    }
+
+    /// Gives up on each cart's gaps while its longest wait, begun `since`, is `over`.
+    fn release_while(&mut self, over: impl Fn(Instant) -> bool) -> Vec<CartEvent> {
         let mut ready = Vec::new();
         for cart in self.carts.values_mut() {
-            while !cart.waiting.is_empty() {
+            while cart.oldest_wait().is_some_and(&over) {
                 cart.give_up_on_gap(&mut ready);
             }
         }
@@ -150,23 +147,24 @@ impl Cart {
             if !next_in_line {
                 return;
             }
-            let event = self.waiting.remove(0).event;
-            if event.event_type.is_change() {
-                self.pushed.record(event.version);
-            }
-            ready.push(event);
+            self.release_first(ready);
         }
     }
 
     /// Stops waiting for the first missing version: the earliest waiting event goes out, with
     /// whatever follows on from it.
     fn give_up_on_gap(&mut self, ready: &mut Vec<CartEvent>) {
+        self.release_first(ready);
+        self.release_next_in_line(ready);
+    }
+
+    /// Moves the earliest waiting event to `ready`, recording its version as pushed.
+    fn release_first(&mut self, ready: &mut Vec<CartEvent>) {
         let event = self.waiting.remove(0).event;
         if event.event_type.is_change() {
             self.pushed.record(event.version);
         }
         ready.push(event);
-        self.release_next_in_line(ready);
     }
 }
 
