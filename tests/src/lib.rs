@@ -59,32 +59,32 @@ pub fn real_servers() -> Backends {
     }
 }
 
-/// Carts and the catalog on a CQL server of this test's own (kassandra, in process), everything
-/// else embedded.
+/// Carts and the catalog on a CQL server of this test's own (in process, as strict as
+/// Keyspaces: TLS, a sign-in, conditions evaluated), everything else embedded.
 pub async fn keyspaces_server() -> Backends {
-    let address = cqlserver::start().await;
+    let server = cqlserver::CqlServer::start().await;
     Backends {
-        keyspaces: Some(keyspace_at(address)),
+        keyspaces: Some(keyspace_of(&server, server.address())),
         ..Backends::embedded()
     }
 }
 
 /// A CQL server of this test's own, and a link in front of it: the keyspace config names the
-/// link.
+/// link (the certificate still names the endpoint, so TLS passes through the link).
 pub async fn keyspace_behind_a_link() -> (keyspaces::KeyspacesConfig, CuttableLink) {
-    let link = CuttableLink::start(cqlserver::start().await).await;
-    (keyspace_at(link.addr()), link)
+    let server = cqlserver::CqlServer::start().await;
+    let link = CuttableLink::start(server.address()).await;
+    (keyspace_of(&server, link.addr()), link)
 }
 
-/// The keyspace config of a CQL server at `address`.
-fn keyspace_at(address: SocketAddr) -> keyspaces::KeyspacesConfig {
-    let address = address.to_string();
-    keyspaces::KeyspacesConfig::from_settings(&|name| {
-        (name == "CASSANDRA_CONTACT_POINTS").then(|| address.clone())
-    })
-    .ok()
-    .flatten()
-    .unwrap_or_else(|| panic!("a keyspaces config for {address}"))
+/// The keyspace config of `server`'s test login, dialling `address`.
+fn keyspace_of(server: &cqlserver::CqlServer, address: SocketAddr) -> keyspaces::KeyspacesConfig {
+    let mut settings = server.settings(server.admin());
+    settings.insert("CASSANDRA_CONTACT_POINTS", address.to_string());
+    keyspaces::KeyspacesConfig::from_settings(&|name| settings.get(name).cloned())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("a keyspaces config for {address}"))
 }
 
 /// Every order request waiting on `backends`' orders queue (read from the SQS server itself).

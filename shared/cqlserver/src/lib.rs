@@ -1,159 +1,234 @@
-//! A CQL server for tests: kassandra's in-memory engine behind a tokio listener on 127.0.0.1, one
-//! engine per server, so each test has its own. The Keyspaces adapter's wire tests and the local
-//! stack's tests on Keyspaces run against it.
+//! A CQL server for tests that is as strict as Amazon Keyspaces where the adapters depend on it:
+//! kassandra's in-memory engine behind a tokio listener on 127.0.0.1, one engine per server, so
+//! each test has its own. Like a Keyspaces endpoint ("Service endpoints for Amazon Keyspaces"),
+//! it
 //!
-//! kassandra parses a conditional write (`IF NOT EXISTS`, `IF EXISTS`, `IF version = ?`) but
-//! applies it without checking the condition, declares none of the `IF` clause's bind markers,
-//! and answers with no rows. This server fills in what a driver needs to run such a statement
-//! at all: it declares those markers (typed like the columns they compare) and reports the
-//! write applied, which is what kassandra did. It checks no condition, so version conflicts are
-//! tested against a real Cassandra (`shared/keyspaces/tests/cassandra.rs`).
+//! - speaks TLS only, with a certificate for `cassandra.us-east-1.amazonaws.com` from a CA made
+//!   in the test ([`testca`]), though it is reached at 127.0.0.1: a client must trust that CA and
+//!   check that name, not the address it dialled;
+//! - lets nothing run before a sign-in, with service-specific credentials (plain text) or the
+//!   SigV4 handshake, checked against the keys the test holds ([`auth`]);
+//! - runs a statement only if the login's grants allow its IAM action on its table, checked when
+//!   it is prepared and when it runs ([`grants`]);
+//! - evaluates `IF` conditions, compare-and-set under one lock, answering `[applied]` and the
+//!   current values as Cassandra does ([`conditional`]);
+//! - refuses the consistency levels Keyspaces refuses (`ANY`, `TWO`, `THREE`, `QUORUM`, `ALL`,
+//!   `EACH_QUORUM`: "Supported Apache Cassandra consistency levels in Amazon Keyspaces") and
+//!   prepared DDL ("Amazon Keyspaces does not currently support the use of prepared statements
+//!   for data definition language (DDL) operations": "Functional differences: Amazon Keyspaces
+//!   vs. Apache Cassandra"), and reports its data center as the region.
+//!
+//! What it does not do: it is one node (`system.peers` is empty), and it keeps no data between
+//! runs. A conditional write must be prepared, and compare only columns the write also sets;
+//! anything else is refused rather than applied unconditionally.
 
-use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+mod auth;
+mod conditional;
+mod connection;
+pub mod grants;
+
+pub use grants::{Action, Grants};
+
 use kassandra::KassandraSession;
-use kassandra::cql::column::ColumnType;
-use kassandra::cql::value::CqlValue;
-use kassandra::error::DbError;
-use kassandra::frame::request::{Request, RequestOpcode};
-use kassandra::frame::response::Response;
-use kassandra::frame::response::error::Error;
-use kassandra::frame::response::result::{
-    ColumnSpec, QueryResult, ResultMetadata, Row, Rows, TableSpec,
-};
-use kassandra::frame::{request_stream, response_sink};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use tokio::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::net::TcpListener;
 
-/// The engine and which prepared statements are conditional.
+/// The region the server plays, and its data center.
+pub const REGION: &str = "us-east-1";
+
+/// The name its certificate carries: Keyspaces' endpoint in [`REGION`].
+pub const SERVER_NAME: &str = "cassandra.us-east-1.amazonaws.com";
+
+/// Service-specific credentials: a user name and password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Login {
+    /// The user name.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// An access key pair the SigV4 handshake is checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigV4Keys {
+    /// The access key id.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+}
+
+/// A running server and what a client needs to reach it. The server lives as long as the
+/// runtime that started it.
+pub struct CqlServer {
+    address: SocketAddr,
+    ca_file: PathBuf,
+    admin: Login,
+    keys: SigV4Keys,
+    node: Arc<Node>,
+}
+
+/// The engine, who may sign in, and every refusal so far.
 #[derive(Default)]
-struct Node {
-    session: KassandraSession,
-    conditional: HashSet<u128>,
+pub(crate) struct Node {
+    engine: Mutex<Engine>,
+    logins: Mutex<HashMap<String, (String, Grants)>>,
+    keys: Mutex<HashMap<String, (String, Grants)>>,
+    refusals: Mutex<Vec<String>>,
 }
 
-/// Starts a server on a free port; it lives as long as the test's runtime.
-pub async fn start() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let node = Arc::new(Mutex::new(Node::default()));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve(stream, node.clone()));
-        }
-    });
-    address
+/// The data and the statements prepared on it.
+#[derive(Default)]
+pub(crate) struct Engine {
+    pub session: KassandraSession,
+    pub prepared: HashMap<u128, connection::PreparedInfo>,
 }
 
-async fn serve(stream: TcpStream, node: Arc<Mutex<Node>>) {
-    let (read, write) = stream.into_split();
-    let mut requests = request_stream(read);
-    let mut responses = response_sink(write);
-    while let Some(Ok((frame, opcode, data))) = requests.next().await {
-        let response = answer(&node, opcode, &data, frame.flags);
-        if responses.send((response, frame.stream)).await.is_err() {
-            break;
-        }
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn answer(
-    node: &Mutex<Node>,
-    opcode: RequestOpcode,
-    data: &Bytes,
-    flags: kassandra::frame::FrameFlags,
-) -> Response {
-    let request = match Request::deserialize(opcode, data, flags) {
-        Ok(request) => request,
-        Err(e) => return Response::Error(e),
-    };
-    let mut node = node.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let result = match request {
-        Request::StartUp(_) | Request::Register { .. } => return Response::Ready,
-        Request::Options => return Response::options(),
-        Request::AuthResponse => {
-            return Response::Error(Error::new(DbError::ProtocolError, "no authentication here"));
-        }
-        Request::Query(query) => {
-            let condition = condition_of(query.raw_query).is_some();
-            node.session
-                .process(query)
-                .map(|result| if condition { applied() } else { result })
-        }
-        Request::Prepare(parsed) => {
-            // The raw text is a [long string] at the start of the frame body.
-            let text = data
-                .get(4..)
-                .and_then(|raw| std::str::from_utf8(raw).ok())
-                .unwrap_or_default();
-            node.session.prepare(parsed).map(|mut result| {
-                if let (QueryResult::Prepared(prepared), Some(condition)) =
-                    (&mut result, condition_of(text))
-                {
-                    let specs = &mut prepared.prepared_metadata.col_specs;
-                    for column in compared_columns(condition) {
-                        if let Some(spec) = specs.iter().find(|s| s.name == column).cloned() {
-                            specs.push(spec);
-                        }
-                    }
-                    node.conditional.insert(prepared.id);
-                }
-                result
-            })
-        }
-        Request::Execute(execute) => {
-            let condition = <[u8; 16]>::try_from(execute.id)
-                .is_ok_and(|id| node.conditional.contains(&u128::from_be_bytes(id)));
-            node.session
-                .execute(execute)
-                .map(|result| if condition { applied() } else { result })
-        }
-        Request::Batch(batch) => node.session.process_batch(batch),
-    };
-    match result {
-        Ok(result) => Response::Result(result),
-        Err(e) => Response::Error(e),
-    }
-}
-
-/// The `IF ...` clause of a write, if it has one.
-fn condition_of(cql: &str) -> Option<&str> {
-    let upper = cql.to_ascii_uppercase();
-    let write = ["INSERT", "UPDATE", "DELETE"]
-        .iter()
-        .any(|verb| upper.trim_start().starts_with(verb));
-    let at = upper.rfind(" IF ")?;
-    write.then(|| &cql[at + 4..])
-}
-
-/// The columns an `IF a = ? AND b = ?` clause compares with bind markers.
-fn compared_columns(condition: &str) -> Vec<String> {
-    condition
-        .split(" AND ")
-        .filter_map(|term| term.split_once('='))
-        .filter(|(_, value)| value.trim() == "?")
-        .map(|(column, _)| column.trim().to_owned())
+fn secret() -> String {
+    std::iter::repeat_with(fastrand::alphanumeric)
+        .take(24)
         .collect()
 }
 
-/// The one-row result of a conditional write that applied.
-fn applied() -> QueryResult {
-    QueryResult::Rows(Rows {
-        metadata: ResultMetadata {
-            // kassandra writes a column's table from here; the driver reads only the name.
-            global_spec: Some(TableSpec {
-                ks_name: "system".to_owned(),
-                table_name: "lwt".to_owned(),
-            }),
-            col_specs: vec![ColumnSpec::new("[applied]", ColumnType::Boolean)],
-            ..ResultMetadata::default()
-        },
-        rows: vec![Row {
-            columns: vec![Some(CqlValue::Boolean(true))],
-        }],
-    })
+impl Node {
+    pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
+        lock(&self.engine)
+    }
+
+    /// The grants of `username` if `password` is its password.
+    pub(crate) fn password_login(&self, username: &str, password: &str) -> Option<Grants> {
+        lock(&self.logins)
+            .get(username)
+            .filter(|(expected, _)| expected == password)
+            .map(|(_, grants)| grants.clone())
+    }
+
+    /// The secret and grants of an access key.
+    pub(crate) fn key(&self, access_key_id: &str) -> Option<(String, Grants)> {
+        lock(&self.keys).get(access_key_id).cloned()
+    }
+
+    pub(crate) fn refuse(&self, reason: String) {
+        lock(&self.refusals).push(reason);
+    }
+}
+
+impl CqlServer {
+    /// Starts a server on a free loopback port, with one login and one access key that may do
+    /// everything (the test's own, for the schema and seed data).
+    pub async fn start() -> Self {
+        let ca = testca::TestCa::new().unwrap_or_else(|e| panic!("{e}"));
+        let tls = ca
+            .server_config(&[SERVER_NAME])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let dir = std::env::temp_dir().join(format!(
+            "cqlserver-{}-{}",
+            std::process::id(),
+            address.port()
+        ));
+        let ca_file = ca.write_pem(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let node = Arc::new(Node::default());
+        connection::play_the_region(&mut node.engine().session, REGION);
+        let admin = Login {
+            username: "test-admin-at-000000000000".to_owned(),
+            password: secret(),
+        };
+        let keys = SigV4Keys {
+            access_key_id: format!("AKIATEST{}", fastrand::u32(..)),
+            secret_access_key: secret(),
+        };
+        lock(&node.logins).insert(
+            admin.username.clone(),
+            (admin.password.clone(), Grants::all()),
+        );
+        lock(&node.keys).insert(
+            keys.access_key_id.clone(),
+            (keys.secret_access_key.clone(), Grants::all()),
+        );
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let serving = node.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (acceptor, node) = (acceptor.clone(), serving.clone());
+                tokio::spawn(async move {
+                    // A client that will not speak TLS, or does not trust the CA, is dropped.
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        connection::serve(stream, node).await;
+                    }
+                });
+            }
+        });
+        Self {
+            address,
+            ca_file,
+            admin,
+            keys,
+            node,
+        }
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The PEM file of the CA its certificate chains to.
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
+    /// The login that may do everything.
+    pub fn admin(&self) -> &Login {
+        &self.admin
+    }
+
+    /// The access key that may do everything, for the SigV4 handshake in [`REGION`].
+    pub fn sigv4_keys(&self) -> &SigV4Keys {
+        &self.keys
+    }
+
+    /// A new login that may do what `grants` allow, and nothing else.
+    pub fn login_with(&self, grants: Grants) -> Login {
+        let login = Login {
+            username: format!("user-{}-at-000000000000", fastrand::u32(..)),
+            password: secret(),
+        };
+        lock(&self.node.logins).insert(login.username.clone(), (login.password.clone(), grants));
+        login
+    }
+
+    /// The `CASSANDRA_*` settings that reach this server as `login`, as the template sets them
+    /// for a function (TLS with the endpoint's name, the region as the data center), plus the
+    /// test CA and the address to dial.
+    pub fn settings(&self, login: &Login) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("CASSANDRA_CONTACT_POINTS", self.address.to_string()),
+            ("CASSANDRA_TLS", "true".to_owned()),
+            ("CASSANDRA_TLS_SERVER_NAME", SERVER_NAME.to_owned()),
+            (
+                "CASSANDRA_TLS_CA_FILE",
+                self.ca_file.to_string_lossy().into_owned(),
+            ),
+            ("CASSANDRA_LOCAL_DC", REGION.to_owned()),
+            ("CASSANDRA_USERNAME", login.username.clone()),
+            ("CASSANDRA_PASSWORD", login.password.clone()),
+        ])
+    }
+
+    /// Every statement refused for want of a grant so far, with the login and what it lacked.
+    pub fn refusals(&self) -> Vec<String> {
+        lock(&self.node.refusals).clone()
+    }
 }

@@ -443,6 +443,48 @@ pub async fn stock_ledger_contract(
     );
 }
 
+/// What a `StockLedger` must do when checkouts race for one item (from an empty store, with
+/// `catalog` over it): twenty checkouts of one apple each, all at once, against a stock of
+/// twelve. Exactly twelve take one; the rest are short; the stock ends at zero. A store whose
+/// conditional write is not atomic lets two takes read the same stock and both land.
+pub async fn stock_ledger_races(
+    ledger: Arc<dyn crate::inventory::StockLedger>,
+    catalog: &dyn crate::ports::Catalog,
+) {
+    use crate::inventory::Take;
+    let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
+    let mut apple = sample_items()[0].clone();
+    apple.stock = 12;
+    catalog.put(&apple).await.unwrap_or_else(|e| fail(e));
+    let mut takes = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (ledger, item) = (ledger.clone(), apple.item_id.clone());
+        takes.spawn(async move { ledger.take(CartId::new(), &item, 1).await });
+    }
+    let mut remaining = Vec::new();
+    let mut short = 0;
+    while let Some(joined) = takes.join_next().await {
+        match joined.unwrap_or_else(|e| panic!("{e}")) {
+            Ok(Take::Taken { remaining: left }) => remaining.push(left),
+            Ok(Take::Short { available: 0 }) => short += 1,
+            other => panic!("a racing take answered {other:?}"),
+        }
+    }
+    remaining.sort_unstable();
+    assert_eq!(
+        remaining,
+        (0..12).collect::<Vec<u32>>(),
+        "each take saw the stock the one before it left"
+    );
+    assert_eq!(short, 8);
+    let stock = catalog
+        .item(&apple.item_id)
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .map(|i| i.stock);
+    assert_eq!(stock, Some(0));
+}
+
 /// What every `IdempotencyStore` must do, from an empty one: one claim per key at a time, the
 /// first answer replayed, another request under the same key refused, a released or abandoned
 /// claim taken over, and a record forgotten after a day.

@@ -11,7 +11,7 @@
 
 use crate::applied::Lwt;
 use crate::rows::{CartRow, cart_values, uuid, version};
-use crate::session::Keyspace;
+use crate::session::{Keyspace, Statement};
 use crate::unavailable;
 use async_trait::async_trait;
 use domain::ports::{CartStore, StoreError, membership_delta};
@@ -32,10 +32,13 @@ impl KeyspacesCartStore {
     }
 
     async fn index(&self, users: &[UserId], cart: CartId, join: bool) -> Result<(), StoreError> {
+        if users.is_empty() {
+            return Ok(());
+        }
         let statement = if join {
-            &self.keyspace.statements.add_membership
+            self.keyspace.prepared(Statement::AddMembership).await?
         } else {
-            &self.keyspace.statements.remove_membership
+            self.keyspace.prepared(Statement::RemoveMembership).await?
         };
         let writes = users.iter().map(|user| {
             self.keyspace
@@ -77,7 +80,10 @@ impl CartStore for KeyspacesCartStore {
         let result = self
             .keyspace
             .session
-            .execute_unpaged(&self.keyspace.statements.load_cart, (uuid(id),))
+            .execute_unpaged(
+                self.keyspace.prepared(Statement::LoadCart).await?,
+                (uuid(id),),
+            )
             .await
             .map_err(unavailable)?;
         let rows = result.into_rows_result().map_err(unavailable)?;
@@ -89,12 +95,11 @@ impl CartStore for KeyspacesCartStore {
         let (joined, left) = membership_delta(previous, next);
         self.index(&joined, next.cart_id, true).await?;
         let mut values = cart_values(next);
-        let statements = &self.keyspace.statements;
         let statement = match previous {
-            None => &statements.insert_cart,
+            None => self.keyspace.prepared(Statement::InsertCart).await?,
             Some(read) => {
                 values.push(CqlValue::BigInt(version(read.version)));
-                &statements.update_cart
+                self.keyspace.prepared(Statement::UpdateCart).await?
             }
         };
         let result = self
@@ -124,7 +129,10 @@ impl CartStore for KeyspacesCartStore {
         let pager = self
             .keyspace
             .session
-            .execute_iter(self.keyspace.statements.carts_of.clone(), (user.as_str(),))
+            .execute_iter(
+                self.keyspace.prepared(Statement::CartsOf).await?.clone(),
+                (user.as_str(),),
+            )
             .await
             .map_err(unavailable)?;
         let mut rows = pager.rows_stream::<(uuid::Uuid,)>().map_err(unavailable)?;

@@ -5,7 +5,7 @@
 //! items; a larger one wants the items clustered under a few partitions instead.
 
 use crate::applied::Lwt;
-use crate::session::Keyspace;
+use crate::session::{Keyspace, Statement};
 use crate::unavailable;
 use async_trait::async_trait;
 use domain::ports::{Catalog, StoreError};
@@ -64,7 +64,10 @@ impl Catalog for KeyspacesCatalog {
         let result = self
             .keyspace
             .session
-            .execute_unpaged(&self.keyspace.statements.load_item, (id.as_str(),))
+            .execute_unpaged(
+                self.keyspace.prepared(Statement::LoadItem).await?,
+                (id.as_str(),),
+            )
             .await
             .map_err(unavailable)?;
         let rows = result.into_rows_result().map_err(unavailable)?;
@@ -88,7 +91,10 @@ impl Catalog for KeyspacesCatalog {
         let pager = self
             .keyspace
             .session
-            .execute_iter(self.keyspace.statements.all_items.clone(), ())
+            .execute_iter(
+                self.keyspace.prepared(Statement::AllItems).await?.clone(),
+                (),
+            )
             .await
             .map_err(unavailable)?;
         let mut rows = pager.rows_stream::<ItemRow>().map_err(unavailable)?;
@@ -113,7 +119,7 @@ impl Catalog for KeyspacesCatalog {
             .keyspace
             .session
             .execute_unpaged(
-                &self.keyspace.statements.set_stock,
+                self.keyspace.prepared(Statement::SetStock).await?,
                 (stock(units), id.as_str()),
             )
             .await
@@ -129,7 +135,7 @@ impl Catalog for KeyspacesCatalog {
         self.keyspace
             .session
             .execute_unpaged(
-                &self.keyspace.statements.put_item,
+                self.keyspace.prepared(Statement::PutItem).await?,
                 (
                     item.item_id.as_str(),
                     item.name.as_str(),

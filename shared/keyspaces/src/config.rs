@@ -6,10 +6,14 @@
 //! | `KEYSPACE` | the keyspace holding the tables | `shared_carts` |
 //! | `CASSANDRA_LOCAL_DC` | the data center to prefer (the region, on Keyspaces) | none |
 //! | `CASSANDRA_TLS` | `true` for TLS (Keyspaces accepts nothing else, on port 9142) | `false` |
+//! | `CASSANDRA_TLS_SERVER_NAME` | the name the server's certificate must carry, whatever address the driver dialled | the contact points' host name |
+//! | `CASSANDRA_TLS_CA_FILE` | a PEM file of the roots to trust instead of the system's | the system's roots |
 //! | `CASSANDRA_USERNAME`, `CASSANDRA_PASSWORD` | Keyspaces service-specific credentials (plain-text authentication, inside TLS) | none |
 //! | `CASSANDRA_AUTH=sigv4` | instead: SigV4 with the function's role, in `AWS_REGION` | off |
 
 use std::fmt;
+use std::path::PathBuf;
+use tls::{Roots, TlsSettings};
 
 /// How the session authenticates.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -19,6 +23,15 @@ pub enum Auth {
     None,
     /// SigV4 with the credentials and region of the environment (a Lambda's role).
     SigV4,
+    /// SigV4 with these keys, in this region (tests and scripts; never read from settings).
+    SigV4Keys {
+        /// The access key id.
+        access_key_id: String,
+        /// Its secret; never printed.
+        secret_access_key: String,
+        /// The region the signature is scoped to.
+        region: String,
+    },
     /// A user name and password: Keyspaces service-specific credentials, or a Cassandra role.
     Password {
         /// The user (for Keyspaces, the IAM user's service-specific user name).
@@ -33,6 +46,14 @@ impl fmt::Debug for Auth {
         match self {
             Auth::None => f.write_str("None"),
             Auth::SigV4 => f.write_str("SigV4"),
+            Auth::SigV4Keys {
+                access_key_id,
+                region,
+                ..
+            } => write!(
+                f,
+                "SigV4Keys {{ access_key_id: {access_key_id:?}, region: {region:?} }}"
+            ),
             Auth::Password { username, .. } => write!(f, "Password {{ username: {username:?} }}"),
         }
     }
@@ -47,8 +68,8 @@ pub struct KeyspacesConfig {
     pub keyspace: String,
     /// The data center to prefer, if any.
     pub local_datacenter: Option<String>,
-    /// Whether to speak TLS (the system's root certificates).
-    pub tls: bool,
+    /// TLS, and how the server's certificate is checked; `None` for plaintext.
+    pub tls: Option<TlsSettings>,
     /// How to authenticate.
     pub auth: Auth,
 }
@@ -98,8 +119,8 @@ impl KeyspacesConfig {
             });
         }
         let tls = match settings("CASSANDRA_TLS").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
+            None | Some("false") => None,
+            Some("true") => Some(tls_settings(settings, &contact_points)?),
             Some(_) => {
                 return Err(ConfigError {
                     name: "CASSANDRA_TLS",
@@ -144,6 +165,41 @@ impl KeyspacesConfig {
     }
 }
 
+/// How the certificate is checked: against `CASSANDRA_TLS_SERVER_NAME`, or the host name the
+/// contact points share (the driver dials each node by its IP address, so the name has to come
+/// from here), with the roots of `CASSANDRA_TLS_CA_FILE` or the system's.
+fn tls_settings(
+    settings: &dyn Fn(&str) -> Option<String>,
+    contact_points: &[String],
+) -> Result<TlsSettings, ConfigError> {
+    let hosts: Vec<&str> = contact_points
+        .iter()
+        .map(|point| {
+            point
+                .rsplit_once(':')
+                .map_or(point.as_str(), |(host, _)| host)
+        })
+        .collect();
+    let named = hosts
+        .iter()
+        .all(|host| host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('['));
+    let server_name = match settings("CASSANDRA_TLS_SERVER_NAME") {
+        Some(name) => Some(name),
+        None if named && hosts.iter().all(|h| *h == hosts[0]) => Some(hosts[0].to_owned()),
+        None if named => {
+            return Err(ConfigError {
+                name: "CASSANDRA_TLS_SERVER_NAME",
+                problem: "the contact points name different hosts: say which name the certificate carries",
+            });
+        }
+        // Addresses only: the certificate must carry the address dialled.
+        None => None,
+    };
+    let roots = settings("CASSANDRA_TLS_CA_FILE")
+        .map_or(Roots::System, |file| Roots::PemFile(PathBuf::from(file)));
+    Ok(TlsSettings { roots, server_name })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,8 +240,60 @@ mod tests {
         );
         assert_eq!(config.keyspace, "carts_prod");
         assert_eq!(config.local_datacenter.as_deref(), Some("eu-west-1"));
-        assert!(config.tls);
+        assert_eq!(
+            config.tls,
+            Some(TlsSettings {
+                roots: Roots::System,
+                server_name: Some("cassandra.eu-west-1.amazonaws.com".to_owned()),
+            }),
+            "the certificate is checked against the endpoint's name, not the address dialled"
+        );
         assert!(!format!("{:?}", config.auth).contains("secret"));
+    }
+
+    #[test]
+    fn a_named_certificate_and_private_roots_can_be_given() {
+        let config = from(&[
+            ("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9142"),
+            ("CASSANDRA_TLS", "true"),
+            (
+                "CASSANDRA_TLS_SERVER_NAME",
+                "cassandra.us-east-1.amazonaws.com",
+            ),
+            ("CASSANDRA_TLS_CA_FILE", "/etc/test-ca.pem"),
+        ]);
+        let Ok(Some(config)) = config else {
+            panic!("{config:?}")
+        };
+        assert_eq!(
+            config.tls,
+            Some(TlsSettings {
+                roots: Roots::PemFile(PathBuf::from("/etc/test-ca.pem")),
+                server_name: Some("cassandra.us-east-1.amazonaws.com".to_owned()),
+            })
+        );
+        let addresses = from(&[
+            ("CASSANDRA_CONTACT_POINTS", "10.0.0.1:9142,10.0.0.2:9142"),
+            ("CASSANDRA_TLS", "true"),
+        ]);
+        assert!(matches!(
+            addresses,
+            Ok(Some(KeyspacesConfig {
+                tls: Some(TlsSettings {
+                    server_name: None,
+                    ..
+                }),
+                ..
+            }))
+        ));
+        let mixed = from(&[
+            ("CASSANDRA_CONTACT_POINTS", "a.example:9142,b.example:9142"),
+            ("CASSANDRA_TLS", "true"),
+        ]);
+        assert_eq!(
+            mixed.err().map(|e| e.name),
+            Some("CASSANDRA_TLS_SERVER_NAME")
+        );
     }
 
     #[test]

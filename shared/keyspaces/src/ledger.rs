@@ -5,7 +5,7 @@
 
 use crate::applied::Lwt;
 use crate::rows::uuid;
-use crate::session::Keyspace;
+use crate::session::{Keyspace, Statement};
 use crate::unavailable;
 use async_trait::async_trait;
 use domain::inventory::{StockLedger, Take};
@@ -38,12 +38,15 @@ impl KeyspacesLedger {
 #[async_trait]
 impl StockLedger for KeyspacesLedger {
     async fn take(&self, cart: CartId, item: &ItemId, quantity: u32) -> Result<Take, StoreError> {
-        let (session, statements) = (&self.keyspace.session, &self.keyspace.statements);
+        let session = &self.keyspace.session;
         let checkout = uuid(cart);
         let wanted = i32::try_from(quantity).unwrap_or(i32::MAX);
         for _ in 0..ATTEMPTS {
             let rows = session
-                .execute_unpaged(&statements.load_taken, (item.as_str(),))
+                .execute_unpaged(
+                    self.keyspace.prepared(Statement::LoadTaken).await?,
+                    (item.as_str(),),
+                )
                 .await
                 .map_err(unavailable)?
                 .into_rows_result()
@@ -69,7 +72,7 @@ impl StockLedger for KeyspacesLedger {
             let remaining = stock - wanted;
             let result = session
                 .execute_unpaged(
-                    &statements.take_stock,
+                    self.keyspace.prepared(Statement::TakeStock).await?,
                     (remaining, taken, item.as_str(), stock),
                 )
                 .await

@@ -47,7 +47,9 @@ pub async fn create(session: &Session, keyspace: &str) -> Result<(), KeyspacesEr
 pub async fn open_creating(config: &KeyspacesConfig) -> Result<Keyspace, KeyspacesError> {
     let session = connect(config).await?;
     create(&session, &config.keyspace).await?;
-    Keyspace::prepare(session, &config.keyspace).await
+    let keyspace = Keyspace::new(session, &config.keyspace);
+    keyspace.prepare_all().await?;
+    Ok(keyspace)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 /// How long one request may take before the driver gives up on it. A Lambda behind API Gateway
 /// has 29 s in all; a store that does not answer in a few should answer 503, not time out.
@@ -25,7 +26,7 @@ pub enum KeyspacesError {
     NoCredentials,
     /// The TLS settings could not be built.
     #[error("could not build the TLS settings")]
-    Tls(#[from] rustls::Error),
+    Tls(#[from] tls::TlsError),
     /// A statement could not be prepared (a table is missing or differs from the schema).
     #[error("could not prepare {statement:?}")]
     Prepare {
@@ -46,28 +47,140 @@ pub enum KeyspacesError {
     },
 }
 
-/// The session and the prepared statements over one keyspace. Cheap to clone.
+/// The session over one keyspace and the statements prepared on it so far. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Keyspace {
     pub(crate) session: Arc<Session>,
-    pub(crate) statements: Arc<Statements>,
+    statements: Arc<Statements>,
 }
 
-/// Every statement the adapters run, by purpose.
+/// A statement the adapters run, by purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Statement {
+    /// A cart's row.
+    LoadCart,
+    /// A new cart, `IF NOT EXISTS`.
+    InsertCart,
+    /// A changed cart, `IF version = ?`.
+    UpdateCart,
+    /// A user's entry in the membership index.
+    AddMembership,
+    /// A user's entry in the membership index, removed.
+    RemoveMembership,
+    /// The carts of a user, from the membership index.
+    CartsOf,
+    /// An item of the catalog.
+    LoadItem,
+    /// The whole catalog.
+    AllItems,
+    /// An item, written whole.
+    PutItem,
+    /// An item's stock, `IF EXISTS`.
+    SetStock,
+    /// An item's stock and the checkouts that took from it.
+    LoadTaken,
+    /// Stock taken by a checkout, `IF stock = ?`.
+    TakeStock,
+}
+
+impl Statement {
+    /// Every statement, in the order `Statements` keeps them.
+    pub const ALL: [Statement; 12] = [
+        Statement::LoadCart,
+        Statement::InsertCart,
+        Statement::UpdateCart,
+        Statement::AddMembership,
+        Statement::RemoveMembership,
+        Statement::CartsOf,
+        Statement::LoadItem,
+        Statement::AllItems,
+        Statement::PutItem,
+        Statement::SetStock,
+        Statement::LoadTaken,
+        Statement::TakeStock,
+    ];
+
+    /// The table the statement reads or writes.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::LoadCart | Self::InsertCart | Self::UpdateCart => "carts",
+            Self::AddMembership | Self::RemoveMembership | Self::CartsOf => "user_cart_sharing",
+            Self::LoadItem
+            | Self::AllItems
+            | Self::PutItem
+            | Self::SetStock
+            | Self::LoadTaken
+            | Self::TakeStock => "items",
+        }
+    }
+
+    /// Whether it writes (IAM `cassandra:Modify`) rather than reads (`cassandra:Select`).
+    pub fn writes(self) -> bool {
+        !matches!(
+            self,
+            Self::LoadCart | Self::CartsOf | Self::LoadItem | Self::AllItems | Self::LoadTaken
+        )
+    }
+
+    /// Its CQL on the tables of `keyspace`.
+    pub fn cql(self, keyspace: &str) -> String {
+        let ks = keyspace;
+        match self {
+            Self::LoadCart => {
+                format!("SELECT cart_id, {CART_COLUMNS} FROM {ks}.carts WHERE cart_id = ?")
+            }
+            Self::InsertCart => {
+                let markers = vec!["?"; CART_COLUMNS.split(", ").count() + 1].join(", ");
+                format!(
+                    "INSERT INTO {ks}.carts ({CART_COLUMNS}, cart_id) VALUES ({markers}) IF NOT EXISTS"
+                )
+            }
+            Self::UpdateCart => {
+                let assignments = CART_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("{c} = ?"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("UPDATE {ks}.carts SET {assignments} WHERE cart_id = ? IF version = ?")
+            }
+            Self::AddMembership => {
+                format!("INSERT INTO {ks}.user_cart_sharing (user_id, cart_id) VALUES (?, ?)")
+            }
+            Self::RemoveMembership => {
+                format!("DELETE FROM {ks}.user_cart_sharing WHERE user_id = ? AND cart_id = ?")
+            }
+            Self::CartsOf => {
+                format!("SELECT cart_id FROM {ks}.user_cart_sharing WHERE user_id = ?")
+            }
+            Self::LoadItem => format!(
+                "SELECT item_id, name, price, currency, stock FROM {ks}.items WHERE item_id = ?"
+            ),
+            Self::AllItems => {
+                format!("SELECT item_id, name, price, currency, stock FROM {ks}.items")
+            }
+            Self::PutItem => format!(
+                "INSERT INTO {ks}.items (item_id, name, price, currency, stock) VALUES (?, ?, ?, ?, ?)"
+            ),
+            Self::SetStock => {
+                format!("UPDATE {ks}.items SET stock = ? WHERE item_id = ? IF EXISTS")
+            }
+            Self::LoadTaken => format!("SELECT stock, taken FROM {ks}.items WHERE item_id = ?"),
+            Self::TakeStock => {
+                format!("UPDATE {ks}.items SET stock = ?, taken = ? WHERE item_id = ? IF stock = ?")
+            }
+        }
+    }
+}
+
+/// The statements prepared so far, each at most once per process. A statement is prepared the
+/// first time it runs, never at cold start: a function prepares only what it executes, so a
+/// read-only function never asks to prepare a write its role may not make (IAM allows it
+/// `cassandra:Select` only), and a cold start makes no round trip for statements it may never
+/// use. The price is one round trip on the first request that needs each statement.
 #[derive(Debug)]
-pub(crate) struct Statements {
-    pub load_cart: PreparedStatement,
-    pub insert_cart: PreparedStatement,
-    pub update_cart: PreparedStatement,
-    pub add_membership: PreparedStatement,
-    pub remove_membership: PreparedStatement,
-    pub carts_of: PreparedStatement,
-    pub load_item: PreparedStatement,
-    pub all_items: PreparedStatement,
-    pub put_item: PreparedStatement,
-    pub set_stock: PreparedStatement,
-    pub load_taken: PreparedStatement,
-    pub take_stock: PreparedStatement,
+struct Statements {
+    keyspace: String,
+    prepared: [OnceCell<PreparedStatement>; Statement::ALL.len()],
 }
 
 /// The cart columns after the key, in the order both cart writes bind them.
@@ -75,11 +188,23 @@ pub(crate) const CART_COLUMNS: &str = "owner_id, status, version, currency, crea
     updated_at, user_ids, roles, items, item_order, item_names, unit_prices, added_by";
 
 impl Keyspace {
-    /// Opens a session as `config` says and prepares every statement against its keyspace, whose
-    /// tables must exist (the template creates them on AWS; [`crate::schema::create`] elsewhere).
+    /// Opens a session as `config` says, over its keyspace, whose tables must exist (the
+    /// template creates them on AWS; [`crate::schema::create`] elsewhere). Nothing is prepared
+    /// until it runs.
     pub async fn open(config: &KeyspacesConfig) -> Result<Self, KeyspacesError> {
         let session = connect(config).await?;
-        Self::prepare(session, &config.keyspace).await
+        Ok(Self::new(session, &config.keyspace))
+    }
+
+    /// The keyspace `keyspace` over `session`.
+    pub fn new(session: Session, keyspace: &str) -> Self {
+        Self {
+            session: Arc::new(session),
+            statements: Arc::new(Statements {
+                keyspace: keyspace.to_owned(),
+                prepared: Default::default(),
+            }),
+        }
     }
 
     /// The session underneath, for what the adapters do not cover (schema, checks).
@@ -87,78 +212,41 @@ impl Keyspace {
         &self.session
     }
 
-    /// Prepares every statement on `session` for the tables in `keyspace`.
-    pub async fn prepare(session: Session, keyspace: &str) -> Result<Self, KeyspacesError> {
-        let assignments = CART_COLUMNS
-            .split(", ")
-            .map(|c| format!("{c} = ?"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let markers = vec!["?"; CART_COLUMNS.split(", ").count() + 1].join(", ");
-        let ks = keyspace;
-        let prepare = async |cql: String| {
-            session
-                .prepare(cql.as_str())
-                .await
-                .map_err(|source| KeyspacesError::Prepare {
-                    statement: cql,
-                    source: Box::new(source),
-                })
-        };
-        let statements = Statements {
-            load_cart: prepare(format!(
-                "SELECT cart_id, {CART_COLUMNS} FROM {ks}.carts WHERE cart_id = ?"
-            ))
-            .await?,
-            insert_cart: prepare(format!(
-                "INSERT INTO {ks}.carts ({CART_COLUMNS}, cart_id) VALUES ({markers}) IF NOT EXISTS"
-            ))
-            .await?,
-            update_cart: prepare(format!(
-                "UPDATE {ks}.carts SET {assignments} WHERE cart_id = ? IF version = ?"
-            ))
-            .await?,
-            add_membership: prepare(format!(
-                "INSERT INTO {ks}.user_cart_sharing (user_id, cart_id) VALUES (?, ?)"
-            ))
-            .await?,
-            remove_membership: prepare(format!(
-                "DELETE FROM {ks}.user_cart_sharing WHERE user_id = ? AND cart_id = ?"
-            ))
-            .await?,
-            carts_of: prepare(format!(
-                "SELECT cart_id FROM {ks}.user_cart_sharing WHERE user_id = ?"
-            ))
-            .await?,
-            load_item: prepare(format!(
-                "SELECT item_id, name, price, currency, stock FROM {ks}.items WHERE item_id = ?"
-            ))
-            .await?,
-            all_items: prepare(format!(
-                "SELECT item_id, name, price, currency, stock FROM {ks}.items"
-            ))
-            .await?,
-            put_item: prepare(format!(
-                "INSERT INTO {ks}.items (item_id, name, price, currency, stock) VALUES (?, ?, ?, ?, ?)"
-            ))
-            .await?,
-            set_stock: prepare(format!(
-                "UPDATE {ks}.items SET stock = ? WHERE item_id = ? IF EXISTS"
-            ))
-            .await?,
-            load_taken: prepare(format!(
-                "SELECT stock, taken FROM {ks}.items WHERE item_id = ?"
-            ))
-            .await?,
-            take_stock: prepare(format!(
-                "UPDATE {ks}.items SET stock = ?, taken = ? WHERE item_id = ? IF stock = ?"
-            ))
-            .await?,
-        };
-        Ok(Self {
-            session: Arc::new(session),
-            statements: Arc::new(statements),
-        })
+    /// `which`, prepared on its first use.
+    pub async fn statement(&self, which: Statement) -> Result<&PreparedStatement, KeyspacesError> {
+        let index = Statement::ALL
+            .iter()
+            .position(|s| *s == which)
+            .unwrap_or_else(|| unreachable!("ALL lists every statement"));
+        self.statements.prepared[index]
+            .get_or_try_init(|| async {
+                let cql = which.cql(&self.statements.keyspace);
+                self.session
+                    .prepare(cql.as_str())
+                    .await
+                    .map_err(|source| KeyspacesError::Prepare {
+                        statement: cql,
+                        source: Box::new(source),
+                    })
+            })
+            .await
+    }
+
+    /// `which`, prepared on its first use, as the ports report a failure to prepare it.
+    pub(crate) async fn prepared(
+        &self,
+        which: Statement,
+    ) -> Result<&PreparedStatement, domain::ports::StoreError> {
+        self.statement(which).await.map_err(crate::unavailable)
+    }
+
+    /// Prepares every statement now: a check that the tables are the schema's, for the local
+    /// stack and the tests, which create them (a Lambda prepares lazily).
+    pub async fn prepare_all(&self) -> Result<(), KeyspacesError> {
+        for which in Statement::ALL {
+            self.statement(which).await?;
+        }
+        Ok(())
     }
 }
 
@@ -181,8 +269,8 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
         // Nothing here changes the schema at run time (the template creates the tables), so
         // there is no agreement to wait for; single-node test servers have no peers to ask.
         .auto_await_schema_agreement(false);
-    if config.tls {
-        builder = builder.tls_context(Some(tls::system_roots()?));
+    if let Some(settings) = &config.tls {
+        builder = builder.tls_context(Some(tls::client_config(settings)?));
     }
     match &config.auth {
         Auth::None => {}
@@ -196,6 +284,24 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
             builder = builder.authenticator_provider(Arc::new(
                 crate::sigv4::SigV4Authenticator::new(credentials, region.to_string()),
             ));
+        }
+        Auth::SigV4Keys {
+            access_key_id,
+            secret_access_key,
+            region,
+        } => {
+            let keys = aws_credential_types::Credentials::new(
+                access_key_id,
+                secret_access_key,
+                None,
+                None,
+                "keyspaces config",
+            );
+            builder =
+                builder.authenticator_provider(Arc::new(crate::sigv4::SigV4Authenticator::new(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(keys),
+                    region.clone(),
+                )));
         }
     }
     builder

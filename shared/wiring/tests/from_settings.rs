@@ -39,8 +39,9 @@ async fn a_configured_connections_table_puts_the_registry_on_dynamodb() {
 #[tokio::test]
 async fn a_configured_keyspace_puts_carts_and_the_catalog_on_it() {
     use domain::ports::{CartStore, Catalog};
-    let address = cqlserver::start().await.to_string();
-    let settings = |name: &str| (name == "CASSANDRA_CONTACT_POINTS").then(|| address.clone());
+    let server = cqlserver::CqlServer::start().await;
+    let table = server.settings(server.admin());
+    let settings = |name: &str| table.get(name).cloned();
     let config = keyspaces::KeyspacesConfig::from_settings(&settings)
         .unwrap()
         .unwrap();
