@@ -90,6 +90,8 @@ pub fn context(claims: &Claims) -> serde_json::Value {
         context_keys::USER_ID: claims.sub,
         context_keys::NAME: claims.name.clone().unwrap_or_default(),
         context_keys::SCOPES: claims.scope,
+        // The edge refuses the request once this has passed, whatever API Gateway cached.
+        context_keys::EXPIRES_AT: claims.exp.to_string(),
     })
 }
 
@@ -172,6 +174,11 @@ mod tests {
         );
         assert_eq!(response.context["userId"], "alice");
         assert_eq!(response.context["scopes"], "admin");
+        assert_eq!(
+            response.context["expiresAt"],
+            (NOW + 60).to_string(),
+            "the token's exp rides along, for the functions to check"
+        );
     }
 
     #[tokio::test]

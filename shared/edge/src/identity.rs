@@ -16,6 +16,8 @@ pub mod context_keys {
     pub const SCOPES: &str = "scopes";
     /// API Gateway's own copy of the principal (the user id).
     pub const PRINCIPAL_ID: &str = "principalId";
+    /// When the token stops being valid (its `exp`, seconds since the epoch).
+    pub const EXPIRES_AT: &str = "expiresAt";
 }
 
 /// The authenticated caller of a request.
@@ -31,8 +33,18 @@ pub struct Caller {
 
 impl Caller {
     /// The caller named by the authorizer context of `request`; 401 if there is none (a route
-    /// deployed without the authorizer).
+    /// deployed without the authorizer), or if the token it came from has expired.
+    ///
+    /// API Gateway caches the authorizer's answer per token for a fixed time (300 s here; a REST
+    /// authorizer's TTL is one number for every token, "AWS::ApiGateway::Authorizer"), so a token
+    /// could act for up to that long after its `exp`. The context carries the `exp`, so the
+    /// function refuses such a request itself: a token never outlives its own life.
     pub fn from_request(request: &lambda_http::Request) -> Result<Caller, Problem> {
+        Self::from_request_at(request, chrono::Utc::now().timestamp())
+    }
+
+    /// [`Caller::from_request`] at `now` (seconds since the epoch).
+    pub fn from_request_at(request: &lambda_http::Request, now: i64) -> Result<Caller, Problem> {
         let fields = match request.request_context_ref() {
             Some(context @ RequestContext::ApiGatewayV1(_)) => {
                 context.authorizer().map(|a| &a.fields)
@@ -49,6 +61,14 @@ impl Caller {
         let user = text(context_keys::USER_ID)
             .or_else(|| text(context_keys::PRINCIPAL_ID))
             .ok_or_else(Problem::unauthenticated)?;
+        // A string or a number, as API Gateway may hand either on.
+        let expires_at = fields.get(context_keys::EXPIRES_AT).and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        });
+        if expires_at.is_some_and(|exp| now >= exp) {
+            return Err(Problem::token_expired());
+        }
         Ok(Caller {
             user_id: UserId::parse(user).map_err(|_| Problem::unauthenticated())?,
             name: text(context_keys::NAME).map(str::to_owned),
@@ -70,5 +90,36 @@ impl Caller {
     /// The name to show for the caller: the token's name, else the user id.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(self.user_id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{request, sample_event};
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn as_alice_until(expires_at: serde_json::Value) -> lambda_http::Request {
+        let mut event = sample_event("get-cart");
+        event["requestContext"]["authorizer"]["userId"] = "alice".into();
+        event["requestContext"]["authorizer"][context_keys::EXPIRES_AT] = expires_at;
+        request(&event)
+    }
+
+    #[test]
+    fn a_token_the_authorizer_cached_is_refused_once_its_exp_has_passed() {
+        for exp in [serde_json::json!(NOW.to_string()), serde_json::json!(NOW)] {
+            let refused = Caller::from_request_at(&as_alice_until(exp.clone()), NOW);
+            assert_eq!(refused.err().map(|p| p.status.as_u16()), Some(401), "{exp}");
+            let earlier = Caller::from_request_at(&as_alice_until(exp), NOW - 1);
+            assert_eq!(
+                earlier
+                    .map(|c| c.user_id.as_str().to_owned())
+                    .ok()
+                    .as_deref(),
+                Some("alice")
+            );
+        }
     }
 }

@@ -12,7 +12,7 @@ pub mod records;
 pub mod request;
 pub mod respond;
 pub mod routes;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod websocket;
 

@@ -58,6 +58,19 @@ impl Problem {
         )
     }
 
+    /// The token was valid when the authorizer saw it, and has expired since.
+    pub fn token_expired() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the token has expired; sign in again",
+        )
+        .with_header(
+            http::header::WWW_AUTHENTICATE,
+            "Bearer error=\"invalid_token\"",
+        )
+    }
+
     /// The caller lacks a scope the operation needs.
     pub fn missing_scope(scope: &str) -> Self {
         Self::new(

@@ -1,9 +1,13 @@
 //! RS256 and ES256 tokens of an OIDC issuer, verified against its JSON Web Key Set.
 //!
-//! The keys are fetched on the first token and kept for the life of the warm instance. A token
-//! naming a key the cache does not hold (the issuer rotated its keys) fetches the set again, at
-//! most once per [`REFRESH_COOLDOWN`]: a flood of tokens with made-up key ids costs the issuer
-//! one request per cooldown, not one per token.
+//! The keys are fetched on the first token and kept for [`MAX_KEY_AGE`]: then the set is fetched
+//! again, so a key the issuer withdrew stops verifying within that time however long the
+//! instance stays warm. A token naming a key the cache does not hold (the issuer rotated its
+//! keys) fetches the set again, at most once per [`REFRESH_COOLDOWN`]: a flood of tokens with
+//! made-up key ids costs the issuer one request per cooldown, not one per token.
+//!
+//! The set is fetched over HTTPS only; plain HTTP is accepted for an issuer on loopback (a test,
+//! a local identity provider), never across a network where the keys could be swapped.
 
 use crate::{Claims, ConfigError, TokenError, check};
 use bytes::Bytes;
@@ -22,6 +26,9 @@ use std::time::{Duration, Instant};
 
 /// The shortest time between two fetches caused by unknown key ids.
 pub const REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// How long fetched keys are trusted before the set is fetched again.
+pub const MAX_KEY_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// How long a fetch of the key set may take: the authorizer's own budget is a few seconds.
 const FETCH_DEADLINE: Duration = Duration::from_secs(3);
@@ -116,7 +123,10 @@ pub struct Jwks {
     keys: RwLock<Arc<Keys>>,
     /// When the set was last fetched; the lock also keeps two fetches from running at once.
     fetched: tokio::sync::Mutex<Option<Instant>>,
+    /// When the keys in `keys` were fetched, readable without waiting on a fetch.
+    keys_from: RwLock<Option<Instant>>,
     cooldown: Duration,
+    max_age: Duration,
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
 }
 
@@ -132,12 +142,19 @@ impl std::fmt::Debug for Jwks {
 
 impl Jwks {
     /// A verifier of `issuer`'s tokens for `audience`, with the keys at `url` (`https://`, or
-    /// `http://` for a local issuer). Nothing is fetched until the first token.
+    /// `http://` for an issuer on loopback). Nothing is fetched until the first token.
     pub fn new(
         url: impl Into<String>,
         issuer: impl Into<String>,
         audience: impl Into<String>,
     ) -> Result<Self, ConfigError> {
+        let url = url.into();
+        if !fetchable(&url) {
+            return Err(ConfigError {
+                variable: "JWT_JWKS_URL",
+                problem: "must be an https:// address (http:// only for an issuer on loopback)",
+            });
+        }
         let tls = tls::system_roots().map_err(|_| ConfigError {
             variable: "JWT_JWKS_URL",
             problem: "no TLS settings could be built to fetch it",
@@ -148,12 +165,14 @@ impl Jwks {
             .enable_http1()
             .build();
         Ok(Self {
-            url: url.into(),
+            url,
             issuer: issuer.into(),
             audience: audience.into(),
             keys: RwLock::default(),
             fetched: tokio::sync::Mutex::new(None),
+            keys_from: RwLock::default(),
             cooldown: REFRESH_COOLDOWN,
+            max_age: MAX_KEY_AGE,
             client: Client::builder(TokioExecutor::new()).build(connector),
         })
     }
@@ -161,6 +180,12 @@ impl Jwks {
     /// The same verifier, fetching again for an unknown key at most once per `cooldown`.
     pub fn with_refresh_cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
+        self
+    }
+
+    /// The same verifier, trusting fetched keys for `max_age` rather than [`MAX_KEY_AGE`].
+    pub fn with_max_key_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
         self
     }
 
@@ -177,6 +202,9 @@ impl Jwks {
             return Err(TokenError::WrongAlgorithm);
         }
         let kid = parts.header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        if self.keys_are_old() {
+            self.renew().await;
+        }
         let key = match self.cached(kid) {
             Some(key) => key,
             None => {
@@ -193,6 +221,34 @@ impl Jwks {
         keys.get(kid).cloned()
     }
 
+    fn keys_are_old(&self) -> bool {
+        let from = *self.keys_from.read().unwrap_or_else(|p| p.into_inner());
+        from.is_some_and(|at| at.elapsed() >= self.max_age)
+    }
+
+    /// Fetches the set again because the cached keys are older than the maximum age, unless
+    /// another request just did. If the issuer cannot be reached the old keys stay, for now:
+    /// refusing every user while the issuer is down protects nothing a fetch could have told.
+    async fn renew(&self) {
+        let mut fetched = self.fetched.lock().await;
+        if !self.keys_are_old() {
+            return;
+        }
+        match self.fetch().await {
+            Ok(keys) => {
+                tracing::info!(url = %self.url, keys = keys.len(), "fetched the issuer's keys again");
+                self.store(keys);
+                *fetched = Some(Instant::now());
+            }
+            Err(e) => tracing::warn!(url = %self.url, error = %e, "kept keys past their age"),
+        }
+    }
+
+    fn store(&self, keys: Keys) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        *self.keys_from.write().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
     /// Fetches the set because `kid` is not in the cache, unless another request just did or
     /// the cooldown has not passed.
     async fn refresh(&self, kid: &str) -> Result<(), TokenError> {
@@ -205,7 +261,7 @@ impl Jwks {
         }
         let keys = self.fetch().await.map_err(TokenError::KeysUnavailable)?;
         tracing::info!(url = %self.url, keys = keys.len(), "fetched the issuer's keys");
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        self.store(keys);
         *fetched = Some(Instant::now());
         Ok(())
     }
@@ -234,9 +290,44 @@ impl Jwks {
     }
 }
 
+/// Whether keys may be fetched from `url`: HTTPS, or HTTP to a loopback host.
+fn fetchable(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    match (parsed.scheme(), parsed.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Domain(name))) => name == "localhost",
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_come_over_https_or_from_loopback_only() {
+        for url in [
+            "https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json",
+            "http://127.0.0.1:8080/jwks.json",
+            "http://[::1]/jwks.json",
+            "http://localhost/jwks.json",
+        ] {
+            assert!(fetchable(url), "{url}");
+        }
+        for url in [
+            "http://issuer.example/jwks.json",
+            "http://10.0.0.1/jwks.json",
+            "http://localhost.example/jwks.json",
+            "ftp://issuer.example/jwks.json",
+            "not a url",
+        ] {
+            assert!(!fetchable(url), "{url}");
+        }
+    }
 
     #[test]
     fn a_key_set_keeps_signing_keys_it_can_verify_with() {

@@ -307,6 +307,35 @@ async fn made_up_key_ids_cost_the_issuer_one_fetch_per_cooldown() {
 }
 
 #[tokio::test]
+async fn a_key_the_issuer_withdrew_stops_verifying_once_the_cached_keys_are_too_old() {
+    let (kept, withdrawn) = (Key::ec("kept"), Key::ec("withdrawn"));
+    let issuer = Issuer::start(&[&kept, &withdrawn]).await;
+    let jwks = issuer
+        .verifier()
+        .with_max_key_age(Duration::from_millis(200));
+    assert!(jwks.verify(&withdrawn.sign(&claims()), NOW).await.is_ok());
+    issuer.publish(&[&kept]);
+    assert!(
+        jwks.verify(&withdrawn.sign(&claims()), NOW).await.is_ok(),
+        "young keys are trusted without a fetch"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(
+        jwks.verify(&withdrawn.sign(&claims()), NOW).await,
+        Err(TokenError::UnknownKey)
+    );
+    assert!(jwks.verify(&kept.sign(&claims()), NOW).await.is_ok());
+    assert_eq!(issuer.fetches(), 2, "one fetch when the keys grew old");
+}
+
+#[test]
+fn a_key_set_over_plain_http_is_refused_unless_the_issuer_is_on_loopback() {
+    let refused = Jwks::new("http://issuer.example/jwks.json", ISSUER, AUDIENCE).err();
+    assert_eq!(refused.map(|e| e.variable), Some("JWT_JWKS_URL"));
+    assert!(Jwks::new("http://127.0.0.1:1/jwks.json", ISSUER, AUDIENCE).is_ok());
+}
+
+#[tokio::test]
 async fn an_issuer_that_cannot_be_reached_is_a_failure_not_a_refusal() {
     let key = Key::ec("k");
     let jwks = Jwks::new("http://127.0.0.1:9/jwks.json", ISSUER, AUDIENCE).expect("a verifier");
