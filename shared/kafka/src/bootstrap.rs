@@ -5,7 +5,8 @@ use crate::{KafkaError, Security};
 use aws_sdk_kafka::Client;
 
 /// The bootstrap brokers of the cluster at `cluster_arn` for the way `security` connects: the
-/// SASL/IAM listeners (port 9098) for MSK IAM, the plaintext ones (9092) otherwise.
+/// SASL/IAM listeners (port 9098) for MSK IAM, the TLS ones (9094) for TLS, the plaintext ones
+/// (9092) otherwise.
 pub async fn brokers_of(
     client: &Client,
     cluster_arn: &str,
@@ -19,6 +20,7 @@ pub async fn brokers_of(
         .map_err(|e| KafkaError::Bootstrap(e.into()))?;
     let (listed, listener) = match security {
         Security::MskIam { .. } => (answer.bootstrap_broker_string_sasl_iam(), "SASL/IAM"),
+        Security::Tls { .. } => (answer.bootstrap_broker_string_tls(), "TLS"),
         Security::Plaintext => (answer.bootstrap_broker_string(), "plaintext"),
     };
     let brokers: Vec<String> = listed
@@ -84,6 +86,7 @@ mod tests {
         )
         .await;
         let iam = Security::MskIam {
+            roots: tls::Roots::System,
             credentials: aws_credential_types::provider::SharedCredentialsProvider::new(
                 Credentials::new("AKID", "secret", None, None, "test"),
             ),

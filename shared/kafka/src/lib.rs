@@ -11,6 +11,7 @@ pub mod msk_iam;
 mod partitioner;
 pub mod poller;
 pub mod publisher;
+pub mod topics;
 
 pub use poller::Poller;
 pub use publisher::KafkaPublisher;
@@ -60,8 +61,16 @@ pub enum Security {
     /// Plaintext, no authentication (a local broker).
     #[default]
     Plaintext,
+    /// TLS, checking each broker's certificate against its host name, and no authentication (an
+    /// MSK Provisioned cluster's TLS listener, a self-managed cluster).
+    Tls {
+        /// The roots the brokers' certificates chain to.
+        roots: tls::Roots,
+    },
     /// TLS and MSK IAM (SASL/OAUTHBEARER signed with these credentials, for this region).
     MskIam {
+        /// The roots the brokers' certificates chain to (Amazon's, in the system's store).
+        roots: tls::Roots,
         /// The function role's credentials.
         credentials: aws_credential_types::provider::SharedCredentialsProvider,
         /// The cluster's region.
@@ -84,14 +93,27 @@ pub async fn connect_with(brokers: Vec<String>, security: Security) -> Result<Cl
     let mut builder = ClientBuilder::new(brokers)
         .client_id("shared-carts")
         .backoff_config(backoff);
-    if let Security::MskIam {
-        credentials,
-        region,
-    } = security
-    {
-        builder = builder
-            .tls_config(msk_iam::tls().map_err(KafkaError::Tls)?)
-            .sasl_config(msk_iam::sasl(credentials, region));
+    // A broker is dialled by the host name the cluster advertises, and its certificate is
+    // checked against that name.
+    let tls = |roots: tls::Roots| {
+        tls::client_config(&tls::TlsSettings {
+            roots,
+            server_name: None,
+        })
+        .map_err(|e| KafkaError::Tls(Box::new(e)))
+    };
+    match security {
+        Security::Plaintext => {}
+        Security::Tls { roots } => builder = builder.tls_config(tls(roots)?),
+        Security::MskIam {
+            roots,
+            credentials,
+            region,
+        } => {
+            builder = builder
+                .tls_config(tls(roots)?)
+                .sasl_config(msk_iam::sasl(credentials, region));
+        }
     }
     bounded(builder.build()).await
 }

@@ -61,11 +61,6 @@ pub fn sasl(credentials: SharedCredentialsProvider, region: String) -> SaslConfi
     })
 }
 
-/// TLS settings for the brokers: the system's root certificates.
-pub fn tls() -> Result<Arc<rustls::ClientConfig>, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(tls::system_roots()?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,10 +97,5 @@ mod tests {
         let token = token(credentials, "us-east-1", SystemTime::now()).unwrap();
         let url = String::from_utf8(URL_SAFE_NO_PAD.decode(&token).unwrap()).unwrap();
         assert!(url.contains("X-Amz-Security-Token=SESSION"), "{url}");
-    }
-
-    #[test]
-    fn tls_settings_build_with_the_system_roots() {
-        assert!(tls().is_ok());
     }
 }

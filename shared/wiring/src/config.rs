@@ -128,6 +128,8 @@ pub struct KafkaConfig {
     pub brokers: Brokers,
     /// `KAFKA_AUTH`: how to authenticate.
     pub auth: KafkaAuth,
+    /// `KAFKA_TLS_CA_FILE`: with TLS, a PEM file of the roots to trust instead of the system's.
+    pub tls_roots: tls::Roots,
     /// `EVENTS_TOPIC` (default `cart-events`).
     pub topic: String,
 }
@@ -151,6 +153,8 @@ pub enum Brokers {
 pub enum KafkaAuth {
     /// `none` (the default): plaintext, a local broker.
     None,
+    /// `tls`: TLS, no client authentication (an MSK Provisioned TLS listener).
+    Tls,
     /// `iam`: TLS with MSK IAM, signed with the function's role.
     Iam,
 }
@@ -234,17 +238,20 @@ impl KafkaConfig {
         };
         let auth = match settings("KAFKA_AUTH").as_deref() {
             Some("none") | None => KafkaAuth::None,
+            Some("tls") => KafkaAuth::Tls,
             Some("iam") => KafkaAuth::Iam,
             Some(other) => {
                 return Err(ConfigError {
                     variable: "KAFKA_AUTH",
-                    problem: format!("'{other}' is not 'iam' or 'none'"),
+                    problem: format!("'{other}' is not 'iam', 'tls' or 'none'"),
                 });
             }
         };
         Ok(Some(Self {
             brokers,
             auth,
+            tls_roots: settings("KAFKA_TLS_CA_FILE")
+                .map_or(tls::Roots::System, |file| tls::Roots::PemFile(file.into())),
             topic: settings("EVENTS_TOPIC").unwrap_or_else(|| DEFAULT_EVENTS_TOPIC.to_owned()),
         }))
     }
@@ -303,10 +310,11 @@ mod tests {
                     endpoint: None
                 },
                 auth: KafkaAuth::Iam,
+                tls_roots: tls::Roots::System,
                 topic: "cart-events".into(),
             })
         );
-        assert!(config.keyspaces.is_some_and(|k| k.tls));
+        assert!(config.keyspaces.is_some_and(|k| k.tls.is_some()));
     }
 
     #[test]

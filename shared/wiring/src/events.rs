@@ -40,6 +40,17 @@ pub async fn event_publisher(config: &Config) -> Result<Arc<dyn EventPublisher>,
 /// address); `None` when neither is set. With `KAFKA_AUTH=iam`, over TLS with MSK IAM signed by
 /// the function's role.
 pub async fn kafka_publisher(config: &Config) -> Result<Option<kafka::KafkaPublisher>, BoxError> {
+    let (Some(kafka), Some(client)) = (&config.kafka, kafka_client(config).await?) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        kafka::KafkaPublisher::connect(&client, &kafka.topic).await?,
+    ))
+}
+
+/// A client of the brokers `config` names, connected as `KAFKA_AUTH` says; `None` when no
+/// brokers are configured.
+pub async fn kafka_client(config: &Config) -> Result<Option<rskafka::client::Client>, BoxError> {
     let Some(kafka) = &config.kafka else {
         return Ok(None);
     };
@@ -47,12 +58,16 @@ pub async fn kafka_publisher(config: &Config) -> Result<Option<kafka::KafkaPubli
         KafkaAuth::Iam => {
             let aws = crate::aws().await;
             kafka::Security::MskIam {
+                roots: kafka.tls_roots.clone(),
                 credentials: aws
                     .credentials_provider()
                     .ok_or("no AWS credentials for MSK IAM")?,
                 region: aws.region().ok_or("AWS_REGION must be set")?.to_string(),
             }
         }
+        KafkaAuth::Tls => kafka::Security::Tls {
+            roots: kafka.tls_roots.clone(),
+        },
         KafkaAuth::None => kafka::Security::Plaintext,
     };
     let brokers = match &kafka.brokers {
@@ -66,10 +81,7 @@ pub async fn kafka_publisher(config: &Config) -> Result<Option<kafka::KafkaPubli
             kafka::bootstrap::brokers_of(&msk, arn, &security).await?
         }
     };
-    let client = kafka::connect_with(brokers, security).await?;
-    Ok(Some(
-        kafka::KafkaPublisher::connect(&client, &kafka.topic).await?,
-    ))
+    Ok(Some(kafka::connect_with(brokers, security).await?))
 }
 
 /// Where checkout hands orders: the SQS queue at `ORDERS_QUEUE_URL`, or, without one, the

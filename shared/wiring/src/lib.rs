@@ -10,7 +10,8 @@
 //! | `CONNECTIONS_TABLE` | the connection registry on that DynamoDB table |
 //! | `IDEMPOTENCY_TABLE` | the answers kept under `Idempotency-Key` on that DynamoDB table |
 //! | `DYNAMODB_ENDPOINT` | DynamoDB at this URL instead of AWS's (moto, dynalite, LocalStack) |
-//! | `KAFKA_BROKERS` or `MSK_CLUSTER_ARN`, `KAFKA_AUTH` (`iam` or `none`), `EVENTS_TOPIC` | events go to that Kafka topic (default `cart-events`) on those brokers, or on the cluster's (looked up at cold start; `MSK_ENDPOINT` overrides the MSK API's address); `iam` is TLS with MSK IAM, signed with the function's role |
+//! | `KAFKA_BROKERS` or `MSK_CLUSTER_ARN`, `KAFKA_AUTH` (`iam`, `tls` or `none`), `EVENTS_TOPIC` | events go to that Kafka topic (default `cart-events`) on those brokers, or on the cluster's (looked up at cold start; `MSK_ENDPOINT` overrides the MSK API's address); `iam` is TLS with MSK IAM, signed with the function's role, `tls` TLS alone |
+//! | `KAFKA_TLS_CA_FILE` | with TLS, the roots the brokers' certificates must chain to (a PEM file; the system's by default) |
 //! | `OUTBOX_QUEUE_URL` | events Kafka does not take go to that SQS queue |
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
@@ -25,7 +26,7 @@ mod stores;
 pub use config::{
     Breakers, Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig,
 };
-pub use events::{event_publisher, kafka_publisher, order_queue};
+pub use events::{event_publisher, kafka_client, kafka_publisher, order_queue};
 pub use stores::{cart_service, item_service, stock_ledger};
 
 use domain::ConnectionRegistry;
