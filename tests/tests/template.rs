@@ -6,11 +6,14 @@
 //! The linters come from `$INFRA_TOOLS` (a directory of executables), which `tests/services.sh`
 //! installs and sets; these tests fail without it.
 
+mod support;
+
 use edge::routes::ROUTES;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::template::*;
 
 /// Functions triggered by the topic or the outbox rather than by a route.
 const CONSUMERS: &[(&str, &str)] = &[
@@ -18,58 +21,6 @@ const CONSUMERS: &[(&str, &str)] = &[
     ("inventory", "MSK"),
     ("sync-push", "MSK"),
 ];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn template_text() -> String {
-    std::fs::read_to_string(repo().join("infra/template.yaml")).expect("infra/template.yaml")
-}
-
-fn template() -> Value {
-    serde_yaml::from_str(&template_text()).expect("infra/template.yaml is YAML")
-}
-
-/// The resources of `kind`, by logical id.
-fn resources<'t>(template: &'t Value, kind: &str) -> BTreeMap<&'t str, &'t Value> {
-    template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .iter()
-        .filter(|(_, resource)| resource["Type"] == kind)
-        .map(|(id, resource)| (id.as_str().expect("logical ids are strings"), resource))
-        .collect()
-}
-
-/// Each function's package name (its `CodeUri`'s last segment), by logical id.
-fn function_packages(template: &Value) -> BTreeMap<&str, String> {
-    resources(template, "AWS::Serverless::Function")
-        .into_iter()
-        .map(|(id, function)| {
-            let uri = function["Properties"]["CodeUri"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{id} has a CodeUri"));
-            let package = uri
-                .strip_prefix("../functions/")
-                .unwrap_or_else(|| panic!("{id}'s CodeUri is under functions/: {uri}"));
-            (id, package.to_owned())
-        })
-        .collect()
-}
-
-/// The logical id a `!Ref`, `!GetAtt X.Arn` or `${X.Arn}` names.
-fn target(value: &Value) -> Option<String> {
-    let Value::Tagged(tagged) = value else {
-        return None;
-    };
-    let name = tagged.value.as_str()?;
-    match tagged.tag.to_string().as_str() {
-        "!Ref" => Some(name.to_owned()),
-        "!GetAtt" => name.split('.').next().map(str::to_owned),
-        _ => None,
-    }
-}
 
 fn linter(name: &str) -> PathBuf {
     let tools = std::env::var("INFRA_TOOLS")
@@ -373,15 +324,6 @@ fn collect_references(value: &Value, into: &mut Vec<String>) {
     }
 }
 
-/// The names a `!Sub` string substitutes (`${Name}` and `${Name.Attribute}`).
-fn substitutions(text: &str) -> Vec<String> {
-    text.split("${")
-        .skip(1)
-        .filter_map(|rest| rest.split('}').next())
-        .map(|name| name.split('.').next().unwrap_or(name).to_owned())
-        .collect()
-}
-
 #[test]
 fn the_keyspaces_tables_are_the_schemas() {
     let schema = std::fs::read_to_string(repo().join("infra/keyspaces/schema.cql"))
@@ -459,21 +401,6 @@ fn normalise(cql_type: &str) -> String {
     cql_type.replace(' ', "").to_lowercase()
 }
 
-/// The text of a plain or tagged (`!Sub`) string.
-trait TaggedString {
-    fn into_tagged_string(self) -> String;
-}
-
-impl TaggedString for Value {
-    fn into_tagged_string(self) -> String {
-        match self {
-            Value::String(text) => text,
-            Value::Tagged(tagged) => tagged.value.into_tagged_string(),
-            other => panic!("not a string: {other:?}"),
-        }
-    }
-}
-
 #[test]
 fn the_functions_that_keep_answers_under_a_key_and_only_they_may_write_the_idempotency_table() {
     let template = template();
@@ -512,19 +439,14 @@ fn the_throttles_default_to_the_product_limits() {
             .as_u64()
             .unwrap_or_else(|| panic!("{name} has a number default"))
     };
-    let (stage, key) = (domain::limits::PER_STAGE, domain::limits::PER_USER);
+    let stage = domain::limits::PER_STAGE;
     assert_eq!(
         (default("ThrottleRatePerSecond"), default("ThrottleBurst")),
         (u64::from(stage.per_second), u64::from(stage.burst))
     );
+    // The per-user rate is WAF's (tests/tests/aws_rules.rs), over its one-minute window.
     assert_eq!(
-        (default("KeyRatePerSecond"), default("KeyBurst")),
-        (u64::from(key.per_second), u64::from(key.burst))
+        default("UserRequestsPerMinute"),
+        u64::from(domain::limits::PER_USER.per_second) * 60
     );
-    let plan = &template["Resources"]["RestApi"]["Properties"]["Auth"]["UsagePlan"]["Throttle"];
-    assert_eq!(
-        target(&plan["RateLimit"]).as_deref(),
-        Some("KeyRatePerSecond")
-    );
-    assert_eq!(target(&plan["BurstLimit"]).as_deref(), Some("KeyBurst"));
 }

@@ -1,0 +1,467 @@
+//! AWS's rules that no linter knows and no local stand-in enforces, each held against the SAM
+//! template. Every test's name states the rule, and its comment names the AWS documentation page
+//! the rule comes from: a change that breaks one fails here, not at the first `sam deploy`.
+
+mod support;
+
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+use support::template::*;
+
+const CONSUMER_TOPIC_ACTIONS: [&str; 6] = [
+    "kafka-cluster:Connect",
+    "kafka-cluster:DescribeGroup",
+    "kafka-cluster:AlterGroup",
+    "kafka-cluster:DescribeTopic",
+    "kafka-cluster:ReadData",
+    "kafka-cluster:DescribeClusterDynamicConfiguration",
+];
+
+fn depends_on(resource: &Value) -> BTreeSet<String> {
+    match &resource["DependsOn"] {
+        Value::String(one) => BTreeSet::from([one.clone()]),
+        Value::Sequence(many) => many
+            .iter()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+fn in_vpc(function: &Value) -> bool {
+    !function["Properties"]["VpcConfig"].is_null()
+}
+
+/// "Topic Operations" (MSK Developer Guide): "These APIs are not available for MSK Serverless
+/// clusters", so `AWS::MSK::Topic` cannot make the topic of the cluster the template creates.
+#[test]
+fn msk_serverless_has_no_topic_api_so_the_topic_is_made_by_a_custom_resource_of_ours() {
+    let template = template();
+    assert!(
+        resources(&template, "AWS::MSK::Topic").is_empty(),
+        "AWS::MSK::Topic works on MSK Provisioned only"
+    );
+    let topic = &template["Resources"]["EventsTopicResource"];
+    assert_eq!(topic["Type"], "Custom::KafkaTopic");
+    assert_eq!(
+        target(&topic["Properties"]["ServiceToken"]).as_deref(),
+        Some("CreateTopicFunction")
+    );
+    assert_eq!(
+        function_packages(&template)["CreateTopicFunction"],
+        "create-topic"
+    );
+    // "Semantics of IAM authorization policy actions and resources": CreateTopic on the topic.
+    let creator = &template["Resources"]["CreateTopicFunction"];
+    for action in ["kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic"] {
+        assert!(allowed(&template, creator, action, ":topic/"), "{action}");
+    }
+    assert!(allowed(
+        &template,
+        creator,
+        "kafka-cluster:Connect",
+        "EventsCluster"
+    ));
+}
+
+/// "Resource attributes supported by AWS SAM": `DependsOn` on a function reaches the generated
+/// function only; its event source mapping refers to the function, so it is created after it.
+#[test]
+fn every_msk_trigger_starts_after_the_topic_exists() {
+    let template = template();
+    for (id, function, _) in functions_with_events(&template, "MSK") {
+        assert!(
+            depends_on(function).contains("EventsTopicResource"),
+            "{id}'s trigger could start before its topic exists"
+        );
+    }
+}
+
+/// "Configuring error handling controls for Kafka event sources" (Lambda): the retry, bisect,
+/// record age and on-failure controls are configured in provisioned mode; "Apache Kafka event
+/// poller scaling modes in Lambda": MinimumPollers 1 to 200, MaximumPollers 1 to 2,000 and not
+/// below the minimum.
+#[test]
+fn kafka_error_handling_controls_need_provisioned_pollers() {
+    let template = template();
+    let triggers = functions_with_events(&template, "MSK");
+    assert!(!triggers.is_empty());
+    for (id, _, events) in triggers {
+        for event in events {
+            let properties = &event["Properties"];
+            let controls = [
+                "MaximumRetryAttempts",
+                "BisectBatchOnFunctionError",
+                "MaximumRecordAgeInSeconds",
+                "DestinationConfig",
+            ]
+            .into_iter()
+            .filter(|control| !properties[*control].is_null())
+            .collect::<Vec<_>>();
+            if controls.is_empty() {
+                continue;
+            }
+            let pollers = &properties["ProvisionedPollerConfig"];
+            let (min, max) = (
+                pollers["MinimumPollers"].as_u64(),
+                pollers["MaximumPollers"].as_u64(),
+            );
+            assert!(
+                matches!((min, max), (Some(min), Some(max)) if (1..=200).contains(&min) && (min..=2000).contains(&max)),
+                "{id} sets {controls:?} without valid provisioned pollers: {min:?}..{max:?}"
+            );
+        }
+    }
+}
+
+/// "Using Lambda with Amazon MSK" (IAM authentication): the execution role of a Kafka trigger
+/// needs Connect, DescribeGroup, AlterGroup, DescribeTopic, ReadData and
+/// DescribeClusterDynamicConfiguration; the cluster's, the topic's and the consumer group's
+/// actions each on its own kind of resource. SAM's AWSLambdaMSKExecutionRole has none of them.
+#[test]
+fn a_kafka_trigger_s_role_may_do_every_kafka_cluster_action_lambda_lists() {
+    let template = template();
+    for (id, function, _) in functions_with_events(&template, "MSK") {
+        for action in CONSUMER_TOPIC_ACTIONS {
+            let resource = match action {
+                "kafka-cluster:DescribeGroup" | "kafka-cluster:AlterGroup" => ":group/",
+                "kafka-cluster:DescribeTopic" | "kafka-cluster:ReadData" => ":topic/",
+                _ => "EventsCluster",
+            };
+            assert!(
+                allowed(&template, function, action, resource),
+                "{id} may not {action} on its {resource} resource"
+            );
+        }
+    }
+}
+
+/// "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources": an
+/// SQS destination needs `sqs:SendMessage`, and "you must deploy a VPC endpoint for your
+/// on-failure destination service inside your Amazon MSK cluster VPC".
+#[test]
+fn an_msk_trigger_may_send_to_its_dead_letter_queue_and_reach_sqs_from_the_cluster_s_vpc() {
+    let template = template();
+    for (id, function, events) in functions_with_events(&template, "MSK") {
+        for event in events {
+            let destination = &event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"];
+            let Some(queue) = target(destination) else {
+                continue;
+            };
+            assert!(
+                allowed(&template, function, "sqs:SendMessage", &queue),
+                "{id} may not send to {queue}"
+            );
+            let endpoint = &template["Resources"]["SqsEndpoint"];
+            assert_eq!(endpoint["Properties"]["VpcEndpointType"], "Interface");
+            assert!(flat_text(&endpoint["Properties"]["ServiceName"]).ends_with(".sqs"));
+        }
+    }
+}
+
+/// "Apache Kafka event poller scaling modes in Lambda": "When using provisioned mode, you don't
+/// need to create AWS PrivateLink VPC endpoints"; without it the pollers need Lambda and STS
+/// endpoints (or a NAT gateway) in the cluster's VPC ("Using Lambda with Amazon MSK").
+#[test]
+fn a_trigger_without_provisioned_pollers_would_need_lambda_and_sts_endpoints() {
+    let template = template();
+    let on_demand = functions_with_events(&template, "MSK")
+        .into_iter()
+        .flat_map(|(_, _, events)| events)
+        .any(|event| event["Properties"]["ProvisionedPollerConfig"].is_null());
+    let endpoints: BTreeSet<String> = resources(&template, "AWS::EC2::VPCEndpoint")
+        .values()
+        .map(|e| flat_text(&e["Properties"]["ServiceName"]))
+        .collect();
+    let has = |service: &str| endpoints.iter().any(|e| e.ends_with(service));
+    if on_demand {
+        assert!(
+            has(".lambda") && has(".sts"),
+            "an on-demand MSK trigger needs Lambda and STS endpoints"
+        );
+    }
+}
+
+/// "Using Amazon Keyspaces with interface VPC endpoints": through the endpoint, `system.peers`
+/// lists its addresses only when the role may `ec2:DescribeNetworkInterfaces` and
+/// `ec2:DescribeVpcEndpoints`; otherwise the driver knows one node.
+#[test]
+fn functions_that_reach_keyspaces_from_the_vpc_may_list_the_endpoint_s_peers() {
+    let template = template();
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let uses_keyspaces = grants_of(&template, function)
+            .iter()
+            .any(|g| g.actions.iter().any(|a| a.starts_with("cassandra:")));
+        if !(uses_keyspaces && in_vpc(function)) {
+            continue;
+        }
+        for action in ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcEndpoints"] {
+            assert!(
+                allowed(&template, function, action, "*"),
+                "{id} lacks {action}"
+            );
+        }
+    }
+}
+
+/// "Amazon Keyspaces identity-based policy examples": drivers read the system tables when they
+/// connect, so a role needs `cassandra:Select` on `/keyspace/system*`.
+#[test]
+fn every_role_that_opens_keyspaces_may_read_its_system_tables() {
+    let template = template();
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let grants = grants_of(&template, function);
+        if grants
+            .iter()
+            .any(|g| g.actions.iter().any(|a| a.starts_with("cassandra:")))
+        {
+            assert!(
+                grants
+                    .iter()
+                    .any(|g| g.allows("cassandra:Select", "/keyspace/system*")),
+                "{id} cannot read the system tables"
+            );
+        }
+    }
+}
+
+/// "Use Amazon MSK APIs with Interface VPC Endpoints": the MSK API's endpoint service is the
+/// dual-stack `aws.api.<region>.kafka-api` (`com.amazonaws.<region>.kafka` takes no new
+/// connections), and using it means calling the dual-stack address, which the SDK's endpoint
+/// rules make `kafka.<region>.api.aws`, not its default `kafka.<region>.amazonaws.com`.
+#[test]
+fn functions_that_look_up_the_brokers_call_the_msk_api_by_its_dual_stack_name() {
+    let template = template();
+    let endpoint = &template["Resources"]["MskApiEndpoint"]["Properties"];
+    assert!(flat_text(&endpoint["ServiceName"]).starts_with("aws.api."));
+    assert!(flat_text(&endpoint["ServiceName"]).ends_with(".kafka-api"));
+    assert_eq!(endpoint["PrivateDnsEnabled"], true);
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        if variables["MSK_CLUSTER_ARN"].is_null() {
+            continue;
+        }
+        assert_eq!(
+            flat_text(&variables["MSK_ENDPOINT"]),
+            "https://kafka.${AWS::Region}.api.aws",
+            "{id}"
+        );
+    }
+}
+
+/// "AWS::CloudFormation::CustomResource": "custom resources in the VPC must have access to
+/// CloudFormation-specific Amazon S3 buckets"; the VPC has no internet route, so a gateway
+/// endpoint for S3 on its route table.
+#[test]
+fn a_custom_resource_inside_the_vpc_can_reach_s3_to_answer() {
+    let template = template();
+    let creator = &template["Resources"]["CreateTopicFunction"];
+    assert!(in_vpc(creator));
+    let s3 = &template["Resources"]["S3Endpoint"]["Properties"];
+    assert!(flat_text(&s3["ServiceName"]).ends_with(".s3"));
+    assert_eq!(s3["VpcEndpointType"], "Gateway");
+    assert_eq!(
+        target(&s3["RouteTableIds"][0]).as_deref(),
+        Some("PrivateRouteTable")
+    );
+    assert!(
+        template["Resources"]["Vpc"]["Properties"]["CidrBlock"].is_string()
+            && resources(&template, "AWS::EC2::InternetGateway").is_empty(),
+        "no internet route: the endpoints are the only way out"
+    );
+}
+
+/// "Choose an API key source in API Gateway": usage plans throttle API keys, on methods that
+/// require one, "on a best-effort basis" ("Usage plans and API keys for REST APIs in API
+/// Gateway"), so they cannot hold a user to a rate. "Rate-based rule high-level settings in AWS
+/// WAF": a rule over a 60 s window, aggregated here on the Authorization header (one bearer
+/// token), at the product's per-user rate.
+#[test]
+fn each_caller_is_held_to_the_per_user_rate_by_waf_not_by_a_usage_plan() {
+    let template = template();
+    let api = &template["Resources"]["RestApi"]["Properties"];
+    assert!(
+        api["Auth"]["UsagePlan"].is_null(),
+        "a usage plan applies to no method"
+    );
+    let firewall = &template["Resources"]["RestApiFirewall"]["Properties"];
+    let rule = &firewall["Rules"][0];
+    let rate = &rule["Statement"]["RateBasedStatement"];
+    assert_eq!(rate["EvaluationWindowSec"], 60);
+    assert_eq!(rate["AggregateKeyType"], "CUSTOM_KEYS");
+    assert_eq!(rate["CustomKeys"][0]["Header"]["Name"], "authorization");
+    assert_eq!(
+        target(&rate["Limit"]).as_deref(),
+        Some("UserRequestsPerMinute")
+    );
+    let per_minute = template["Parameters"]["UserRequestsPerMinute"]["Default"].as_u64();
+    let per_user = domain::limits::PER_USER;
+    assert_eq!(per_minute, Some(u64::from(per_user.per_second) * 60));
+    let block = &rule["Action"]["Block"]["CustomResponse"];
+    assert_eq!(block["ResponseCode"], 429);
+    let key = block["CustomResponseBodyKey"].as_str().expect("a body key");
+    let body: serde_json::Value = serde_json::from_str(
+        firewall["CustomResponseBodies"][key]["Content"]
+            .as_str()
+            .expect("a body"),
+    )
+    .expect("the body is JSON");
+    assert_eq!(
+        (body["status"].as_u64(), body["code"].as_str()),
+        (Some(429), Some("RATE_LIMITED"))
+    );
+    let association = &template["Resources"]["RestApiFirewallAssociation"]["Properties"];
+    assert_eq!(
+        target(&association["WebACLArn"]).as_deref(),
+        Some("RestApiFirewall")
+    );
+    let stage = flat_text(&association["ResourceArn"]);
+    assert!(
+        stage.contains("/restapis/${RestApi}/stages/${RestApi.Stage}"),
+        "{stage}"
+    );
+}
+
+/// "AWS::Serverless::Api", OpenApiVersion: "Setting this property to any valid value will also
+/// remove the stage `Stage` that SAM creates", a stage with none of the throttles or the WAF.
+#[test]
+fn sam_creates_no_stage_named_stage_beside_the_named_one() {
+    let template = template();
+    for (id, api) in resources(&template, "AWS::Serverless::Api") {
+        assert!(
+            api["Properties"]["OpenApiVersion"].is_string(),
+            "{id} gets an extra stage named Stage"
+        );
+    }
+}
+
+/// "AWS::ApiGatewayV2::Deployment" (its example depends on the route): a stage deployed before
+/// the routes exist serves none of them until the next change.
+#[test]
+fn the_websocket_stage_is_deployed_after_every_route_and_route_response() {
+    let template = template();
+    for (id, stage) in resources(&template, "AWS::ApiGatewayV2::Stage") {
+        let api = target(&stage["Properties"]["ApiId"]);
+        let needed: BTreeSet<String> = [
+            "AWS::ApiGatewayV2::Route",
+            "AWS::ApiGatewayV2::RouteResponse",
+        ]
+        .into_iter()
+        .flat_map(|kind| resources(&template, kind))
+        .filter(|(_, r)| target(&r["Properties"]["ApiId"]) == api)
+        .map(|(route, _)| route.to_owned())
+        .collect();
+        let after = depends_on(stage);
+        let missing: Vec<_> = needed.difference(&after).collect();
+        assert!(missing.is_empty(), "{id} may deploy before {missing:?}");
+    }
+}
+
+/// "Gateway response types for API Gateway": each type and its default status. Every type is
+/// listed, each with that status, and its problem+json body says the same status; DEFAULT_4XX
+/// and DEFAULT_5XX, whose status varies, are pinned. The body has the shape of the functions'
+/// own problems (`edge::Problem`).
+#[test]
+fn every_gateway_response_body_carries_the_status_it_is_sent_with() {
+    let documented = [
+        ("ACCESS_DENIED", 403),
+        ("API_CONFIGURATION_ERROR", 500),
+        ("AUTHORIZER_CONFIGURATION_ERROR", 500),
+        ("AUTHORIZER_FAILURE", 500),
+        ("BAD_REQUEST_BODY", 400),
+        ("BAD_REQUEST_PARAMETERS", 400),
+        ("DEFAULT_4XX", 400),
+        ("DEFAULT_5XX", 500),
+        ("EXPIRED_TOKEN", 403),
+        ("INTEGRATION_FAILURE", 504),
+        ("INTEGRATION_TIMEOUT", 504),
+        ("INVALID_API_KEY", 403),
+        ("INVALID_SIGNATURE", 403),
+        // 403 to API Gateway; an unknown route answers 404 here, as the local gateway does.
+        ("MISSING_AUTHENTICATION_TOKEN", 404),
+        ("QUOTA_EXCEEDED", 429),
+        ("REQUEST_TOO_LARGE", 413),
+        ("RESOURCE_NOT_FOUND", 404),
+        ("THROTTLED", 429),
+        ("UNAUTHORIZED", 401),
+        ("UNSUPPORTED_MEDIA_TYPE", 415),
+        ("WAF_FILTERED", 403),
+    ];
+    let template = template();
+    let responses = template["Resources"]["RestApi"]["Properties"]["GatewayResponses"]
+        .as_mapping()
+        .expect("gateway responses");
+    let listed: BTreeSet<&str> = responses.keys().filter_map(|k| k.as_str()).collect();
+    let expected: BTreeSet<&str> = documented.iter().map(|(kind, _)| *kind).collect();
+    assert_eq!(listed, expected);
+    for (kind, status) in documented {
+        let response = &responses[kind];
+        assert_eq!(response["StatusCode"], status, "{kind}");
+        let headers = &response["ResponseParameters"]["Headers"];
+        assert_eq!(
+            headers["Content-Type"], "'application/problem+json'",
+            "{kind}"
+        );
+        let template_text = response["ResponseTemplates"]["application/json"]
+            .as_str()
+            .expect("a body template");
+        // `$context.error.messageString` is "the quoted value of $context.error.message".
+        let body: serde_json::Value = serde_json::from_str(
+            &template_text.replace("$context.error.messageString", "\"a message\""),
+        )
+        .unwrap_or_else(|e| panic!("{kind}'s body is not JSON: {e}"));
+        assert_eq!(body["status"], status, "{kind}");
+        let code = body["code"].as_str().expect("a code");
+        let http_status = http::StatusCode::from_u16(status).expect("a status");
+        assert_eq!(
+            (body["type"].as_str(), body["title"].as_str()),
+            (
+                Some(format!("/problems/{}", code.to_ascii_lowercase().replace('_', "-")).as_str()),
+                http_status.canonical_reason()
+            ),
+            "{kind}: the shape of edge::Problem"
+        );
+    }
+}
+
+/// "AWS::ApiGateway::Authorizer": the result TTL is one number for every token, at most 3,600 s,
+/// so the cache cannot follow each token's `exp`; the functions refuse an expired token
+/// themselves, from the `expiresAt` the authorizer puts in its context (`edge::identity`).
+#[test]
+fn the_authorizer_cache_is_within_api_gateway_s_bounds_and_cannot_outlive_a_token() {
+    let template = template();
+    let authorizer =
+        &template["Resources"]["RestApi"]["Properties"]["Auth"]["Authorizers"]["JwtAuthorizer"];
+    let ttl = authorizer["Identity"]["ReauthorizeEvery"].as_u64();
+    assert!(ttl.is_some_and(|ttl| ttl <= 3600), "{ttl:?}");
+    assert_eq!(edge::identity::context_keys::EXPIRES_AT, "expiresAt");
+}
+
+/// "AdminInitiateAuth": "The authentication flow that you specify must be supported in your app
+/// client configuration"; the smoke test signs in with ADMIN_USER_PASSWORD_AUTH, and a script
+/// with USER_PASSWORD_AUTH. The template creates no hosted UI domain, and the docs promise none.
+#[test]
+fn the_app_client_lets_a_script_sign_in() {
+    let template = template();
+    let flows: BTreeSet<&str> =
+        template["Resources"]["UserPoolClient"]["Properties"]["ExplicitAuthFlows"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+    for flow in [
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    ] {
+        assert!(flows.contains(flow), "{flow}");
+    }
+    assert!(resources(&template, "AWS::Cognito::UserPoolDomain").is_empty());
+    let deploying =
+        std::fs::read_to_string(repo().join("infra/README.md")).expect("infra/README.md");
+    assert!(
+        !deploying.to_lowercase().contains("hosted ui"),
+        "infra/README.md promises a hosted UI the template does not create"
+    );
+}

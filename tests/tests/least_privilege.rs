@@ -1,0 +1,187 @@
+//! Each function's Keyspaces statements, held to its IAM actions: every function the template
+//! lets open Keyspaces runs its handler on its sample event, wired as its `main.rs` wires it,
+//! against a CQL server as strict as Keyspaces that grants the function's login exactly what its
+//! policies in `infra/template.yaml` grant its role (`cassandra:Select` or `cassandra:Modify` on
+//! each table). The server refuses a statement outside the grants when it is prepared, so a
+//! read-only function that prepared a write would fail here ("Actions defined by Amazon
+//! Keyspaces", Service Authorization Reference).
+
+mod support;
+
+use cqlserver::{Action, CqlServer, Grants};
+use domain::ports::{CartStore, Catalog};
+use std::collections::{BTreeMap, BTreeSet};
+use support::template::*;
+
+/// The keyspace the template's policies name by `${KeyspaceName}`.
+const KEYSPACE: &str = "shared_carts";
+
+/// The Keyspaces grants the template gives `function`'s role.
+fn template_grants(template: &serde_yaml::Value, function: &serde_yaml::Value) -> Grants {
+    let mut grants = Grants::none();
+    for grant in grants_of(template, function) {
+        for action in &grant.actions {
+            let Some(action) = Action::from_iam_name(action) else {
+                continue;
+            };
+            for resource in &grant.resources {
+                // `arn:${AWS::Partition}:cassandra:...:/keyspace/${KeyspaceName}/table/carts`
+                if let Some(at) = resource.find(":/keyspace/") {
+                    let path = resource[at + 1..].replace("${KeyspaceName}", KEYSPACE);
+                    grants = grants.allow(action, path);
+                }
+            }
+        }
+    }
+    grants
+}
+
+/// The functions whose role may do anything on Keyspaces, by package.
+fn keyspaces_functions(template: &serde_yaml::Value) -> BTreeMap<String, Grants> {
+    let packages = function_packages(template);
+    resources(template, "AWS::Serverless::Function")
+        .into_iter()
+        .filter(|(_, function)| {
+            grants_of(template, function)
+                .iter()
+                .any(|g| g.actions.iter().any(|a| a.starts_with("cassandra:")))
+        })
+        .map(|(id, function)| (packages[id].clone(), template_grants(template, function)))
+        .collect()
+}
+
+/// A function's config, as its environment would give it, reaching `server` as `login`.
+fn config_of(
+    server: &CqlServer,
+    login: &cqlserver::Login,
+    data: &std::path::Path,
+) -> wiring::Config {
+    let mut settings = server.settings(login);
+    settings.insert("DATA_DIR", data.to_string_lossy().into_owned());
+    wiring::Config::from_settings(&|name| settings.get(name).cloned()).expect("a config")
+}
+
+/// Runs `package`'s handler on its sample event, wired from `config`; the status it answered.
+async fn run(package: &str, config: &wiring::Config) -> u16 {
+    use edge::testing::{sample_event, sample_request_as, websocket_event};
+    let as_alice = |name: &str| sample_request_as(name, "alice");
+    let carts = || async {
+        wiring::cart_service(config)
+            .await
+            .expect("the cart service")
+    };
+    let items = || async {
+        wiring::item_service(config)
+            .await
+            .expect("the item service")
+    };
+    let response = match package {
+        "get-cart" => get_cart::handle(&carts().await, as_alice(package)).await,
+        "list-my-carts" => list_my_carts::handle(&carts().await, as_alice(package)).await,
+        "get-user-details" => get_user_details::handle(&carts().await, as_alice(package)).await,
+        "list-items" => list_items::handle(&items().await, as_alice(package)).await,
+        "get-item-details" => get_item_details::handle(&items().await, as_alice(package)).await,
+        "create-cart" => create_cart::handle(&carts().await, as_alice(package)).await,
+        "add-item-to-cart" => add_item_to_cart::handle(&carts().await, as_alice(package)).await,
+        "modify-cart" => modify_cart::handle(&carts().await, as_alice(package)).await,
+        "remove-item-from-cart" => {
+            remove_item_from_cart::handle(&carts().await, as_alice(package)).await
+        }
+        "share-cart" => share_cart::handle(&carts().await, as_alice(package)).await,
+        "unshare-cart" => unshare_cart::handle(&carts().await, as_alice(package)).await,
+        "checkout-cart" => checkout_cart::handle(&carts().await, as_alice(package)).await,
+        "update-item-stock" => {
+            let mut event = sample_event(package);
+            event["requestContext"]["authorizer"]["userId"] = "admin".into();
+            event["requestContext"]["authorizer"]["scopes"] = "admin".into();
+            update_item_stock::handle(&items().await, edge::testing::request(&event)).await
+        }
+        "ws-message" => {
+            let registry = wiring::connection_registry(config)
+                .await
+                .expect("a registry");
+            let rate = domain::limits::Buckets::new(domain::limits::PER_CONNECTION);
+            let event = websocket_event(&sample_event(package));
+            let answer = ws_message::handle(&carts().await, registry.as_ref(), &rate, event).await;
+            return u16::try_from(answer.status_code).unwrap_or(500);
+        }
+        "inventory" => {
+            let inventory = inventory::Inventory {
+                ledger: wiring::stock_ledger(config).await.expect("the ledger"),
+                events: wiring::event_publisher(config).await.expect("a publisher"),
+            };
+            let batch = serde_json::from_value(sample_event(package)).expect("an MSK batch");
+            return match inventory::handle(&inventory, batch).await {
+                Ok(_) => 200,
+                Err(e) => panic!("the inventory failed its batch: {e}"),
+            };
+        }
+        other => panic!("{other} opens Keyspaces: give it a case here"),
+    };
+    response.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_runs_its_sample_on_keyspaces_with_no_more_than_its_role_allows() {
+    let template = template();
+    let functions = keyspaces_functions(&template);
+    let server = CqlServer::start().await;
+    let data = std::env::temp_dir().join(format!("least-privilege-{}", uuid::Uuid::new_v4()));
+
+    // The test's own login makes the schema and the sample cart and catalog the events name.
+    let admin = config_of(&server, server.admin(), &data);
+    let keyspace = keyspaces::schema::open_creating(admin.keyspaces.as_ref().expect("a keyspace"))
+        .await
+        .expect("the schema");
+    let catalog = keyspaces::KeyspacesCatalog::new(keyspace.clone());
+    for item in domain::testing::sample_items() {
+        catalog.put(&item).await.expect("an item");
+    }
+    let sample = domain::testing::Sample::new().await;
+    keyspaces::KeyspacesCartStore::new(keyspace)
+        .save(None, &sample.cart)
+        .await
+        .expect("the sample cart");
+
+    // Reads first, edits next, checkout and the stock it takes last: each sample event then
+    // meets the cart it expects.
+    let order = [
+        "get-cart",
+        "list-my-carts",
+        "get-user-details",
+        "list-items",
+        "get-item-details",
+        "ws-message",
+        "create-cart",
+        "add-item-to-cart",
+        "modify-cart",
+        "remove-item-from-cart",
+        "share-cart",
+        "unshare-cart",
+        "update-item-stock",
+        "checkout-cart",
+        "inventory",
+    ];
+    let covered: BTreeSet<&str> = order.into_iter().collect();
+    let opening: BTreeSet<&str> = functions.keys().map(String::as_str).collect();
+    assert_eq!(
+        covered, opening,
+        "every function that opens Keyspaces, and only they"
+    );
+
+    for package in order {
+        let login = server.login_with(functions[package].clone());
+        let status = run(package, &config_of(&server, &login, &data)).await;
+        let refused: Vec<String> = server
+            .refusals()
+            .into_iter()
+            .filter(|r| r.contains(&login.username))
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "{package} ran a statement its role may not: {refused:?}"
+        );
+        assert!(status < 500, "{package} answered {status}");
+    }
+    let _ = std::fs::remove_dir_all(data);
+}
