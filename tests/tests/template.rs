@@ -55,6 +55,121 @@ fn lint(template: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether AWS's Serverless Rules for cfn-lint and checkov pass `template`, with their output when
+/// they do not. Every finding either is fixed or carries a suppression with its reason next to
+/// the resource (or, for a rule about the whole template, in its `Metadata`).
+fn lint_with_peers(template: &Path) -> Result<(), String> {
+    let runs = [
+        Command::new(linter("cfn-lint"))
+            .args(["--append-rules", "cfn_lint_serverless.rules", "--"])
+            .arg(template)
+            .output(),
+        Command::new(linter("checkov"))
+            .args([
+                "--framework",
+                "cloudformation",
+                "--compact",
+                "--quiet",
+                "-f",
+            ])
+            .arg(template)
+            .output(),
+    ];
+    for run in runs {
+        let output = run.expect("the linters run");
+        if !output.status.success() {
+            return Err(format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_template_passes_aws_serverless_rules_and_checkov() {
+    if let Err(findings) = lint_with_peers(&repo().join("infra/template.yaml")) {
+        panic!("infra/template.yaml has findings nobody explained:\n{findings}");
+    }
+}
+
+#[test]
+fn a_template_that_drops_tracing_or_an_explained_suppression_fails_the_peers() {
+    let dir = std::env::temp_dir().join(format!("template-peers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let text = template_text();
+    let breakages = [
+        ("no X-Ray on the functions", "    Tracing: Active\n", ""),
+        (
+            "an unexplained SQS queue",
+            "          - id: CKV_AWS_27\n",
+            "          - id: CKV_AWS_999999\n",
+        ),
+    ];
+    for (what, good, bad) in breakages {
+        assert!(text.contains(good), "the template no longer has '{good}'");
+        let broken = dir.join("template.yaml");
+        std::fs::write(&broken, text.replacen(good, bad, 1)).expect("a broken copy");
+        assert!(
+            lint_with_peers(&broken).is_err(),
+            "the peers let {what} through"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_suppression_says_why() {
+    let template = template();
+    for (id, resource) in template["Resources"].as_mapping().expect("Resources") {
+        for skip in resource["Metadata"]["checkov"]["skip"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let comment = skip["comment"].as_str().unwrap_or_default();
+            assert!(
+                comment.len() > 20,
+                "{id:?} skips {:?} without a reason",
+                skip["id"]
+            );
+        }
+    }
+    // cfn-lint's suppressions are lists in YAML, their reasons the comments above them.
+    let text = template_text();
+    let lines: Vec<&str> = text.lines().collect();
+    for (at, line) in lines.iter().enumerate() {
+        let code = line.trim_start().strip_prefix("- ").unwrap_or_default();
+        let is_check = code.len() >= 5
+            && code.chars().next().is_some_and(|c| c == 'W' || c == 'E')
+            && code
+                .chars()
+                .skip(1)
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let in_ignore_list = lines[..at]
+            .iter()
+            .rev()
+            .find(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("- "))
+            .is_some_and(|l| l.trim_end().ends_with("ignore_checks:"));
+        if is_check && in_ignore_list {
+            assert!(
+                lines[at - 1].trim_start().starts_with('#'),
+                "the suppression of {code} at line {} has no reason above it",
+                at + 1
+            );
+        }
+        if line.contains("ignore_checks: [") {
+            assert!(
+                lines[at - 1].trim_start().starts_with('#'),
+                "the suppression at line {} has no reason above it",
+                at + 1
+            );
+        }
+    }
+}
+
 #[test]
 fn the_template_passes_cfn_lint_and_sam_validate() {
     if let Err(complaints) = lint(&repo().join("infra/template.yaml")) {
