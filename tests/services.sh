@@ -10,7 +10,8 @@
 # target/tools/, which survives between runs like the build cache: a fresh machine pays about a
 # minute for moto and about sixteen for building tansu. Tests fail, never skip, when these
 # variables are missing. It also installs the deploy tools (infra/tools.sh) and sets
-# $INFRA_TOOLS to their directory, and schemathesis (tests/tools.sh), setting $SCHEMATHESIS_BIN.
+# $INFRA_TOOLS to their directory ($AWS_CLI_DIR for the AWS CLI), and schemathesis
+# (tests/tools.sh), setting $SCHEMATHESIS_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,6 +83,8 @@ export REDIS_URL="redis://127.0.0.1:$redis_port"
 # Fault tests start brokers of their own, behind a link they can cut.
 export TANSU_BIN="$tools/tansu/bin/tansu"
 export INFRA_TOOLS SCHEMATHESIS_BIN
+# The AWS CLI that infra/tools.sh installs, for the smoke script's and the LocalStack recipe's tests.
+export AWS_CLI_DIR="$tools/awscli/bin"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
 "$@"

@@ -15,14 +15,28 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Where the embedded store keeps its file.
     pub data_dir: PathBuf,
-    /// Issues `/dev/token` tokens and checks every request's.
+    /// Issues `/dev/token` tokens and checks every request's, unless `issuer` is set.
     pub keys: TokenKeys,
+    /// An OIDC issuer whose tokens every request must carry instead, as on AWS (a Cognito user
+    /// pool, or a stand-in of one): `JWT_JWKS_URL`, `JWT_ISSUER` and `JWT_AUDIENCE`.
+    pub issuer: Option<Issuer>,
     /// Whether to seed the demo catalog into an empty store.
     pub seed_demo_catalog: bool,
     /// The real servers to use instead of the embedded ones, if any.
     pub backends: crate::Backends,
     /// Each user's rate across the REST routes (`None`: unlimited, for the bench).
     pub rate_per_user: Option<Rate>,
+}
+
+/// An OIDC issuer's tokens, checked against its published keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    /// Its JWKS address.
+    pub jwks_url: String,
+    /// Its `iss`.
+    pub issuer: String,
+    /// The `aud` tokens must name.
+    pub audience: String,
 }
 
 /// A flag or variable that does not parse.
@@ -41,7 +55,7 @@ pub enum ConfigError {
     Rate(String),
     /// A flag without its value, or one we do not know.
     #[error(
-        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET, RATE_PER_USER, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
+        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET or JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, RATE_PER_USER, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
     )]
     Usage(String),
     /// The JWT settings are unusable.
@@ -59,6 +73,7 @@ impl Config {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             data_dir,
             keys: TokenKeys::new(LOCAL_DEV_SECRET, "shared-carts", "shared-carts-api"),
+            issuer: None,
             seed_demo_catalog: true,
             backends: crate::Backends::embedded(),
             rate_per_user: Some(limits::PER_USER),
@@ -92,18 +107,36 @@ impl Config {
                 .map_err(|_| ConfigError::Port { source_name, value })?,
             None => 3000,
         };
-        let keys = match std::env::var("JWT_SECRET") {
-            Ok(_) => TokenKeys::from_env()?,
-            Err(_) => TokenKeys::from_parts(
+        let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let issuer = match variable("JWT_JWKS_URL") {
+            Some(jwks_url) => Some(Issuer {
+                jwks_url,
+                issuer: variable("JWT_ISSUER").ok_or(token::ConfigError {
+                    variable: "JWT_ISSUER",
+                    problem: "must be set with JWT_JWKS_URL",
+                })?,
+                audience: variable("JWT_AUDIENCE").ok_or(token::ConfigError {
+                    variable: "JWT_AUDIENCE",
+                    problem: "must be set with JWT_JWKS_URL",
+                })?,
+            }),
+            None => None,
+        };
+        let keys = match (std::env::var("JWT_SECRET"), &issuer) {
+            (Ok(_), None) => TokenKeys::from_env()?,
+            (Err(_), None) => TokenKeys::from_parts(
                 LOCAL_DEV_SECRET.into(),
-                std::env::var("JWT_ISSUER").ok(),
-                std::env::var("JWT_AUDIENCE").ok(),
+                variable("JWT_ISSUER"),
+                variable("JWT_AUDIENCE"),
             )?,
+            // With an issuer, `/dev/token` still answers, with tokens no request accepts.
+            (_, Some(_)) => TokenKeys::new(LOCAL_DEV_SECRET, "shared-carts", "shared-carts-api"),
         };
         Ok(Self {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             data_dir: data_dir.unwrap_or_else(|| PathBuf::from("data")),
             keys,
+            issuer,
             seed_demo_catalog: true,
             backends: crate::Backends::from_env()?,
             rate_per_user: match std::env::var("RATE_PER_USER") {

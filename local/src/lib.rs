@@ -12,12 +12,11 @@ mod dispatch;
 mod gateway;
 mod push;
 mod relay;
-mod seed;
 mod server;
 mod sockets;
 mod web;
 mod websocket;
 
 pub use backends::{BackendError, Backends};
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Issuer};
 pub use server::{LocalStack, StartError};

@@ -1,8 +1,8 @@
 //! Starting and stopping the local stack: open the store, seed it, listen, serve, drain.
 
 use crate::config::Config;
+use crate::gateway;
 use crate::sockets::Sockets;
-use crate::{gateway, seed};
 use domain::limits::Buckets;
 use domain::{CartService, ItemService};
 use embedded::{EmbeddedStore, EventBus};
@@ -48,6 +48,9 @@ pub enum StartError {
     /// The embedded store did not open.
     #[error(transparent)]
     Store(#[from] embedded::OpenError),
+    /// The issuer's settings are unusable.
+    #[error(transparent)]
+    Issuer(#[from] token::ConfigError),
     /// The demo catalog could not be written.
     #[error("cannot seed the demo catalog")]
     Seed(#[source] domain::ports::StoreError),
@@ -91,7 +94,7 @@ impl LocalStack {
             .map_err(StartError::Seed)?
             .is_empty();
         if config.seed_demo_catalog && empty {
-            seeded = seed::demo_catalog(connected.catalog.as_ref())
+            seeded = domain::demo::put_all(connected.catalog.as_ref())
                 .await
                 .map_err(StartError::Seed)?;
         }
@@ -103,7 +106,14 @@ impl LocalStack {
             )
             .with_orders(connected.orders),
             items: ItemService::new(connected.catalog),
-            verifier: config.keys.clone().into(),
+            verifier: match &config.issuer {
+                Some(issuer) => token::Verifier::Issuer(Box::new(token::Jwks::new(
+                    &issuer.jwks_url,
+                    &issuer.issuer,
+                    &issuer.audience,
+                )?)),
+                None => config.keys.clone().into(),
+            },
             keys: config.keys,
             bus,
             registry: connected.registry,

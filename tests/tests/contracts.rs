@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 const CONSUMERS: &[&str] = &["event-relay", "inventory", "sync-push"];
 
 /// Functions CloudFormation calls while it deploys (custom resources), not a route or a trigger.
-const DEPLOY_TIME: &[&str] = &["create-topic"];
+const DEPLOY_TIME: &[&str] = &["create-topic", "seed-catalog"];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

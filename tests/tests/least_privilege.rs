@@ -105,6 +105,27 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
             let answer = ws_message::handle(&carts().await, registry.as_ref(), &rate, event).await;
             return u16::try_from(answer.status_code).unwrap_or(500);
         }
+        "seed-catalog" => {
+            struct Nowhere;
+            #[async_trait::async_trait]
+            impl custom_resource::Answer for Nowhere {
+                async fn put(
+                    &self,
+                    _url: &str,
+                    _response: &custom_resource::ResourceResponse,
+                ) -> Result<(), domain::ports::BoxError> {
+                    Ok(())
+                }
+            }
+            let catalog = wiring::catalog(config).await.expect("the catalog");
+            let request = serde_json::from_value(sample_event(package)).expect("a request");
+            let answered = seed_catalog::handle(catalog.as_ref(), &Nowhere, &request).await;
+            return if answered.status == "SUCCESS" {
+                200
+            } else {
+                500
+            };
+        }
         "inventory" => {
             let inventory = inventory::Inventory {
                 ledger: wiring::stock_ledger(config).await.expect("the ledger"),
@@ -146,6 +167,7 @@ async fn every_function_runs_its_sample_on_keyspaces_with_no_more_than_its_role_
     // Reads first, edits next, checkout and the stock it takes last: each sample event then
     // meets the cart it expects.
     let order = [
+        "seed-catalog",
         "get-cart",
         "list-my-carts",
         "get-user-details",

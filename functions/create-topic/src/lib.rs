@@ -8,83 +8,16 @@
 //! - `Delete`: nothing. The topic holds the events nobody has consumed yet; it goes with the
 //!   cluster when the stack made the cluster, and stays on a cluster the stack was given.
 //!
-//! CloudFormation waits for the answer at the request's presigned S3 URL, up to an hour, and
-//! fails the stack operation without it ("CloudFormation custom resource request and response
-//! reference"). So every request gets an answer, `FAILED` with the reason when the topic could
-//! not be made, and the work is bounded well inside the function's timeout.
-
-mod answer;
-
-pub use answer::{Answer, HttpsAnswer};
+//! Every request is answered, in time ([`custom_resource::respond`]).
 
 use async_trait::async_trait;
+use custom_resource::{Answer, Done, RequestType, ResourceRequest, ResourceResponse};
 use domain::ports::BoxError;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::time::Duration;
-
-/// How long the work may take before the answer says it failed: the template gives the
-/// function 60 s, and the answer itself needs a few.
-pub const WORK_DEADLINE: Duration = Duration::from_secs(45);
 
 /// The largest partition count accepted. MSK Serverless allows thousands per cluster; a cart
 /// topic needs a few.
 pub const MAX_PARTITIONS: i32 = 1000;
-
-/// What CloudFormation asks for.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-pub enum RequestType {
-    /// The resource is new.
-    Create,
-    /// Its properties changed.
-    Update,
-    /// It is going.
-    Delete,
-}
-
-/// A custom resource request, as CloudFormation sends it.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ResourceRequest {
-    /// Create, Update or Delete.
-    pub request_type: RequestType,
-    /// Where the answer goes (a presigned S3 URL).
-    #[serde(rename = "ResponseURL")]
-    pub response_url: String,
-    /// The stack.
-    pub stack_id: String,
-    /// This request.
-    pub request_id: String,
-    /// The resource's name in the template.
-    pub logical_resource_id: String,
-    /// The id the last answer gave (Update, Delete).
-    #[serde(default)]
-    pub physical_resource_id: Option<String>,
-    /// The resource's properties: `Topic` and `Partitions` (CloudFormation sends numbers as
-    /// strings).
-    #[serde(default)]
-    pub resource_properties: Value,
-}
-
-/// The answer CloudFormation reads from the response URL.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ResourceResponse {
-    /// `SUCCESS` or `FAILED`.
-    pub status: &'static str,
-    /// Why, when it failed (CloudFormation shows it in the stack's events).
-    pub reason: String,
-    /// The topic's name.
-    pub physical_resource_id: String,
-    /// Echoed from the request.
-    pub stack_id: String,
-    /// Echoed from the request.
-    pub request_id: String,
-    /// Echoed from the request.
-    pub logical_resource_id: String,
-    /// `Topic` and `Created` (`true` when this request made it).
-    pub data: Value,
-}
 
 /// The topic a request asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +29,7 @@ pub struct TopicSpec {
 }
 
 impl TopicSpec {
-    /// The spec in `properties`, or why it is not one.
+    /// The spec in `properties` (`Topic`, `Partitions`), or why it is not one.
     pub fn from_properties(properties: &Value) -> Result<Self, String> {
         let topic = properties["Topic"]
             .as_str()
@@ -168,68 +101,26 @@ pub async fn handle(
     answer: &dyn Answer,
     request: &ResourceRequest,
 ) -> ResourceResponse {
-    let outcome = tokio::time::timeout(WORK_DEADLINE, work(topics, request))
-        .await
-        .unwrap_or_else(|_| {
-            Err(format!(
-                "the brokers did not answer within {WORK_DEADLINE:?}"
-            ))
-        });
-    let (status, reason, physical, data) = match outcome {
-        Ok((topic, created)) => (
-            "SUCCESS",
-            String::new(),
-            topic.clone(),
-            json!({"Topic": topic, "Created": created.to_string()}),
-        ),
-        Err(reason) => {
-            tracing::error!(%reason, request = ?request.request_type, "the topic request failed");
-            let physical = request
-                .physical_resource_id
-                .clone()
-                .unwrap_or_else(|| request.logical_resource_id.clone());
-            ("FAILED", reason, physical, json!({}))
-        }
-    };
-    let response = ResourceResponse {
-        status,
-        reason,
-        physical_resource_id: physical,
-        stack_id: request.stack_id.clone(),
-        request_id: request.request_id.clone(),
-        logical_resource_id: request.logical_resource_id.clone(),
-        data,
-    };
-    if let Err(e) = answer.put(&request.response_url, &response).await {
-        // Nothing more can be done: CloudFormation will time the request out.
-        tracing::error!(error = %e, "could not send the answer to CloudFormation");
-    }
-    response
+    custom_resource::respond(request, answer, work(topics, request)).await
 }
 
-/// The topic's name and whether this request created it.
-async fn work(topics: &dyn Topics, request: &ResourceRequest) -> Result<(String, bool), String> {
+/// The topic's name, and whether this request created it.
+async fn work(topics: &dyn Topics, request: &ResourceRequest) -> Result<Done, String> {
     if request.request_type == RequestType::Delete {
-        let kept = request
-            .physical_resource_id
-            .clone()
-            .unwrap_or_else(|| request.logical_resource_id.clone());
+        let kept = request.current_id();
         tracing::info!(topic = %kept, "the stack no longer names the topic; it is kept");
-        return Ok((kept, false));
+        return Ok((kept.clone(), json!({"Topic": kept, "Created": "false"})));
     }
     let spec = TopicSpec::from_properties(&request.resource_properties)?;
-    let created = topics.ensure(&spec).await.map_err(|e| {
-        let mut reason = e.to_string();
-        let mut source = e.source();
-        while let Some(cause) = source {
-            reason.push_str(": ");
-            reason.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        reason
-    })?;
+    let created = topics
+        .ensure(&spec)
+        .await
+        .map_err(|e| custom_resource::reason(e.as_ref()))?;
     tracing::info!(topic = %spec.topic, partitions = spec.partitions, created, "the topic exists");
-    Ok((spec.topic, created))
+    Ok((
+        spec.topic.clone(),
+        json!({"Topic": spec.topic, "Created": created.to_string()}),
+    ))
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let topics = create_topic::KafkaTopics::new(wiring::Config::from_env()?);
-    let answer = create_topic::HttpsAnswer::new()?;
+    let answer = custom_resource::HttpsAnswer::new()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (topics, answer) = (&topics, &answer);
         async move {
             // Without a readable request there is no URL to answer at; CloudFormation times it out.
-            match serde_json::from_value::<create_topic::ResourceRequest>(event.payload) {
+            match serde_json::from_value::<custom_resource::ResourceRequest>(event.payload) {
                 Ok(request) => {
                     create_topic::handle(topics, answer, &request).await;
                 }

@@ -3,7 +3,8 @@
 //! would be.
 
 use bytes::Bytes;
-use create_topic::{HttpsAnswer, KafkaTopics, ResourceRequest, ResourceResponse, handle};
+use create_topic::{KafkaTopics, handle};
+use custom_resource::{HttpsAnswer, ResourceRequest, ResourceResponse};
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -172,7 +173,7 @@ async fn an_unreachable_cluster_or_bad_properties_answer_failed_with_the_reason_
     .await;
     assert_eq!(response.status, "FAILED");
     assert!(!response.reason.is_empty());
-    assert!(started.elapsed() < create_topic::WORK_DEADLINE + Duration::from_secs(5));
+    assert!(started.elapsed() < custom_resource::WORK_DEADLINE + Duration::from_secs(5));
     let (_, body) = answered(&mut received).await;
     assert_eq!(body["Status"], "FAILED");
     assert_eq!(body["Reason"], response.reason.as_str());

@@ -8,6 +8,7 @@ pub mod breaker;
 pub mod cart;
 pub mod commands;
 pub mod connection;
+pub mod demo;
 pub mod error;
 pub mod event;
 pub mod idempotency;

@@ -23,6 +23,17 @@ pub async fn item_service(config: &Config) -> Result<ItemService, BoxError> {
     Ok(ItemService::new(catalog))
 }
 
+/// The catalog itself, with no cache or breaker in front: Keyspaces when
+/// `CASSANDRA_CONTACT_POINTS` is set, the embedded store otherwise (the demo catalog's seeder).
+pub async fn catalog(config: &Config) -> Result<Arc<dyn Catalog>, BoxError> {
+    match &config.keyspaces {
+        Some(keyspace) => Ok(Arc::new(keyspaces::KeyspacesCatalog::new(
+            keyspaces::Keyspace::open(keyspace).await?,
+        ))),
+        None => Ok(embedded_store(config)?),
+    }
+}
+
 /// The stock ledger: Keyspaces when `CASSANDRA_CONTACT_POINTS` is set, the embedded store
 /// otherwise.
 pub async fn stock_ledger(config: &Config) -> Result<Arc<dyn StockLedger>, BoxError> {
