@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project from a fresh clone: formatting, lints, unit, handler,
-# integration and end-to-end tests (the SAM template's linters and schemathesis among them), a
-# short run of every fuzz target, the release arm64 build of every function, a one-second smoke
-# run of the bench command and a short soak that checks the product's promises.
+# integration and end-to-end tests (the SAM template's linters, the smoke script and
+# schemathesis among them), a short run of every fuzz target, the release arm64 build of every
+# function and `sam build` of one, a one-second smoke run of the bench command and a short soak
+# that checks the product's promises.
 # Installs what the tests need first; each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,13 @@ LOCAL_BIN="$PWD/target/debug/local" node --test tests/e2e/
 
 step "every function built for Lambda: release, arm64, zipped sizes (infra/build.sh)"
 infra/build.sh
+
+step "sam build of one function: the template's build metadata, on the arm64 build above"
+rm -rf target/sam-build
+(cd infra && AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(./tools.sh):$PATH" \
+  sam build AuthorizerFunction --beta-features --build-dir ../target/sam-build -t template.yaml >/dev/null)
+test -x target/sam-build/AuthorizerFunction/bootstrap
+echo "sam built AuthorizerFunction"
 
 step "bench smoke run (numbers here mean nothing: debug build, one second)"
 cargo run --locked -q -p tests --bin bench -- rest --seconds 1 --connections 4 >/dev/null
