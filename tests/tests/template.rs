@@ -70,6 +70,8 @@ fn lint_with_peers(template: &Path) -> Result<(), String> {
                 "cloudformation",
                 "--compact",
                 "--quiet",
+                // Offline: nothing to fetch from checkov's platform.
+                "--skip-download",
                 "-f",
             ])
             .arg(template)
@@ -559,9 +561,5 @@ fn the_throttles_default_to_the_product_limits() {
         (default("ThrottleRatePerSecond"), default("ThrottleBurst")),
         (u64::from(stage.per_second), u64::from(stage.burst))
     );
-    // The per-user rate is WAF's (tests/tests/aws_rules.rs), over its one-minute window.
-    assert_eq!(
-        default("UserRequestsPerMinute"),
-        u64::from(domain::limits::PER_USER.per_second) * 60
-    );
+    // The per-user rate is WAF's: tests/tests/aws_rules.rs holds it to PER_USER.
 }

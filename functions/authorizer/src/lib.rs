@@ -90,8 +90,9 @@ pub fn context(claims: &Claims) -> serde_json::Value {
         context_keys::USER_ID: claims.sub,
         context_keys::NAME: claims.name.clone().unwrap_or_default(),
         context_keys::SCOPES: claims.scope,
-        // The edge refuses the request once this has passed, whatever API Gateway cached.
-        context_keys::EXPIRES_AT: claims.exp.to_string(),
+        // When the token stops verifying (its exp and the verifier's leeway): the edge refuses
+        // the request after that, whatever API Gateway cached.
+        context_keys::EXPIRES_AT: (claims.exp + token::LEEWAY_SECS).to_string(),
     })
 }
 
@@ -176,9 +177,38 @@ mod tests {
         assert_eq!(response.context["scopes"], "admin");
         assert_eq!(
             response.context["expiresAt"],
-            (NOW + 60).to_string(),
-            "the token's exp rides along, for the functions to check"
+            (NOW + 60 + token::LEEWAY_SECS).to_string(),
+            "when the token stops verifying rides along, for the functions to check"
         );
+    }
+
+    /// What API Gateway would hand a function from a cached answer for `claims`.
+    fn request_with_context_of(claims: &Claims) -> edge::Request {
+        let mut event = edge::testing::sample_event("get-cart");
+        event["requestContext"]["authorizer"] = context(claims);
+        edge::testing::request(&event)
+    }
+
+    #[test]
+    fn a_cached_answer_lets_its_token_in_only_while_the_token_would_still_verify() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let claims = |exp: i64| -> Claims {
+            serde_json::from_value(json!({
+                "sub": "alice", "iss": "shared-carts", "aud": "shared-carts-api", "exp": exp,
+            }))
+            .unwrap()
+        };
+        let valid = claims(now + 60);
+        assert!(edge::Caller::from_request(&request_with_context_of(&valid)).is_ok());
+        // Past its exp but inside the leeway, the token still verifies, and the function agrees.
+        let in_leeway = claims(now - token::LEEWAY_SECS + 5);
+        assert!(edge::Caller::from_request(&request_with_context_of(&in_leeway)).is_ok());
+        let stale = claims(now - token::LEEWAY_SECS - 5);
+        let refused = edge::Caller::from_request(&request_with_context_of(&stale));
+        assert_eq!(refused.err().map(|p| p.status.as_u16()), Some(401));
     }
 
     #[tokio::test]

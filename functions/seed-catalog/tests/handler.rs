@@ -1,25 +1,11 @@
 //! The demo catalog's custom resource against the CQL test server (as strict as Keyspaces), with
 //! a login that may do only what the template grants the function: read and write the items.
 
-use async_trait::async_trait;
 use cqlserver::{Action, CqlServer, Grants};
-use custom_resource::{Answer, ResourceRequest, ResourceResponse};
-use domain::ports::{BoxError, Catalog};
-use std::sync::Mutex;
-
-#[derive(Default)]
-struct Answers(Mutex<Vec<ResourceResponse>>);
-
-#[async_trait]
-impl Answer for Answers {
-    async fn put(&self, _url: &str, response: &ResourceResponse) -> Result<(), BoxError> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(response.clone());
-        Ok(())
-    }
-}
+use custom_resource::ResourceRequest;
+use custom_resource::testing::Answers;
+use domain::ports::Catalog;
+use seed_catalog::CatalogOnDemand;
 
 fn request(kind: &str) -> ResourceRequest {
     let mut event: serde_json::Value =
@@ -56,10 +42,11 @@ async fn the_demo_items_are_added_once_and_items_already_there_are_kept() {
     );
     let settings = server.settings(&login);
     let config = wiring::Config::from_settings(&|n| settings.get(n).cloned()).expect("a config");
+    let seeded = CatalogOnDemand::new(config.clone());
     let catalog = wiring::catalog(&config).await.expect("the catalog");
     let answers = Answers::default();
 
-    let created = seed_catalog::handle(catalog.as_ref(), &answers, &request("Create")).await;
+    let created = seed_catalog::handle(&seeded, &answers, &request("Create")).await;
     assert_eq!(created.status, "SUCCESS", "{}", created.reason);
     assert_eq!(
         created.data["Added"],
@@ -74,17 +61,30 @@ async fn the_demo_items_are_added_once_and_items_already_there_are_kept() {
     let listed = catalog.list(None, 100).await.expect("the catalog");
     assert_eq!(listed.len(), domain::demo::items().len());
 
-    let again = seed_catalog::handle(catalog.as_ref(), &answers, &request("Update")).await;
+    let again = seed_catalog::handle(&seeded, &answers, &request("Update")).await;
     assert_eq!(
         (again.status, again.data["Added"].as_str()),
         ("SUCCESS", Some("0"))
     );
-    let deleted = seed_catalog::handle(catalog.as_ref(), &answers, &request("Delete")).await;
+    let deleted = seed_catalog::handle(&seeded, &answers, &request("Delete")).await;
     assert_eq!(deleted.status, "SUCCESS");
     assert_eq!(
         catalog.list(None, 100).await.map(|l| l.len()).ok(),
         Some(listed.len())
     );
-    assert_eq!(answers.0.lock().map(|a| a.len()).unwrap_or_default(), 3);
+    assert_eq!(answers.sent().len(), 3);
     assert_eq!(server.refusals(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_keyspace_that_cannot_be_reached_is_answered_as_failed_not_left_waiting() {
+    let settings =
+        |name: &str| (name == "CASSANDRA_CONTACT_POINTS").then(|| "127.0.0.1:9".to_owned());
+    let config = wiring::Config::from_settings(&settings).expect("a config");
+    let answers = Answers::default();
+    let answered =
+        seed_catalog::handle(&CatalogOnDemand::new(config), &answers, &request("Create")).await;
+    assert_eq!(answered.status, "FAILED");
+    assert!(!answered.reason.is_empty());
+    assert_eq!(answers.sent().len(), 1, "CloudFormation hears of it");
 }

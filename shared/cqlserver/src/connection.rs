@@ -150,11 +150,8 @@ fn run(
             }
             let access = Access::of(&parsed, None);
             allow(&access)?;
-            // The raw text is a [long string] at the start of the frame body.
-            let text = data
-                .get(4..)
-                .and_then(|raw| std::str::from_utf8(raw).ok())
-                .unwrap_or_default();
+            let text = long_string(data)
+                .ok_or_else(|| refused("a PREPARE whose text is not a [long string] of UTF-8"))?;
             let mut result = engine.session.prepare(parsed)?;
             if let QueryResult::Prepared(prepared) = &mut result {
                 // kassandra declares a marker for a literal in a WHERE clause (the driver's
@@ -301,6 +298,12 @@ fn success() -> Reply {
     let mut body = BytesMut::new();
     body.put_i32(-1); // no token
     Reply::Auth(ResponseOpcode::AuthSuccess, body.freeze())
+}
+
+/// The `[long string]` at the start of a body: a 4-byte length, then that many UTF-8 bytes.
+fn long_string(data: &[u8]) -> Option<&str> {
+    let length = usize::try_from(i32::from_be_bytes(data.get(..4)?.try_into().ok()?)).ok()?;
+    std::str::from_utf8(data.get(4..4 + length)?).ok()
 }
 
 /// The `[bytes]` an `AUTH_RESPONSE` body holds.

@@ -209,9 +209,11 @@ impl CqlServer {
         login
     }
 
-    /// The `CASSANDRA_*` settings that reach this server as `login`, as the template sets them
-    /// for a function (TLS with the endpoint's name, the region as the data center), plus the
-    /// test CA and the address to dial.
+    /// The `CASSANDRA_*` settings that reach this server as `login`: as the template sets them
+    /// for a function (TLS with the endpoint's name, the region as the data center), but signing
+    /// in with service-specific credentials where the template has `CASSANDRA_AUTH=sigv4` (a
+    /// test has no role; SigV4 is signed with [`CqlServer::sigv4_keys`] in code), plus the test
+    /// CA and the address to dial.
     pub fn settings(&self, login: &Login) -> BTreeMap<&'static str, String> {
         BTreeMap::from([
             ("CASSANDRA_CONTACT_POINTS", self.address.to_string()),

@@ -8,6 +8,8 @@
 //! or ran out of time, and the work is bounded well inside the function's timeout.
 
 mod answer;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use answer::{Answer, HttpsAnswer};
 
@@ -19,6 +21,9 @@ use std::time::Duration;
 /// How long the work may take before the answer says it failed: the template gives these
 /// functions 60 s, and the answer itself needs a few.
 pub const WORK_DEADLINE: Duration = Duration::from_secs(45);
+
+/// The longest reason sent: CloudFormation refuses a response body over 4 KB.
+pub const MAX_REASON_BYTES: usize = 2048;
 
 /// What CloudFormation asks for.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -101,7 +106,7 @@ pub async fn respond(
         Ok((id, data)) => ("SUCCESS", String::new(), id, data),
         Err(reason) => {
             tracing::error!(%reason, request = ?request.request_type, "the custom resource failed");
-            ("FAILED", reason, request.current_id(), json!({}))
+            ("FAILED", bounded(reason), request.current_id(), json!({}))
         }
     };
     let response = ResourceResponse {
@@ -120,6 +125,45 @@ pub async fn respond(
     response
 }
 
+/// `reason`, cut to [`MAX_REASON_BYTES`] at a character boundary.
+fn bounded(mut reason: String) -> String {
+    if reason.len() > MAX_REASON_BYTES {
+        let mut end = MAX_REASON_BYTES;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push_str(" ...");
+    }
+    reason
+}
+
+/// Runs a custom resource function under the Lambda runtime: each invocation is read as a
+/// request and handed to `handle`, which answers CloudFormation. An invocation that is not a
+/// request has no URL to answer at; it is logged, and CloudFormation times it out.
+pub async fn run<H, F>(handle: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Fn(ResourceRequest) -> F,
+    F: Future<Output = ResourceResponse>,
+{
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<Value>| {
+            let request = serde_json::from_value::<ResourceRequest>(event.payload);
+            let handled = request.map(&handle);
+            async move {
+                match handled {
+                    Ok(answering) => {
+                        answering.await;
+                    }
+                    Err(e) => tracing::error!(error = %e, "not a custom resource request"),
+                }
+                Ok::<_, std::convert::Infallible>(())
+            }
+        },
+    ))
+    .await
+}
+
 /// An error and its causes, one line, for an answer's reason.
 pub fn reason(error: &(dyn std::error::Error + 'static)) -> String {
     let mut reason = error.to_string();
@@ -135,24 +179,7 @@ pub fn reason(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use async_trait::async_trait;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Kept(Mutex<Vec<(String, ResourceResponse)>>);
-
-    #[async_trait]
-    impl Answer for Kept {
-        async fn put(
-            &self,
-            url: &str,
-            response: &ResourceResponse,
-        ) -> Result<(), domain::ports::BoxError> {
-            let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            kept.push((url.to_owned(), response.clone()));
-            Ok(())
-        }
-    }
+    use crate::testing::Answers;
 
     fn request() -> ResourceRequest {
         serde_json::from_value(json!({
@@ -165,8 +192,8 @@ mod tests {
 
     #[tokio::test]
     async fn success_and_failure_are_both_answered_at_the_response_url() {
-        let kept = Kept::default();
-        let ok = respond(&request(), &kept, async {
+        let answers = Answers::default();
+        let ok = respond(&request(), &answers, async {
             Ok(("thing-1".into(), json!({"A": "1"})))
         })
         .await;
@@ -174,7 +201,7 @@ mod tests {
             (ok.status, ok.physical_resource_id.as_str()),
             ("SUCCESS", "thing-1")
         );
-        let failed = respond(&request(), &kept, async { Err("no luck".to_owned()) }).await;
+        let failed = respond(&request(), &answers, async { Err("no luck".to_owned()) }).await;
         assert_eq!(
             (failed.status, failed.reason.as_str()),
             ("FAILED", "no luck")
@@ -183,23 +210,35 @@ mod tests {
             failed.physical_resource_id, "Thing",
             "no physical id yet: the logical one"
         );
-        let kept = kept.0.lock().unwrap_or_else(|p| p.into_inner());
-        assert_eq!(kept.len(), 2);
+        let sent = answers.sent();
+        assert_eq!(sent.len(), 2);
         assert!(
-            kept.iter()
+            sent.iter()
                 .all(|(url, _)| url == "https://s3.example/answer")
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn work_that_runs_past_the_deadline_is_answered_as_failed() {
-        let kept = Kept::default();
-        let late = respond(&request(), &kept, async {
+        let late = respond(&request(), &Answers::default(), async {
             tokio::time::sleep(WORK_DEADLINE * 2).await;
             Ok(("never".into(), json!({})))
         })
         .await;
         assert_eq!(late.status, "FAILED");
         assert!(late.reason.contains("did not finish"), "{}", late.reason);
+    }
+
+    #[tokio::test]
+    async fn a_long_reason_is_cut_to_fit_cloudformation_s_limit() {
+        let long = "é".repeat(4000);
+        let failed = respond(&request(), &Answers::default(), async move { Err(long) }).await;
+        assert!(
+            failed.reason.len() <= MAX_REASON_BYTES + 4,
+            "{}",
+            failed.reason.len()
+        );
+        let body = serde_json::to_vec(&failed).unwrap_or_default();
+        assert!(body.len() < 4096, "{} bytes", body.len());
     }
 }

@@ -46,7 +46,9 @@ pub async fn put_all(catalog: &dyn Catalog) -> Result<usize, StoreError> {
 }
 
 /// Puts the demo items `catalog` does not have yet, leaving the others (their stock included)
-/// as they are; how many it added.
+/// as they are; how many it added. It reads, then writes: a stock update to a demo item landing
+/// between the two would be overwritten. It runs while a stack deploys, before anyone can
+/// update stock, so the port has no insert-if-absent for it.
 pub async fn add_missing(catalog: &dyn Catalog) -> Result<usize, StoreError> {
     let items = items();
     let ids: Vec<ItemId> = items.iter().map(|i| i.item_id.clone()).collect();

@@ -20,8 +20,8 @@ pub struct Rate {
 }
 
 /// One user across every REST route: a person's clients (a page, a phone, their retries) stay
-/// far under it; a script looping on the API meets it within a second. API Gateway's usage plan
-/// applies it per API key.
+/// far under it; a script looping on the API meets it within a second. On AWS a WAF rate rule
+/// holds each bearer token to it, counted over WAF's one-minute window (no burst there).
 pub const PER_USER: Rate = Rate {
     per_second: 20,
     burst: 40,

@@ -16,7 +16,8 @@ pub mod context_keys {
     pub const SCOPES: &str = "scopes";
     /// API Gateway's own copy of the principal (the user id).
     pub const PRINCIPAL_ID: &str = "principalId";
-    /// When the token stops being valid (its `exp`, seconds since the epoch).
+    /// The last second the token verifies (its `exp` and the verifier's leeway, seconds since
+    /// the epoch).
     pub const EXPIRES_AT: &str = "expiresAt";
 }
 
@@ -44,7 +45,10 @@ impl Caller {
     }
 
     /// [`Caller::from_request`] at `now` (seconds since the epoch).
-    pub fn from_request_at(request: &lambda_http::Request, now: i64) -> Result<Caller, Problem> {
+    pub(crate) fn from_request_at(
+        request: &lambda_http::Request,
+        now: i64,
+    ) -> Result<Caller, Problem> {
         let fields = match request.request_context_ref() {
             Some(context @ RequestContext::ApiGatewayV1(_)) => {
                 context.authorizer().map(|a| &a.fields)
@@ -66,7 +70,7 @@ impl Caller {
             v.as_i64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         });
-        if expires_at.is_some_and(|exp| now >= exp) {
+        if expires_at.is_some_and(|last| now > last) {
             return Err(Problem::token_expired());
         }
         Ok(Caller {
@@ -108,11 +112,15 @@ mod tests {
     }
 
     #[test]
-    fn a_token_the_authorizer_cached_is_refused_once_its_exp_has_passed() {
-        for exp in [serde_json::json!(NOW.to_string()), serde_json::json!(NOW)] {
-            let refused = Caller::from_request_at(&as_alice_until(exp.clone()), NOW);
-            assert_eq!(refused.err().map(|p| p.status.as_u16()), Some(401), "{exp}");
-            let earlier = Caller::from_request_at(&as_alice_until(exp), NOW - 1);
+    fn a_token_the_authorizer_cached_is_refused_once_it_would_no_longer_verify() {
+        for last in [serde_json::json!(NOW.to_string()), serde_json::json!(NOW)] {
+            let refused = Caller::from_request_at(&as_alice_until(last.clone()), NOW + 1);
+            assert_eq!(
+                refused.err().map(|p| p.status.as_u16()),
+                Some(401),
+                "{last}"
+            );
+            let earlier = Caller::from_request_at(&as_alice_until(last), NOW);
             assert_eq!(
                 earlier
                     .map(|c| c.user_id.as_str().to_owned())

@@ -54,8 +54,10 @@ pub struct Keyspace {
     statements: Arc<Statements>,
 }
 
-/// A statement the adapters run, by purpose.
+/// A statement the adapters run, by purpose. Its discriminant is its place in
+/// [`Statement::ALL`] and in the prepared statements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(usize)]
 pub enum Statement {
     /// A cart's row.
     LoadCart,
@@ -214,11 +216,7 @@ impl Keyspace {
 
     /// `which`, prepared on its first use.
     pub async fn statement(&self, which: Statement) -> Result<&PreparedStatement, KeyspacesError> {
-        let index = Statement::ALL
-            .iter()
-            .position(|s| *s == which)
-            .unwrap_or_else(|| unreachable!("ALL lists every statement"));
-        self.statements.prepared[index]
+        self.statements.prepared[which as usize]
             .get_or_try_init(|| async {
                 let cql = which.cql(&self.statements.keyspace);
                 self.session
@@ -308,4 +306,16 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
         .build()
         .await
         .map_err(|e| KeyspacesError::Connect(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Statement;
+
+    #[test]
+    fn each_statement_s_discriminant_is_its_place_in_all() {
+        for (at, statement) in Statement::ALL.iter().enumerate() {
+            assert_eq!(*statement as usize, at, "{statement:?}");
+        }
+    }
 }

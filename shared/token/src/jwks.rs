@@ -125,6 +125,8 @@ pub struct Jwks {
     fetched: tokio::sync::Mutex<Option<Instant>>,
     /// When the keys in `keys` were fetched, readable without waiting on a fetch.
     keys_from: RwLock<Option<Instant>>,
+    /// When renewing old keys last failed (the issuer was down).
+    renewal_failed: RwLock<Option<Instant>>,
     cooldown: Duration,
     max_age: Duration,
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
@@ -171,6 +173,7 @@ impl Jwks {
             keys: RwLock::default(),
             fetched: tokio::sync::Mutex::new(None),
             keys_from: RwLock::default(),
+            renewal_failed: RwLock::default(),
             cooldown: REFRESH_COOLDOWN,
             max_age: MAX_KEY_AGE,
             client: Client::builder(TokioExecutor::new()).build(connector),
@@ -227,11 +230,16 @@ impl Jwks {
     }
 
     /// Fetches the set again because the cached keys are older than the maximum age, unless
-    /// another request just did. If the issuer cannot be reached the old keys stay, for now:
-    /// refusing every user while the issuer is down protects nothing a fetch could have told.
+    /// another request just did, or tried within the cooldown. If the issuer cannot be reached the
+    /// old keys stay, for now: refusing every user while the issuer is down protects nothing a
+    /// fetch could have told, and trying again on every request would stall each of them.
     async fn renew(&self) {
         let mut fetched = self.fetched.lock().await;
-        if !self.keys_are_old() {
+        let failed = *self
+            .renewal_failed
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        if !self.keys_are_old() || failed.is_some_and(|at| at.elapsed() < self.cooldown) {
             return;
         }
         match self.fetch().await {
@@ -240,7 +248,13 @@ impl Jwks {
                 self.store(keys);
                 *fetched = Some(Instant::now());
             }
-            Err(e) => tracing::warn!(url = %self.url, error = %e, "kept keys past their age"),
+            Err(e) => {
+                tracing::warn!(url = %self.url, error = %e, "kept keys past their age");
+                *self
+                    .renewal_failed
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            }
         }
     }
 

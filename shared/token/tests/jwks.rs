@@ -125,16 +125,19 @@ fn claims() -> serde_json::Value {
 }
 
 /// An issuer's JWKS address on 127.0.0.1, serving whatever `published` holds, counting fetches.
+/// When `down`, it answers 503.
 struct Issuer {
     url: String,
     published: Arc<Mutex<serde_json::Value>>,
     fetches: Arc<AtomicUsize>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Issuer {
     async fn start(keys: &[&Key]) -> Self {
         let published = Arc::new(Mutex::new(json!({"keys": []})));
         let fetches = Arc::new(AtomicUsize::new(0));
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -142,22 +145,23 @@ impl Issuer {
             "http://{}/.well-known/jwks.json",
             listener.local_addr().expect("bound")
         );
-        let (serving, counting) = (published.clone(), fetches.clone());
+        let (serving, counting, failing) = (published.clone(), fetches.clone(), down.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (serving, counting) = (serving.clone(), counting.clone());
+                let (serving, counting, failing) =
+                    (serving.clone(), counting.clone(), failing.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |_request| {
                         counting.fetch_add(1, Ordering::SeqCst);
                         let body = serving.lock().expect("the key set").to_string();
-                        async move {
-                            Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                                Bytes::from(body),
-                            )))
+                        let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+                        if failing.load(Ordering::SeqCst) {
+                            *response.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
                         }
+                        async move { Ok::<_, std::convert::Infallible>(response) }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -170,6 +174,7 @@ impl Issuer {
             url,
             published,
             fetches,
+            down,
         };
         issuer.publish(keys);
         issuer
@@ -178,6 +183,10 @@ impl Issuer {
     fn publish(&self, keys: &[&Key]) {
         let jwks = keys.iter().map(|k| k.jwk()).collect::<Vec<_>>();
         *self.published.lock().expect("the key set") = json!({ "keys": jwks });
+    }
+
+    fn go_down(&self) {
+        self.down.store(true, Ordering::SeqCst);
     }
 
     fn verifier(&self) -> Jwks {
@@ -326,6 +335,30 @@ async fn a_key_the_issuer_withdrew_stops_verifying_once_the_cached_keys_are_too_
     );
     assert!(jwks.verify(&kept.sign(&claims()), NOW).await.is_ok());
     assert_eq!(issuer.fetches(), 2, "one fetch when the keys grew old");
+}
+
+#[tokio::test]
+async fn while_the_issuer_is_down_old_keys_still_verify_and_it_is_asked_once_per_cooldown() {
+    let key = Key::ec("k");
+    let issuer = Issuer::start(&[&key]).await;
+    let jwks = issuer
+        .verifier()
+        .with_max_key_age(Duration::from_millis(100))
+        .with_refresh_cooldown(Duration::from_secs(60));
+    assert!(jwks.verify(&key.sign(&claims()), NOW).await.is_ok());
+    issuer.go_down();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    for _ in 0..5 {
+        assert!(
+            jwks.verify(&key.sign(&claims()), NOW).await.is_ok(),
+            "the old keys stay while the issuer cannot be reached"
+        );
+    }
+    assert_eq!(
+        issuer.fetches(),
+        2,
+        "one failed renewal, not one per request"
+    );
 }
 
 #[test]
