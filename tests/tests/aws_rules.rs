@@ -269,6 +269,26 @@ fn a_custom_resource_inside_the_vpc_can_reach_s3_to_answer() {
             && resources(&template, "AWS::EC2::InternetGateway").is_empty(),
         "no internet route: the endpoints are the only way out"
     );
+    // The topic is made after the routes its request and answer take, and its Delete is
+    // answered before they go: they are named in its properties, which orders both ways.
+    let network = flat_text(&template["Resources"]["EventsTopicResource"]["Properties"]["Network"]);
+    for route in [
+        "S3Endpoint",
+        "MskApiEndpoint",
+        "PrivateSubnetARoutes",
+        "PrivateSubnetBRoutes",
+    ] {
+        assert!(
+            network.contains(route),
+            "the topic does not wait for {route}: {network}"
+        );
+    }
+    // "AWS::CloudFormation::CustomResource": without an answer CloudFormation waits
+    // ServiceTimeout, an hour by default.
+    for custom in ["EventsTopicResource", "DemoCatalogResource"] {
+        let timeout = template["Resources"][custom]["Properties"]["ServiceTimeout"].as_u64();
+        assert!(timeout.is_some_and(|t| t <= 600), "{custom}: {timeout:?}");
+    }
 }
 
 /// "Choose an API key source in API Gateway": usage plans throttle API keys, on methods that
