@@ -1,6 +1,7 @@
 //! The harness for integration tests and the bench: a local stack on an ephemeral port over a
 //! fresh data directory (`spawn_stack`), and a small HTTP/1.1 client that keeps its connection.
 
+pub mod broker;
 mod link;
 
 pub use link::CuttableLink;

@@ -15,39 +15,10 @@ use tokio::net::TcpListener;
 /// A broker of the test's own, reachable only through a link, and advertising the link's
 /// address so that every client connection goes through it.
 async fn broker_behind_a_link() -> (tokio::process::Child, CuttableLink) {
-    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| {
-        panic!("TANSU_BIN is not set: run the tests through tests/services.sh (tests/run.sh does)")
-    });
     let front = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let advertised = front.local_addr().expect("its address");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let broker: SocketAddr = ([127, 0, 0, 1], port).into();
-    let child = tokio::process::Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &format!("tcp://{broker}"),
-            "--advertised-listener-url",
-            &format!("tcp://{advertised}"),
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tansu starts");
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(broker).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the broker did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let broker: SocketAddr = ([127, 0, 0, 1], tests::broker::free_port()).into();
+    let child = tests::broker::tansu(broker, &advertised.to_string()).await;
     (child, CuttableLink::on(front, broker))
 }
 

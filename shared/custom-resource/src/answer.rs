@@ -31,14 +31,8 @@ pub struct HttpsAnswer {
 impl HttpsAnswer {
     /// A client for answers.
     pub fn new() -> Result<Self, BoxError> {
-        let tls = tls::system_roots()?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: Client::builder(TokioExecutor::new()).build(tls::https_connector()?),
         })
     }
 }

@@ -89,6 +89,21 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>
     Ok(Arc::new(config))
 }
 
+/// A connector for hyper's client that speaks HTTPS with the system's roots, and plain HTTP to
+/// an `http://` address (a test's, a local emulator's).
+#[cfg(feature = "https")]
+pub fn https_connector() -> Result<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    TlsError,
+> {
+    let config = system_roots()?;
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config((*config).clone())
+        .https_or_http()
+        .enable_http1()
+        .build())
+}
+
 fn root_store(roots: &Roots) -> Result<rustls::RootCertStore, TlsError> {
     let mut store = rustls::RootCertStore::empty();
     match roots {

@@ -157,15 +157,10 @@ impl Jwks {
                 problem: "must be an https:// address (http:// only for an issuer on loopback)",
             });
         }
-        let tls = tls::system_roots().map_err(|_| ConfigError {
+        let connector = tls::https_connector().map_err(|_| ConfigError {
             variable: "JWT_JWKS_URL",
             problem: "no TLS settings could be built to fetch it",
         })?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Self {
             url,
             issuer: issuer.into(),

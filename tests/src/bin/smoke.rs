@@ -68,12 +68,7 @@ struct Answer {
 
 impl Api {
     fn new(base: &str) -> Result<Self, Failure> {
-        let tls = tls::system_roots().map_err(|e| format!("TLS settings: {e}"))?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let connector = tls::https_connector().map_err(|e| format!("TLS settings: {e}"))?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build(connector),

@@ -8,53 +8,22 @@
 
 use domain::ports::EventPublisher;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The name the broker's certificate carries and the broker advertises.
 const BROKER_NAME: &str = "localhost";
 
 /// A broker of the test's own behind a TLS front; the process, the front's port and the CA file.
 async fn broker_behind_tls() -> (tokio::process::Child, u16, std::path::PathBuf) {
-    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| {
-        panic!("TANSU_BIN is not set: run the tests through tests/services.sh (tests/run.sh does)")
-    });
     let ca = testca::TestCa::new().expect("a CA");
     let dir = std::env::temp_dir().join(format!("kafka-tls-{}", uuid::Uuid::new_v4()));
     let ca_file = ca.write_pem(&dir).expect("the CA file");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let broker: SocketAddr = ([127, 0, 0, 1], port).into();
-    let front = testca::tls_front(
-        broker,
-        ca.server_config(&[BROKER_NAME]).expect("a certificate"),
-    )
-    .await
-    .expect("the TLS front");
-    let child = tokio::process::Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &format!("tcp://{broker}"),
-            "--advertised-listener-url",
-            &format!("tcp://{BROKER_NAME}:{}", front.port()),
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tansu starts");
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(broker).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the broker did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let broker: SocketAddr = ([127, 0, 0, 1], tests::broker::free_port()).into();
+    let certificate = ca.server_config(&[BROKER_NAME]).expect("a certificate");
+    let front = testca::tls_front(broker, certificate)
+        .await
+        .expect("the TLS front");
+    let child = tests::broker::tansu(broker, &format!("{BROKER_NAME}:{}", front.port())).await;
     (child, front.port(), ca_file)
 }
 

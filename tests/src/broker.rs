@@ -1,0 +1,47 @@
+//! A Kafka-protocol broker of a test's own: tansu (`$TANSU_BIN`, installed by
+//! `tests/services.sh`), in memory, listening at one address and advertising another, so that
+//! every client connection goes through whatever stands at the advertised one (a link the test
+//! cuts, a TLS front).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// A free port on 127.0.0.1 to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap_or_else(|e| panic!("a free port: {e}"))
+        .port()
+}
+
+/// Starts tansu listening at `listen` and advertising `advertised` (`host:port`), and waits until
+/// it accepts connections. It stops when the child is dropped.
+pub async fn tansu(listen: SocketAddr, advertised: &str) -> tokio::process::Child {
+    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| {
+        panic!("TANSU_BIN is not set: run the tests through tests/services.sh (tests/run.sh does)")
+    });
+    let child = tokio::process::Command::new(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &format!("tcp://{listen}"),
+            "--advertised-listener-url",
+            &format!("tcp://{advertised}"),
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("tansu starts: {e}"));
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(listen).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the broker did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child
+}
