@@ -19,24 +19,13 @@ pub struct Config {
     pub keys: TokenKeys,
     /// An OIDC issuer whose tokens every request must carry instead, as on AWS (a Cognito user
     /// pool, or a stand-in of one): `JWT_JWKS_URL`, `JWT_ISSUER` and `JWT_AUDIENCE`.
-    pub issuer: Option<Issuer>,
+    pub issuer: Option<token::Issuer>,
     /// Whether to seed the demo catalog into an empty store.
     pub seed_demo_catalog: bool,
     /// The real servers to use instead of the embedded ones, if any.
     pub backends: crate::Backends,
     /// Each user's rate across the REST routes (`None`: unlimited, for the bench).
     pub rate_per_user: Option<Rate>,
-}
-
-/// An OIDC issuer's tokens, checked against its published keys.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issuer {
-    /// Its JWKS address.
-    pub jwks_url: String,
-    /// Its `iss`.
-    pub issuer: String,
-    /// The `aud` tokens must name.
-    pub audience: String,
 }
 
 /// A flag or variable that does not parse.
@@ -108,20 +97,7 @@ impl Config {
             None => 3000,
         };
         let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let issuer = match variable("JWT_JWKS_URL") {
-            Some(jwks_url) => Some(Issuer {
-                jwks_url,
-                issuer: variable("JWT_ISSUER").ok_or(token::ConfigError {
-                    variable: "JWT_ISSUER",
-                    problem: "must be set with JWT_JWKS_URL",
-                })?,
-                audience: variable("JWT_AUDIENCE").ok_or(token::ConfigError {
-                    variable: "JWT_AUDIENCE",
-                    problem: "must be set with JWT_JWKS_URL",
-                })?,
-            }),
-            None => None,
-        };
+        let issuer = token::Issuer::from_settings(&variable)?;
         let keys = match (std::env::var("JWT_SECRET"), &issuer) {
             (Ok(_), None) => TokenKeys::from_env()?,
             (Err(_), None) => TokenKeys::from_parts(

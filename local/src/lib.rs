@@ -18,5 +18,5 @@ mod web;
 mod websocket;
 
 pub use backends::{BackendError, Backends};
-pub use config::{Config, ConfigError, Issuer};
+pub use config::{Config, ConfigError};
 pub use server::{LocalStack, StartError};

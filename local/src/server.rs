@@ -107,11 +107,7 @@ impl LocalStack {
             .with_orders(connected.orders),
             items: ItemService::new(connected.catalog),
             verifier: match &config.issuer {
-                Some(issuer) => token::Verifier::Issuer(Box::new(token::Jwks::new(
-                    &issuer.jwks_url,
-                    &issuer.issuer,
-                    &issuer.audience,
-                )?)),
+                Some(issuer) => token::Verifier::Issuer(Box::new(issuer.verifier()?)),
                 None => config.keys.clone().into(),
             },
             keys: config.keys,

@@ -17,9 +17,7 @@ pub fn free_port() -> u16 {
 /// Starts tansu listening at `listen` and advertising `advertised` (`host:port`), and waits until
 /// it accepts connections. It stops when the child is dropped.
 pub async fn tansu(listen: SocketAddr, advertised: &str) -> tokio::process::Child {
-    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| {
-        panic!("TANSU_BIN is not set: run the tests through tests/services.sh (tests/run.sh does)")
-    });
+    let tansu = crate::service_setting("TANSU_BIN");
     let child = tokio::process::Command::new(tansu)
         .args([
             "broker",

@@ -29,14 +29,18 @@ pub async fn spawn_stack() -> TestStack {
     spawn_stack_on(Backends::embedded()).await
 }
 
+/// A setting `tests/services.sh` exports (a server's address, a tool's path). Panics (never
+/// skips) when it is missing: the tests were not run through the script.
+pub fn service_setting(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through tests/services.sh (tests/run.sh does)")
+    })
+}
+
 /// The real servers `tests/services.sh` started, with a topic, tables and an outbox queue no
 /// other test uses. Panics (never skips) when the services are not running.
 pub fn real_servers() -> Backends {
-    let required = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!("{name} is not set: run the tests through tests/services.sh (tests/run.sh does)")
-        })
-    };
+    let required = service_setting;
     let fresh = uuid::Uuid::new_v4();
     let (dynamodb, sqs) = (required("DYNAMODB_ENDPOINT"), required("SQS_ENDPOINT"));
     Backends {

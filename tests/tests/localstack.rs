@@ -6,12 +6,7 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn required(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests through tests/services.sh (tests/run.sh does)")
-    })
-}
+use tests::service_setting;
 
 fn repo() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -53,7 +48,7 @@ impl Drop for Group {
 async fn the_localstack_recipe_runs_as_written_against_moto() {
     let blocks = recipe();
     assert_eq!(blocks.len(), 2, "a block to start the stack, one to use it");
-    let moto = required("DYNAMODB_ENDPOINT");
+    let moto = service_setting("DYNAMODB_ENDPOINT");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -123,7 +118,11 @@ async fn the_localstack_recipe_runs_as_written_against_moto() {
         .args(["-euo", "pipefail", "-c", &script])
         .env(
             "PATH",
-            format!("{}:{}", required("AWS_CLI_DIR"), required("PATH")),
+            format!(
+                "{}:{}",
+                service_setting("AWS_CLI_DIR"),
+                std::env::var("PATH").unwrap_or_default()
+            ),
         )
         .output()
         .await

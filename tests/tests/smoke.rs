@@ -5,13 +5,7 @@
 //! pool's keys as the authorizer does on AWS.
 
 use std::process::Output;
-use tests::{spawn_stack, spawn_stack_with};
-
-fn required(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests through tests/services.sh (tests/run.sh does)")
-    })
-}
+use tests::{service_setting, spawn_stack, spawn_stack_with};
 
 fn script() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/smoke.sh")
@@ -19,7 +13,8 @@ fn script() -> std::path::PathBuf {
 
 /// The AWS CLI from `infra/tools.sh`, pointed at moto.
 fn aws(moto: &str) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(format!("{}/aws", required("AWS_CLI_DIR")));
+    let mut command =
+        tokio::process::Command::new(format!("{}/aws", service_setting("AWS_CLI_DIR")));
     command
         .env("AWS_ENDPOINT_URL", moto)
         .env("AWS_DEFAULT_REGION", "us-east-1")
@@ -69,7 +64,7 @@ async fn the_smoke_script_passes_against_the_local_stack() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_smoke_script_s_aws_form_passes_with_moto_as_cloudformation_and_cognito() {
-    let moto = required("DYNAMODB_ENDPOINT");
+    let moto = service_setting("DYNAMODB_ENDPOINT");
     let run = uuid::Uuid::new_v4().simple().to_string();
     let pool = aws_json(
         &moto,
@@ -106,7 +101,7 @@ async fn the_smoke_script_s_aws_form_passes_with_moto_as_cloudformation_and_cogn
         .to_owned();
 
     // The stack checks the pool's ID tokens against its key set, as the authorizer does.
-    let issuer = local::Issuer {
+    let issuer = token::Issuer {
         jwks_url: format!("{moto}/{pool}/.well-known/jwks.json"),
         issuer: format!("https://cognito-idp.us-east-1.amazonaws.com/{pool}"),
         audience: client.clone(),
@@ -138,7 +133,11 @@ async fn the_smoke_script_s_aws_form_passes_with_moto_as_cloudformation_and_cogn
     )
     .await;
 
-    let path = format!("{}:{}", required("AWS_CLI_DIR"), required("PATH"));
+    let path = format!(
+        "{}:{}",
+        service_setting("AWS_CLI_DIR"),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let output = tokio::process::Command::new("bash")
         .arg(script())
         .arg(&name)

@@ -13,6 +13,7 @@
 
 use kassandra::KassandraSession;
 use kassandra::cql::column::ColumnType;
+use kassandra::cql::query::QueryString;
 use kassandra::cql::value::{CqlValue, deserialize_value};
 use kassandra::error::DbError;
 use kassandra::frame::request::execute::Execute;
@@ -39,6 +40,8 @@ pub(crate) struct Conditional {
     table: TableSpec,
     key: Vec<(String, usize)>,
     condition: Condition,
+    /// `SELECT *` of the row the key names, parsed once.
+    read_row: QueryString,
 }
 
 /// The `IF ...` clause of a write, if it has one.
@@ -107,10 +110,20 @@ impl Conditional {
                 Condition::Equal(compared)
             }
         };
+        let filter = key
+            .iter()
+            .map(|(column, _)| format!("{column} = ?"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let read_row = kassandra::cql::parser::query(&format!(
+            "SELECT * FROM {}.{} WHERE {filter}",
+            table.ks_name, table.table_name
+        ))?;
         Ok(Some(Self {
             table,
             key,
             condition,
+            read_row,
         }))
     }
 
@@ -153,25 +166,18 @@ impl Conditional {
         session: &mut KassandraSession,
         values: &[FrameValue<'_>],
     ) -> Result<Option<(Vec<ColumnSpec>, Row)>, Error> {
-        let filter = self
-            .key
-            .iter()
-            .map(|(column, _)| format!("{column} = ?"))
-            .collect::<Vec<_>>()
-            .join(" AND ");
-        let text = format!(
-            "SELECT * FROM {}.{} WHERE {filter}",
-            self.table.ks_name, self.table.table_name
-        );
-        let mut query = Query::simple(&text)?;
-        query.parameters = QueryParameters {
-            flags: QueryFlags::VALUES,
-            data: self
-                .key
-                .iter()
-                .map(|(_, marker)| values.get(*marker).cloned().unwrap_or(FrameValue::Null))
-                .collect(),
-            ..QueryParameters::default()
+        let query = Query {
+            query: self.read_row.clone(),
+            raw_query: "",
+            parameters: QueryParameters {
+                flags: QueryFlags::VALUES,
+                data: self
+                    .key
+                    .iter()
+                    .map(|(_, marker)| values.get(*marker).cloned().unwrap_or(FrameValue::Null))
+                    .collect(),
+                ..QueryParameters::default()
+            },
         };
         match session.process(query)? {
             QueryResult::Rows(Rows { metadata, rows }) => {

@@ -118,7 +118,7 @@ fn run(
     request: Request<'_>,
     data: &Bytes,
 ) -> Result<Option<QueryResult>, Error> {
-    let allow = |access: &Option<Access>| -> Result<(), Error> {
+    let allow = |access: Option<&Access>| -> Result<(), Error> {
         match access {
             Some(access) if !grants.allows(access.action, &access.resource) => {
                 let reason = access.refusal(login);
@@ -133,7 +133,7 @@ fn run(
         Request::Options | Request::AuthResponse => Ok(None),
         Request::Query(query) => {
             supported(query.parameters.consistency)?;
-            allow(&Access::of(&query.query, None))?;
+            allow(Access::of(&query.query, None).as_ref())?;
             if condition_of(query.raw_query).is_some() {
                 return Err(refused("a conditional write must be prepared"));
             }
@@ -149,7 +149,7 @@ fn run(
                 ));
             }
             let access = Access::of(&parsed, None);
-            allow(&access)?;
+            allow(access.as_ref())?;
             let text = long_string(data)
                 .ok_or_else(|| refused("a PREPARE whose text is not a [long string] of UTF-8"))?;
             let mut result = engine.session.prepare(parsed)?;
@@ -177,14 +177,13 @@ fn run(
             let id = <[u8; 16]>::try_from(execute.id)
                 .map(u128::from_be_bytes)
                 .map_err(|_| refused("a prepared id of the wrong length"))?;
-            let (access, conditional) = match engine.prepared.get(&id) {
-                Some(info) => (info.access.clone(), info.conditional.clone()),
-                None => (None, None),
-            };
-            allow(&access)?;
-            match conditional {
-                Some(conditional) => conditional.execute(&mut engine.session, execute).map(Some),
-                None => engine.session.execute(execute).map(Some),
+            // The statements and the data are borrowed apart: nothing is copied per execute.
+            let Engine { session, prepared } = engine;
+            let info = prepared.get(&id);
+            allow(info.and_then(|i| i.access.as_ref()))?;
+            match info.and_then(|i| i.conditional.as_ref()) {
+                Some(conditional) => conditional.execute(session, execute).map(Some),
+                None => session.execute(execute).map(Some),
             }
         }
         Request::Batch(batch) => {
@@ -204,7 +203,7 @@ fn run(
                         )
                     }
                 };
-                allow(&access)?;
+                allow(access.as_ref())?;
                 if conditional {
                     return Err(refused("conditions in a batch are not evaluated here"));
                 }

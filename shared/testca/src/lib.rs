@@ -155,15 +155,16 @@ mod tests {
         address
     }
 
+    /// The echo server behind a front whose certificate `ca` issued for `broker.test`.
+    async fn echo_behind_tls_for_broker_test(ca: &TestCa) -> SocketAddr {
+        let config = ca.server_config(&["broker.test"]).expect("config");
+        tls_front(echo().await, config).await.expect("a front")
+    }
+
     #[tokio::test]
     async fn a_client_trusting_the_ca_reaches_the_server_behind_the_front_by_its_name() {
         let ca = TestCa::new().expect("a CA");
-        let front = tls_front(
-            echo().await,
-            ca.server_config(&["broker.test"]).expect("config"),
-        )
-        .await
-        .expect("a front");
+        let front = echo_behind_tls_for_broker_test(&ca).await;
         let tcp = TcpStream::connect(front).await.expect("connect");
         let name = rustls_pki_types::ServerName::try_from("broker.test").expect("a name");
         let mut tls = client(ca.roots())
@@ -179,12 +180,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_expecting_another_name_or_another_ca_is_refused() {
         let ca = TestCa::new().expect("a CA");
-        let front = tls_front(
-            echo().await,
-            ca.server_config(&["broker.test"]).expect("config"),
-        )
-        .await
-        .expect("a front");
+        let front = echo_behind_tls_for_broker_test(&ca).await;
         let other = rustls_pki_types::ServerName::try_from("other.test").expect("a name");
         let tcp = TcpStream::connect(front).await.expect("connect");
         assert!(client(ca.roots()).connect(other, tcp).await.is_err());

@@ -121,9 +121,9 @@ pub struct Jwks {
     issuer: String,
     audience: String,
     keys: RwLock<Arc<Keys>>,
-    /// When the set was last fetched; the lock also keeps two fetches from running at once.
-    fetched: tokio::sync::Mutex<Option<Instant>>,
-    /// When the keys in `keys` were fetched, readable without waiting on a fetch.
+    /// Held while the set is fetched, so two fetches never run at once.
+    fetching: tokio::sync::Mutex<()>,
+    /// When the keys in `keys` were fetched.
     keys_from: RwLock<Option<Instant>>,
     /// When renewing old keys last failed (the issuer was down).
     renewal_failed: RwLock<Option<Instant>>,
@@ -166,7 +166,7 @@ impl Jwks {
             issuer: issuer.into(),
             audience: audience.into(),
             keys: RwLock::default(),
-            fetched: tokio::sync::Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
             keys_from: RwLock::default(),
             renewal_failed: RwLock::default(),
             cooldown: REFRESH_COOLDOWN,
@@ -219,9 +219,14 @@ impl Jwks {
         keys.get(kid).cloned()
     }
 
-    fn keys_are_old(&self) -> bool {
+    /// How long ago the cached keys were fetched, if they were.
+    fn keys_age(&self) -> Option<Duration> {
         let from = *self.keys_from.read().unwrap_or_else(|p| p.into_inner());
-        from.is_some_and(|at| at.elapsed() >= self.max_age)
+        from.map(|at| at.elapsed())
+    }
+
+    fn keys_are_old(&self) -> bool {
+        self.keys_age().is_some_and(|age| age >= self.max_age)
     }
 
     /// Fetches the set again because the cached keys are older than the maximum age, unless
@@ -229,7 +234,7 @@ impl Jwks {
     /// old keys stay, for now: refusing every user while the issuer is down protects nothing a
     /// fetch could have told, and trying again on every request would stall each of them.
     async fn renew(&self) {
-        let mut fetched = self.fetched.lock().await;
+        let _fetching = self.fetching.lock().await;
         let failed = *self
             .renewal_failed
             .read()
@@ -241,7 +246,6 @@ impl Jwks {
             Ok(keys) => {
                 tracing::info!(url = %self.url, keys = keys.len(), "fetched the issuer's keys again");
                 self.store(keys);
-                *fetched = Some(Instant::now());
             }
             Err(e) => {
                 tracing::warn!(url = %self.url, error = %e, "kept keys past their age");
@@ -261,17 +265,16 @@ impl Jwks {
     /// Fetches the set because `kid` is not in the cache, unless another request just did or
     /// the cooldown has not passed.
     async fn refresh(&self, kid: &str) -> Result<(), TokenError> {
-        let mut fetched = self.fetched.lock().await;
+        let _fetching = self.fetching.lock().await;
         if self.cached(kid).is_some() {
             return Ok(());
         }
-        if fetched.is_some_and(|at| at.elapsed() < self.cooldown) {
+        if self.keys_age().is_some_and(|age| age < self.cooldown) {
             return Err(TokenError::UnknownKey);
         }
         let keys = self.fetch().await.map_err(TokenError::KeysUnavailable)?;
         tracing::info!(url = %self.url, keys = keys.len(), "fetched the issuer's keys");
         self.store(keys);
-        *fetched = Some(Instant::now());
         Ok(())
     }
 

@@ -19,7 +19,7 @@ mod verifier;
 
 pub use jwks::{Jwks, REFRESH_COOLDOWN};
 pub use shared_secret::TokenKeys;
-pub use verifier::Verifier;
+pub use verifier::{Issuer, Verifier};
 
 use serde::{Deserialize, Serialize};
 

@@ -24,18 +24,10 @@ impl Verifier {
 
     /// The verifier `settings` configure (see the module's table).
     pub fn from_settings(settings: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let (issuer, audience) = (settings("JWT_ISSUER"), settings("JWT_AUDIENCE"));
-        if let Some(url) = settings("JWT_JWKS_URL") {
-            let issuer = issuer.ok_or(ConfigError {
-                variable: "JWT_ISSUER",
-                problem: "must be set with JWT_JWKS_URL",
-            })?;
-            let audience = audience.ok_or(ConfigError {
-                variable: "JWT_AUDIENCE",
-                problem: "must be set with JWT_JWKS_URL",
-            })?;
-            return Ok(Self::Issuer(Box::new(Jwks::new(url, issuer, audience)?)));
+        if let Some(issuer) = Issuer::from_settings(settings)? {
+            return Ok(Self::Issuer(Box::new(issuer.verifier()?)));
         }
+        let (issuer, audience) = (settings("JWT_ISSUER"), settings("JWT_AUDIENCE"));
         let secret = settings("JWT_SECRET").ok_or(ConfigError {
             variable: "JWT_SECRET",
             problem: "must be set, or JWT_JWKS_URL with JWT_ISSUER and JWT_AUDIENCE",
@@ -51,6 +43,44 @@ impl Verifier {
             Self::SharedSecret(keys) => keys.verify(token, now),
             Self::Issuer(jwks) => jwks.verify(token, now).await,
         }
+    }
+}
+
+/// An OIDC issuer whose tokens are accepted: `JWT_JWKS_URL`, `JWT_ISSUER`, `JWT_AUDIENCE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    /// Its JSON Web Key Set's address.
+    pub jwks_url: String,
+    /// Its `iss`.
+    pub issuer: String,
+    /// The `aud` tokens must name.
+    pub audience: String,
+}
+
+impl Issuer {
+    /// The issuer `settings` name, or `None` without `JWT_JWKS_URL`.
+    pub fn from_settings(
+        settings: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(jwks_url) = settings("JWT_JWKS_URL") else {
+            return Ok(None);
+        };
+        let required = |variable: &'static str| {
+            settings(variable).ok_or(ConfigError {
+                variable,
+                problem: "must be set with JWT_JWKS_URL",
+            })
+        };
+        Ok(Some(Self {
+            jwks_url,
+            issuer: required("JWT_ISSUER")?,
+            audience: required("JWT_AUDIENCE")?,
+        }))
+    }
+
+    /// A verifier of this issuer's tokens, with its keys fetched on the first token.
+    pub fn verifier(&self) -> Result<Jwks, ConfigError> {
+        Jwks::new(&self.jwks_url, &self.issuer, &self.audience)
     }
 }
 

@@ -20,7 +20,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -133,21 +132,30 @@ impl Listener {
             let tls = tls::system_roots().map_err(|e| format!("TLS settings: {e}"))?;
             let name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| format!("{host}: {e}"))?;
-            let stream = tokio_rustls::TlsConnector::from(Arc::clone(&tls))
+            let stream = tokio_rustls::TlsConnector::from(tls)
                 .connect(name, tcp)
                 .await
                 .map_err(|e| format!("TLS to {host}: {e}"))?;
-            let (socket, _) = tokio_tungstenite::client_async(url, stream)
-                .await
-                .map_err(|e| format!("WebSocket {base}: {e}"))?;
-            socket.map(|m| m.map_err(|e| e.to_string())).boxed()
+            Self::handshake(url, stream).await?
         } else {
-            let (socket, _) = tokio_tungstenite::client_async(url, tcp)
-                .await
-                .map_err(|e| format!("WebSocket {base}: {e}"))?;
-            socket.map(|m| m.map_err(|e| e.to_string())).boxed()
+            Self::handshake(url, tcp).await?
         };
         Ok(Self { messages })
+    }
+
+    /// The WebSocket handshake for `url` over `stream`, and the messages that follow it.
+    async fn handshake<S>(
+        url: String,
+        stream: S,
+    ) -> Result<futures_util::stream::BoxStream<'static, Result<Message, String>>, Failure>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (socket, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+            .await
+            // Not the URL: it carries the token.
+            .map_err(|e| format!("the WebSocket handshake: {e}"))?;
+        Ok(socket.map(|m| m.map_err(|e| e.to_string())).boxed())
     }
 
     /// Waits for the change of `cart` at `version`, skipping anything else.
