@@ -1,5 +1,5 @@
 //! A function binary runs under `cargo lambda watch`, the Lambda runtime emulator, and answers
-//! its sample event sent with `cargo lambda invoke`: the README's local Lambda loop, for real.
+//! its sample event sent with `cargo lambda invoke`: the local Lambda loop of docs/running-locally.md, for real.
 //! cargo-lambda comes from `$INFRA_TOOLS` (installed by `tests/services.sh`).
 
 use std::io::Read;

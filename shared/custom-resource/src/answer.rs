@@ -1,6 +1,7 @@
 //! Sending the answer to CloudFormation: an HTTP `PUT` of the JSON to the request's presigned S3
-//! URL. The URL was signed without a content type, so none is sent (an empty `Content-Type`, as
-//! AWS's own `cfn-response` module sends).
+//! URL ("CloudFormation custom resource request and response reference"). The URL was signed
+//! without a content type, so none is sent (an empty `Content-Type`, as AWS's own `cfn-response`
+//! module sends).
 
 use crate::ResourceResponse;
 use async_trait::async_trait;
