@@ -121,11 +121,23 @@ impl Node {
     }
 }
 
+/// The test CA of this process, made once, and its PEM file: every server of a test process
+/// chains to it, so one file per process is left in the temporary directory, not one per server.
+fn test_ca() -> &'static (testca::TestCa, PathBuf) {
+    static CA: std::sync::OnceLock<(testca::TestCa, PathBuf)> = std::sync::OnceLock::new();
+    CA.get_or_init(|| {
+        let ca = testca::TestCa::new().unwrap_or_else(|e| panic!("{e}"));
+        let dir = std::env::temp_dir().join(format!("cqlserver-{}", std::process::id()));
+        let file = ca.write_pem(&dir).unwrap_or_else(|e| panic!("{e}"));
+        (ca, file)
+    })
+}
+
 impl CqlServer {
     /// Starts a server on a free loopback port, with one login and one access key that may do
     /// everything (the test's own, for the schema and seed data).
     pub async fn start() -> Self {
-        let ca = testca::TestCa::new().unwrap_or_else(|e| panic!("{e}"));
+        let (ca, ca_file) = test_ca();
         let tls = ca
             .server_config(&[SERVER_NAME])
             .unwrap_or_else(|e| panic!("{e}"));
@@ -133,12 +145,7 @@ impl CqlServer {
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
         let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let dir = std::env::temp_dir().join(format!(
-            "cqlserver-{}-{}",
-            std::process::id(),
-            address.port()
-        ));
-        let ca_file = ca.write_pem(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let ca_file = ca_file.clone();
         let node = Arc::new(Node::default());
         connection::play_the_region(&mut node.engine().session, REGION);
         let admin = Login {
