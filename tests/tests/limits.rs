@@ -161,6 +161,65 @@ type Case<'a> = (
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_is_json_but_no_object_is_a_400_on_every_operation_that_takes_a_body() {
+    let stack = spawn_stack_with(|config| config.rate_per_user = None).await;
+    let mut alice = stack.user("alice").await;
+    let admin = stack.token("ops", &["admin"]).await;
+    let cart = alice.create_cart().await;
+    let operations = [
+        ("POST", "/carts".to_owned()),
+        ("POST", format!("/carts/{cart}/items")),
+        ("PATCH", format!("/carts/{cart}")),
+        ("POST", format!("/carts/{cart}/members")),
+        ("PUT", "/items/apple/stock".to_owned()),
+    ];
+    for (method, path) in operations {
+        for body in [
+            json!([]),
+            json!(["EUR"]),
+            json!("EUR"),
+            json!(3),
+            Value::Null,
+        ] {
+            let token = admin_or(&alice, &path, &admin);
+            let reply = stack
+                .client()
+                .await
+                .send(method, &path, Some(token.as_str()), Some(body.clone()))
+                .await;
+            assert_eq!(
+                reply.status, 400,
+                "{method} {path} with {body}: {}",
+                reply.body
+            );
+            assert_eq!(
+                reply.code(),
+                "VALIDATION_FAILED",
+                "{method} {path} with {body}"
+            );
+            assert_eq!(reply.body["field"], "body", "{method} {path} with {body}");
+        }
+    }
+    assert_eq!(
+        alice
+            .send("GET", &format!("/carts/{cart}"), None)
+            .await
+            .body["version"],
+        1,
+        "and none of them changed the cart"
+    );
+}
+
+/// The token an operation on `path` needs: the admin's for the stock, alice's for her cart.
+fn admin_or(alice: &tests::User, path: &str, admin: &str) -> String {
+    if path.starts_with("/items") {
+        admin.to_owned()
+    } else {
+        alice.token.clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_limit_is_answered_with_a_4xx_problem_naming_it() {
     // The per-user rate is the one limit this test does not look at; it makes many requests.
     let stack = spawn_stack_with(|config| config.rate_per_user = None).await;

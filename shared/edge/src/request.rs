@@ -100,6 +100,13 @@ fn parse_json<T: DeserializeOwned>(
     request: &lambda_http::Request,
     bytes: &[u8],
 ) -> Result<T, Problem> {
+    // Every body of the API is an object. serde would take an array for a struct (its fields
+    // in order, so `[]` is a struct whose fields all have defaults), and a bare `null` for one
+    // whose every field is optional: refuse any other JSON value before it gets that far.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ValidationError::new("body", "must be a JSON object").into());
+    }
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => Problem::from(ValidationError::new(
             "body",
@@ -158,6 +165,33 @@ mod tests {
         serde_json::from_str::<Line>(json)
             .map(|l| l.quantity)
             .map_err(|e| e.to_string())
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[allow(dead_code)]
+    struct AllOptional {
+        #[serde(default)]
+        currency: Option<String>,
+    }
+
+    #[test]
+    fn a_body_that_is_json_but_not_an_object_is_a_400_naming_the_body() {
+        for body in ["[]", "[\"EUR\"]", "\"EUR\"", "3", "null", "true", " \n[]"] {
+            let request = http::Request::builder()
+                .header("content-type", "application/json")
+                .body(lambda_http::Body::from(body))
+                .unwrap();
+            let refused = json_body::<AllOptional>(&request).unwrap_err();
+            assert_eq!(refused.status, 400, "{body}");
+            assert!(
+                format!("{refused:?}").contains("must be a JSON object"),
+                "{body}: {refused:?}"
+            );
+        }
+        let object = http::Request::builder()
+            .body(lambda_http::Body::from("{}"))
+            .unwrap();
+        assert!(json_body::<AllOptional>(&object).is_ok());
     }
 
     #[test]
