@@ -12,6 +12,7 @@ mod dispatch;
 mod gateway;
 mod push;
 mod relay;
+mod republish;
 mod server;
 mod sockets;
 mod web;

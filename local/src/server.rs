@@ -98,6 +98,11 @@ impl LocalStack {
                 .await
                 .map_err(StartError::Seed)?;
         }
+        let relay = domain::unpublished::Relay::new(
+            connected.carts.clone(),
+            connected.publisher.clone(),
+            crate::republish::GRACE,
+        );
         let services = Arc::new(Services {
             carts: CartService::new(
                 connected.carts,
@@ -150,6 +155,7 @@ impl LocalStack {
                 services.bus.subscribe(),
             )),
         }];
+        feeders.push(tokio::spawn(crate::republish::run(relay)));
         if let Some((client, queue_url, topic)) = connected.outbox {
             feeders.push(tokio::spawn(crate::relay::run(client, queue_url, topic)));
         }

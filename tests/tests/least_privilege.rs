@@ -141,6 +141,13 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
                 Err(e) => panic!("the inventory failed its batch: {e}"),
             };
         }
+        "republish" => {
+            let relay = wiring::relay(config).await.expect("the relay");
+            return match republish::handle(&relay).await {
+                Ok(_) => 200,
+                Err(e) => panic!("the relay failed its pass: {e}"),
+            };
+        }
         other => panic!("{other} opens Keyspaces: give it a case here"),
     };
     response.status().as_u16()
@@ -187,6 +194,7 @@ async fn every_function_runs_its_sample_on_keyspaces_with_no_more_than_its_role_
         ("update-item-stock", 200),
         ("checkout-cart", 200),
         ("inventory", 200),
+        ("republish", 200),
     ];
     let covered: BTreeSet<&str> = order.iter().map(|(package, _)| *package).collect();
     let opening: BTreeSet<&str> = functions.keys().map(String::as_str).collect();

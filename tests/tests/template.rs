@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::template::*;
 
-/// Functions triggered by the topic or the outbox rather than by a route.
+/// Functions triggered by the topic, the outbox or a schedule rather than by a route.
 const CONSUMERS: &[(&str, &str)] = &[
     ("event-relay", "SQS"),
     ("inventory", "MSK"),
+    ("republish", "Schedule"),
     ("sync-push", "MSK"),
 ];
 
@@ -305,7 +306,7 @@ fn the_template_routes_the_websocket_api_as_the_local_gateway_does() {
 }
 
 #[test]
-fn the_consumers_are_triggered_by_the_topic_and_the_outbox() {
+fn the_consumers_are_triggered_by_the_topic_the_outbox_and_the_schedule() {
     let template = template();
     let packages = function_packages(&template);
     let triggered: BTreeSet<(String, String)> = resources(&template, "AWS::Serverless::Function")

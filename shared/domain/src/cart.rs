@@ -107,6 +107,10 @@ pub struct Cart {
     pub items: Vec<Line>,
     /// Its members, the owner first.
     pub members: Vec<Member>,
+    /// Events of its changes not yet known to be published, saved with the change they
+    /// announce (the transactional outbox, `crate::unpublished`). Not part of its view.
+    #[serde(default)]
+    pub unpublished: crate::unpublished::Unpublished,
 }
 
 impl Cart {
@@ -125,6 +129,7 @@ impl Cart {
                 user_id: owner,
                 role: Role::Owner,
             }],
+            unpublished: Default::default(),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod quantity;
 pub mod service;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod unpublished;
 
 pub use cart::{Cart, CartView, Line, Member, Role, Status};
 pub use connection::{Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError};

@@ -66,6 +66,15 @@ impl CartStore for MemoryCartStore {
             .map(|ids| ids.iter().copied().collect())
             .unwrap_or_default())
     }
+
+    async fn carts_with_unpublished(&self) -> Result<Vec<CartId>, StoreError> {
+        Ok(lock(&self.carts)
+            .by_id
+            .values()
+            .filter(|cart| !cart.unpublished.is_empty())
+            .map(|cart| cart.cart_id)
+            .collect())
+    }
 }
 
 /// A catalog in a sorted map, with the checkouts whose stock it has taken.
@@ -141,10 +150,11 @@ impl Catalog for MemoryCatalog {
     }
 }
 
-/// Keeps every published event, in order, for assertions.
+/// Keeps every published event, in order, for assertions; refuses them while set down.
 #[derive(Default)]
 pub struct RecordingPublisher {
     events: Mutex<Vec<CartEvent>>,
+    down: std::sync::atomic::AtomicBool,
 }
 
 impl RecordingPublisher {
@@ -152,11 +162,20 @@ impl RecordingPublisher {
     pub fn events(&self) -> Vec<CartEvent> {
         lock(&self.events).clone()
     }
+
+    /// Refuses every event from now on (`true`) or takes them again (`false`): a broker and
+    /// an outbox both down, and back.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
 impl EventPublisher for RecordingPublisher {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(PublishError("the recording publisher is set down".into()));
+        }
         lock(&self.events).push(event.clone());
         Ok(())
     }

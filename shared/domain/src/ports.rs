@@ -60,6 +60,16 @@ pub trait CartStore: Send + Sync {
 
     /// The carts `user` is a member of, in no particular order.
     async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError>;
+
+    /// The carts whose record may hold unpublished events (`crate::unpublished`): every one
+    /// that does, and perhaps a few that no longer do.
+    async fn carts_with_unpublished(&self) -> Result<Vec<CartId>, StoreError>;
+
+    /// Called by the relay once it has handled cart `id`: a store that keeps its list of carts
+    /// with unpublished events apart from the carts drops the entries it no longer needs.
+    async fn tidy_unpublished(&self, _id: CartId) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The Item service: names, prices and stock.

@@ -557,3 +557,187 @@ pub async fn idempotency_contract(store: &dyn crate::idempotency::IdempotencySto
         "a claim that never completed is taken over after its lease"
     );
 }
+
+/// The transactional outbox's promise (`crate::unpublished`), run against each cart store with
+/// a store of its own (no other relay may share it):
+///
+/// - every mutating operation, checkout included, that ends right after its save (as a function
+///   killed there would) still has its event published by the relay, exactly once and in order;
+/// - with the publisher down (the broker and the SQS outbox both), every change is answered, and
+///   once the publisher is back the relay publishes each of their events once, in order;
+/// - an event the hot path published leaves the record by itself.
+pub async fn unpublished_events_contract(store: Arc<dyn CartStore>) {
+    use crate::EventType::*;
+    use crate::commands::LineChange;
+    use crate::unpublished::Relay;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let catalog = Arc::new(MemoryCatalog::with(sample_items()));
+    let events = Arc::new(RecordingPublisher::default());
+    let crash = Arc::new(AtomicBool::new(true));
+    let carts = CartService::new(store.clone(), catalog, events.clone())
+        .with_crash_after_save(crash.clone());
+    let relay = Relay::new(store.clone(), events.clone(), std::time::Duration::ZERO);
+    let owner = user(&format!("crash-{}", uuid::Uuid::new_v4().simple()));
+    let bob = user("bob");
+    let (apple, pear) = (&sample_items()[0].item_id, &sample_items()[1].item_id);
+    let quantity = |n: u32| crate::Quantity::try_from(n).unwrap_or_else(|e| panic!("{e}"));
+    let crashed = |what: &str, outcome: Result<Cart, crate::CartError>| match outcome {
+        Err(crate::CartError::Unavailable(_)) => {}
+        other => panic!("{what} should have ended after its save, got {other:?}"),
+    };
+
+    crashed("create", carts.create(&owner, Currency::DEFAULT, &[]).await);
+    let id = match store.carts_of(&owner).await.as_deref() {
+        Ok([id]) => *id,
+        other => panic!("the crashed create saved its cart: {other:?}"),
+    };
+    relayed_once(&relay, &events, store.as_ref(), id, CartCreated, 1).await;
+
+    let steps: Vec<(crate::EventType, &str)> = vec![
+        (CartItemAdded, "add an apple"),
+        (CartItemAdded, "add a pear"),
+        (CartModified, "modify"),
+        (CartItemRemoved, "remove the pear"),
+        (CartShared, "share"),
+        (CartUnshared, "unshare"),
+        (CartCheckedOut, "checkout"),
+    ];
+    for (version, (kind, what)) in (2u64..).zip(steps) {
+        let outcome = match what {
+            "add an apple" => carts.add_item(&owner, id, apple, quantity(2)).await,
+            "add a pear" => carts.add_item(&owner, id, pear, quantity(1)).await,
+            "modify" => {
+                let change = LineChange {
+                    item_id: apple.clone(),
+                    quantity: Some(quantity(3)),
+                };
+                carts.modify(&owner, id, None, &[change]).await
+            }
+            "remove the pear" => carts.remove_item(&owner, id, pear).await,
+            "share" => {
+                carts
+                    .share(&owner, id, std::slice::from_ref(&bob), Role::Editor)
+                    .await
+            }
+            "unshare" => carts.unshare(&owner, id, &bob).await,
+            _ => carts.checkout(&owner, id).await,
+        };
+        crashed(what, outcome);
+        let event = relayed_once(&relay, &events, store.as_ref(), id, kind, version).await;
+        if kind == CartUnshared {
+            assert!(
+                event.members.contains(&bob),
+                "the member removed hears of it"
+            );
+        }
+    }
+
+    // The broker and the outbox both down: every change is still answered.
+    crash.store(false, Ordering::SeqCst);
+    events.set_down(true);
+    let cart = carts
+        .create(&owner, Currency::DEFAULT, &[])
+        .await
+        .unwrap_or_else(|e| panic!("a change is answered while the publisher is down: {e}"));
+    for _ in 0..2 {
+        carts
+            .add_item(&owner, cart.cart_id, apple, quantity(1))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    carts
+        .checkout(&owner, cart.cart_id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = relay.run_once().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(refused.failed >= 1 && refused.published == 0, "{refused:?}");
+    events.set_down(false);
+    relay.run_once().await.unwrap_or_else(|e| panic!("{e}"));
+    let heard: Vec<(crate::EventType, u64)> = events
+        .events()
+        .iter()
+        .filter(|e| e.cart_id == cart.cart_id)
+        .map(|e| (e.event_type, e.version))
+        .collect();
+    assert_eq!(
+        heard,
+        [
+            (CartCreated, 1),
+            (CartItemAdded, 2),
+            (CartItemAdded, 3),
+            (CartCheckedOut, 4)
+        ],
+        "once the publisher is back, every event arrives once and in order"
+    );
+    assert_eq!(unpublished_in(store.as_ref(), cart.cart_id).await, 0);
+    let listed = store
+        .carts_with_unpublished()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !listed.contains(&id) && !listed.contains(&cart.cart_id),
+        "once their events are out, the relay stops finding the carts"
+    );
+
+    // Published on the hot path: the record lets go of it by itself.
+    let quick = carts
+        .create(&owner, Currency::DEFAULT, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..200 {
+        if unpublished_in(store.as_ref(), quick.cart_id).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("an event the hot path published stayed in its cart's record");
+}
+
+/// How many unpublished events cart `id`'s record holds.
+async fn unpublished_in(store: &dyn CartStore, id: CartId) -> usize {
+    store
+        .load(id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map_or(0, |cart| cart.unpublished.len())
+}
+
+/// Runs the relay and checks it published cart `id`'s event `kind` at `version`, and nothing
+/// else of that cart, and that a second pass publishes nothing more.
+async fn relayed_once(
+    relay: &crate::unpublished::Relay,
+    events: &RecordingPublisher,
+    store: &dyn CartStore,
+    id: CartId,
+    kind: crate::EventType,
+    version: u64,
+) -> crate::CartEvent {
+    let of_cart = || -> Vec<crate::CartEvent> {
+        events
+            .events()
+            .into_iter()
+            .filter(|e| e.cart_id == id)
+            .collect()
+    };
+    let before = of_cart().len();
+    assert_eq!(
+        unpublished_in(store, id).await,
+        1,
+        "the crashed {kind:?} left its event in the record"
+    );
+    for _ in 0..2 {
+        relay.run_once().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let heard = of_cart();
+    let new = &heard[before..];
+    assert_eq!(
+        new.iter()
+            .map(|e| (e.event_type, e.version))
+            .collect::<Vec<_>>(),
+        [(kind, version)],
+        "the relay publishes the crashed change's event once"
+    );
+    assert_eq!(unpublished_in(store, id).await, 0, "and settles it");
+    new[0].clone()
+}

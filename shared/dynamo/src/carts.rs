@@ -2,6 +2,10 @@
 //! with `version` beside it for the condition), and one item per (user, cart) in the membership
 //! table, the seed's `user_cart_sharing`, which answers "my carts".
 //!
+//! The cart's unpublished events (the transactional outbox) ride in `body` with it; while it has
+//! any, the item also carries `unpublishedShard`, the key of the sparse `unpublished` index the
+//! relay scans.
+//!
 //! Every write is conditional on the version it read. A write that changes membership puts the
 //! cart and the membership items in one transaction, so the index never disagrees with the
 //! carts; one that does not is a single conditional put.
@@ -46,13 +50,18 @@ impl DynamoCartStore {
     /// The put of `next`, conditional on the stored cart being `previous`.
     fn conditional_put(&self, previous: Option<&Cart>, next: &Cart) -> Result<Put, StoreError> {
         let body = serde_json::to_string(next).map_err(StoreError::unavailable)?;
-        let put = Put::builder()
+        let mut put = Put::builder()
             .table_name(&self.carts)
             .item("cartId", s(next.cart_id.to_string()))
             .item("version", n(next.version))
             .item("ownerId", s(next.owner_id.as_str()))
             .item("body", s(body))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if !next.unpublished.is_empty() {
+            // Only a record with unpublished events carries the key of the sparse index the
+            // relay scans; a put replaces the whole item, so settling them drops it.
+            put = put.item(UNPUBLISHED_SHARD, s(shard_of(next.cart_id)));
+        }
         let put = match previous {
             None => put.condition_expression("attribute_not_exists(cartId)"),
             Some(previous) => put
@@ -147,6 +156,28 @@ impl CartStore for DynamoCartStore {
             .map_err(transaction_conflict)
     }
 
+    async fn carts_with_unpublished(&self) -> Result<Vec<CartId>, StoreError> {
+        let mut carts = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.carts)
+            .index_name(crate::tables::CARTS_UNPUBLISHED)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(crate::unavailable)?.items() {
+                let id = string(item, "cartId")?;
+                carts.push(CartId::parse(id).map_err(|_| {
+                    StoreError::unavailable(format!(
+                        "the carts table holds an invalid cart id {id:?}"
+                    ))
+                })?);
+            }
+        }
+        Ok(carts)
+    }
+
     async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError> {
         let mut carts = Vec::new();
         let mut pages = self
@@ -168,6 +199,16 @@ impl CartStore for DynamoCartStore {
         }
         Ok(carts)
     }
+}
+
+/// The attribute keying the carts table's sparse index of records with unpublished events.
+pub(crate) const UNPUBLISHED_SHARD: &str = "unpublishedShard";
+
+/// The index key of a cart's record: one of 16 values, so the index's writes spread over
+/// partitions rather than all landing on one.
+fn shard_of(cart: CartId) -> String {
+    let id = cart.to_string();
+    id[id.len() - 1..].to_owned()
 }
 
 fn decode(item: &Item) -> Result<Cart, StoreError> {

@@ -12,6 +12,8 @@ use domain::ports::StoreError;
 
 /// The connections table's index by user.
 pub const CONNECTIONS_BY_USER: &str = "byUser";
+/// The carts table's sparse index of records holding unpublished events, which the relay scans.
+pub const CARTS_UNPUBLISHED: &str = "unpublished";
 /// The connections table's TTL attribute (epoch seconds).
 pub const CONNECTION_TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -79,8 +81,8 @@ async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(),
     Ok(())
 }
 
-/// Creates the carts table (`cartId` key) and the membership index table (`userId`, `cartId`:
-/// the seed's `user_cart_sharing`), unless they exist.
+/// Creates the carts table (`cartId` key, and the sparse `unpublished` index) and the membership
+/// index table (`userId`, `cartId`: the seed's `user_cart_sharing`), unless they exist.
 pub async fn create_cart_tables(
     client: &Client,
     carts: &str,
@@ -91,7 +93,21 @@ pub async fn create_cart_tables(
         .table_name(carts)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attribute("cartId"))
+        .attribute_definitions(string_attribute(crate::carts::UNPUBLISHED_SHARD))
         .key_schema(key("cartId", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(CARTS_UNPUBLISHED)
+                .key_schema(key(crate::carts::UNPUBLISHED_SHARD, KeyType::Hash))
+                .key_schema(key("cartId", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()
+                .map_err(StoreError::unavailable)?,
+        )
         .send()
         .await;
     already_exists(created)?;

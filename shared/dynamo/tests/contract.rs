@@ -54,6 +54,11 @@ async fn the_dynamodb_store_keeps_the_cart_store_contract() {
 }
 
 #[tokio::test]
+async fn an_operation_ended_after_its_save_still_has_its_event_published_by_the_relay() {
+    domain::testing::unpublished_events_contract(Arc::new(cart_store().await)).await;
+}
+
+#[tokio::test]
 async fn creating_the_tables_twice_is_harmless() {
     let client = client();
     let (carts, memberships) = (fresh("carts"), fresh("memberships"));

@@ -35,13 +35,24 @@ impl Cache {
         read(&self.carts).get(id).cloned()
     }
 
-    /// Keeps `cart` unless memory already holds the same cart at a newer version: a reader that
-    /// loaded an old version from disk must not hide a write committed meanwhile.
+    /// Keeps `cart`, read from disk, unless memory already holds the same cart at its version or
+    /// a newer one: a reader that loaded an old version must not hide a write committed
+    /// meanwhile.
     pub fn offer(&self, cart: Arc<Cart>) {
+        self.keep(cart, |held, offered| held >= offered);
+    }
+
+    /// Keeps `cart`, just committed, unless memory holds a newer version. A commit at the same
+    /// version (its published events settled out of the record) replaces what memory holds.
+    pub fn committed(&self, cart: Arc<Cart>) {
+        self.keep(cart, |held, committed| held > committed);
+    }
+
+    fn keep(&self, cart: Arc<Cart>, held_wins: impl Fn(u64, u64) -> bool) {
         let mut carts = write(&self.carts);
         if carts
             .get(&cart.cart_id)
-            .is_some_and(|held| held.version >= cart.version)
+            .is_some_and(|held| held_wins(held.version, cart.version))
         {
             return;
         }

@@ -18,6 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 /// cart id -> 8-byte big-endian version, then the cart in postcard (compact, and quick to write:
 /// smaller values dirty fewer pages per commit).
 pub(crate) const CARTS: TableDefinition<&str, &[u8]> = TableDefinition::new("carts");
+/// cart id -> nothing: the carts whose record holds unpublished events, kept in the same
+/// transaction as the cart, for the relay.
+pub(crate) const UNPUBLISHED: TableDefinition<&str, ()> = TableDefinition::new("unpublished");
 /// user id -> the ids of the carts they are a member of (the seed's `user_cart_sharing`).
 pub(crate) const USER_CARTS: MultimapTableDefinition<&str, &str> =
     MultimapTableDefinition::new("user_cart_sharing");
@@ -131,6 +134,7 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
             Ok(db) => {
                 let txn = db.begin_write()?;
                 txn.open_table(CARTS)?;
+                txn.open_table(UNPUBLISHED)?;
                 txn.open_table(ITEMS)?;
                 txn.open_table(STOCK_TAKEN)?;
                 txn.open_multimap_table(USER_CARTS)?;
@@ -209,6 +213,18 @@ impl CartStore for EmbeddedStore {
             reply,
         })
         .await
+    }
+
+    async fn carts_with_unpublished(&self) -> Result<Vec<CartId>, StoreError> {
+        self.read(|txn| {
+            let mut ids = Vec::new();
+            for entry in txn.open_table(UNPUBLISHED)?.range::<&str>(..)? {
+                if let Ok(id) = CartId::parse(entry?.0.value()) {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
+        })
     }
 
     async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError> {

@@ -8,7 +8,7 @@
 
 use crate::cache::Cache;
 use crate::store::{
-    CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, STOCK_TAKEN, USER_CARTS, USER_CONNECTIONS,
+    CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, STOCK_TAKEN, UNPUBLISHED, USER_CARTS, USER_CONNECTIONS,
 };
 use crate::{connections, idempotency};
 use chrono::{DateTime, Utc};
@@ -203,6 +203,7 @@ fn apply(
     let txn = db.begin_write()?;
     {
         let mut carts = txn.open_table(CARTS)?;
+        let mut unpublished = txn.open_table(UNPUBLISHED)?;
         let mut items = txn.open_table(ITEMS)?;
         let mut taken = txn.open_table(STOCK_TAKEN)?;
         let mut user_carts = txn.open_multimap_table(USER_CARTS)?;
@@ -225,6 +226,11 @@ fn apply(
                         Outcome::Conflict(reply, stored)
                     } else {
                         carts.insert(id.as_str(), bytes.as_slice())?;
+                        if cart.unpublished.is_empty() {
+                            unpublished.remove(id.as_str())?;
+                        } else {
+                            unpublished.insert(id.as_str(), ())?;
+                        }
                         for user in &joined {
                             user_carts.insert(user.as_str(), id.as_str())?;
                         }
@@ -331,7 +337,7 @@ fn publish(cache: &Cache, outcome: Outcome) {
     match outcome {
         Outcome::Saved(reply, cart) => {
             if let Some(cart) = cart {
-                cache.offer(cart);
+                cache.committed(cart);
             }
             let _ = reply.send(Ok(()));
         }

@@ -17,7 +17,26 @@ use async_trait::async_trait;
 use domain::ports::{CartStore, StoreError, membership_delta};
 use domain::{Cart, CartId, UserId};
 use futures_util::{StreamExt, future};
-use scylla::value::CqlValue;
+use scylla::value::{CqlTimestamp, CqlValue};
+
+/// How many partitions the relay's list is spread over: Keyspaces serves each partition up to
+/// 1,000 writes per second ("Quotas for Amazon Keyspaces (for Apache Cassandra)"), and every
+/// change writes one entry.
+const UNPUBLISHED_SHARDS: i32 = 16;
+
+/// How long after its entry a save may still land: far past the functions' timeouts.
+const SAVE_DEADLINE_MS: i64 = 5 * 60 * 1000;
+
+/// The shard of the relay's list that holds `cart`'s entries.
+fn shard_of(cart: CartId) -> i32 {
+    let id = uuid(cart);
+    i32::from(id.as_bytes()[15]) % UNPUBLISHED_SHARDS
+}
+
+/// A cart id read back from a `uuid` column.
+fn cart_id(id: uuid::Uuid) -> Result<CartId, StoreError> {
+    CartId::parse(&id.hyphenated().to_string()).map_err(|e| unavailable(e.to_string()))
+}
 
 /// Carts and their membership index in a keyspace.
 #[derive(Clone, Debug)]
@@ -44,6 +63,37 @@ impl KeyspacesCartStore {
             self.keyspace
                 .session
                 .execute_unpaged(statement, (user.as_str(), uuid(cart)))
+        });
+        for result in future::join_all(writes).await {
+            result.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Lists each event `next` holds that `previous` did not (the one its change adds) where
+    /// the relay looks: before the change is written, so a writer that dies after its write
+    /// leaves its event findable.
+    async fn list_unpublished(
+        &self,
+        previous: Option<&Cart>,
+        next: &Cart,
+    ) -> Result<(), StoreError> {
+        let new = next.unpublished.iter().filter(|pending| {
+            !previous.is_some_and(|p| p.unpublished.holds_event(pending.event_id))
+        });
+        let now = CqlTimestamp(chrono::Utc::now().timestamp_millis());
+        let statement = self.keyspace.prepared(Statement::AddUnpublished).await?;
+        let writes = new.map(|pending| {
+            self.keyspace.session.execute_unpaged(
+                statement,
+                (
+                    shard_of(next.cart_id),
+                    uuid(next.cart_id),
+                    version(pending.version),
+                    pending.event_id,
+                    now,
+                ),
+            )
         });
         for result in future::join_all(writes).await {
             result.map_err(unavailable)?;
@@ -93,7 +143,14 @@ impl CartStore for KeyspacesCartStore {
 
     async fn save(&self, previous: Option<&Cart>, next: &Cart) -> Result<(), StoreError> {
         let (joined, left) = membership_delta(previous, next);
-        self.index(&joined, next.cart_id, true).await?;
+        // Both go before the transaction, which cannot write another partition, and together.
+        let (indexed, listed) = future::join(
+            self.index(&joined, next.cart_id, true),
+            self.list_unpublished(previous, next),
+        )
+        .await;
+        indexed?;
+        listed?;
         let mut values = cart_values(next);
         let statement = match previous {
             None => self.keyspace.prepared(Statement::InsertCart).await?,
@@ -125,6 +182,71 @@ impl CartStore for KeyspacesCartStore {
         Ok(())
     }
 
+    async fn carts_with_unpublished(&self) -> Result<Vec<CartId>, StoreError> {
+        let statement = self.keyspace.prepared(Statement::UnpublishedShard).await?;
+        let mut carts = Vec::new();
+        for shard in 0..UNPUBLISHED_SHARDS {
+            let pager = self
+                .keyspace
+                .session
+                .execute_iter(statement.clone(), (shard,))
+                .await
+                .map_err(unavailable)?;
+            let mut rows = pager.rows_stream::<(uuid::Uuid,)>().map_err(unavailable)?;
+            while let Some(row) = rows.next().await {
+                let id = cart_id(row.map_err(unavailable)?.0)?;
+                if carts.last() != Some(&id) {
+                    carts.push(id);
+                }
+            }
+        }
+        Ok(carts)
+    }
+
+    /// Deletes the entries of the relay's list for cart `id` that no longer stand for an
+    /// unpublished event: the cart holds no event with that id, and either the cart has reached
+    /// the entry's version (the event was published, or another writer's won the version) or
+    /// the entry is older than any save can take (its change never landed).
+    async fn tidy_unpublished(&self, id: CartId) -> Result<(), StoreError> {
+        let cart = self.load(id).await?;
+        let shard = shard_of(id);
+        let pager = self
+            .keyspace
+            .session
+            .execute_iter(
+                self.keyspace
+                    .prepared(Statement::UnpublishedOfCart)
+                    .await?
+                    .clone(),
+                (shard, uuid(id)),
+            )
+            .await
+            .map_err(unavailable)?;
+        let mut rows = pager
+            .rows_stream::<(i64, uuid::Uuid, CqlTimestamp)>()
+            .map_err(unavailable)?;
+        let abandoned_before = chrono::Utc::now().timestamp_millis() - SAVE_DEADLINE_MS;
+        let remove = self.keyspace.prepared(Statement::RemoveUnpublished).await?;
+        while let Some(row) = rows.next().await {
+            let (entry_version, event_id, written_at) = row.map_err(unavailable)?;
+            let stale = match &cart {
+                Some(cart) if cart.unpublished.holds_event(event_id) => false,
+                Some(cart) => {
+                    version(cart.version) >= entry_version || written_at.0 < abandoned_before
+                }
+                None => written_at.0 < abandoned_before,
+            };
+            if stale {
+                self.keyspace
+                    .session
+                    .execute_unpaged(remove, (shard, uuid(id), entry_version, event_id))
+                    .await
+                    .map_err(unavailable)?;
+            }
+        }
+        Ok(())
+    }
+
     async fn carts_of(&self, user: &UserId) -> Result<Vec<CartId>, StoreError> {
         let pager = self
             .keyspace
@@ -139,10 +261,7 @@ impl CartStore for KeyspacesCartStore {
         let mut carts = Vec::new();
         while let Some(row) = rows.next().await {
             let (id,) = row.map_err(unavailable)?;
-            carts.push(
-                CartId::parse(&id.hyphenated().to_string())
-                    .map_err(|e| unavailable(e.to_string()))?,
-            );
+            carts.push(cart_id(id)?);
         }
         Ok(carts)
     }

@@ -23,6 +23,7 @@ pub(crate) struct CartRow {
     item_names: Option<HashMap<String, String>>,
     unit_prices: Option<HashMap<String, i64>>,
     added_by: Option<HashMap<String, String>>,
+    unpublished: Option<String>,
 }
 
 /// A row that does not decode into a valid cart: written by something other than this adapter.
@@ -99,6 +100,10 @@ impl CartRow {
             currency: Currency::parse(&self.currency).map_err(|_| bad("currency"))?,
             items,
             members,
+            unpublished: match self.unpublished.as_deref() {
+                None | Some("") => Default::default(),
+                Some(json) => serde_json::from_str(json).map_err(|_| bad("unpublished"))?,
+            },
         })
     }
 }
@@ -148,6 +153,8 @@ pub(crate) fn cart_values(cart: &Cart) -> Vec<CqlValue> {
         by_item(&|l| text(&l.name)),
         by_item(&|l| CqlValue::BigInt(l.unit_price)),
         by_item(&|l| text(l.added_by.as_str())),
+        // Our own plain types always serialize.
+        text(&serde_json::to_string(&cart.unpublished).unwrap_or_default()),
         CqlValue::Uuid(uuid(cart.cart_id)),
     ]
 }
@@ -191,7 +198,7 @@ mod tests {
         let (owner_id, status, version, currency) = (next(), next(), next(), next());
         let (created_at, updated_at, user_ids, roles) = (next(), next(), next(), next());
         let (items, item_order, item_names, unit_prices) = (next(), next(), next(), next());
-        let (added_by, cart_id) = (next(), next());
+        let (added_by, unpublished, cart_id) = (next(), next(), next());
         CartRow {
             cart_id: cart_id.as_uuid().unwrap_or_default(),
             owner_id: text(owner_id),
@@ -215,6 +222,7 @@ mod tests {
                     .collect()
             }),
             added_by: map(added_by).map(|m| m.into_iter().map(|(k, v)| (k, text(v))).collect()),
+            unpublished: Some(text(unpublished)),
         }
     }
 

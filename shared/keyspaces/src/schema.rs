@@ -59,7 +59,7 @@ mod tests {
     #[test]
     fn every_table_is_created_inside_the_keyspace() {
         let statements = statements("carts_test");
-        assert_eq!(statements.len(), 3);
+        assert_eq!(statements.len(), 4);
         for statement in &statements {
             assert!(
                 statement.starts_with("CREATE TABLE IF NOT EXISTS carts_test."),

@@ -83,11 +83,19 @@ pub enum Statement {
     LoadTaken,
     /// Stock taken by a checkout, `IF stock = ?`.
     TakeStock,
+    /// A change's entry in the relay's list, written before the change.
+    AddUnpublished,
+    /// The carts of one shard of the relay's list.
+    UnpublishedShard,
+    /// One cart's entries in the relay's list.
+    UnpublishedOfCart,
+    /// An entry of the relay's list, removed.
+    RemoveUnpublished,
 }
 
 impl Statement {
     /// Every statement, in the order `Statements` keeps them.
-    pub const ALL: [Statement; 12] = [
+    pub const ALL: [Statement; 16] = [
         Statement::LoadCart,
         Statement::InsertCart,
         Statement::UpdateCart,
@@ -100,6 +108,10 @@ impl Statement {
         Statement::SetStock,
         Statement::LoadTaken,
         Statement::TakeStock,
+        Statement::AddUnpublished,
+        Statement::UnpublishedShard,
+        Statement::UnpublishedOfCart,
+        Statement::RemoveUnpublished,
     ];
 
     /// The table the statement reads or writes.
@@ -113,6 +125,10 @@ impl Statement {
             | Self::SetStock
             | Self::LoadTaken
             | Self::TakeStock => "items",
+            Self::AddUnpublished
+            | Self::UnpublishedShard
+            | Self::UnpublishedOfCart
+            | Self::RemoveUnpublished => "unpublished_events",
         }
     }
 
@@ -120,7 +136,13 @@ impl Statement {
     pub fn writes(self) -> bool {
         !matches!(
             self,
-            Self::LoadCart | Self::CartsOf | Self::LoadItem | Self::AllItems | Self::LoadTaken
+            Self::LoadCart
+                | Self::CartsOf
+                | Self::LoadItem
+                | Self::AllItems
+                | Self::LoadTaken
+                | Self::UnpublishedShard
+                | Self::UnpublishedOfCart
         )
     }
 
@@ -170,6 +192,21 @@ impl Statement {
             Self::TakeStock => {
                 format!("UPDATE {ks}.items SET stock = ?, taken = ? WHERE item_id = ? IF stock = ?")
             }
+            Self::AddUnpublished => format!(
+                "INSERT INTO {ks}.unpublished_events (shard, cart_id, version, event_id, written_at) \
+                 VALUES (?, ?, ?, ?, ?)"
+            ),
+            Self::UnpublishedShard => {
+                format!("SELECT cart_id FROM {ks}.unpublished_events WHERE shard = ?")
+            }
+            Self::UnpublishedOfCart => format!(
+                "SELECT version, event_id, written_at FROM {ks}.unpublished_events \
+                 WHERE shard = ? AND cart_id = ?"
+            ),
+            Self::RemoveUnpublished => format!(
+                "DELETE FROM {ks}.unpublished_events \
+                 WHERE shard = ? AND cart_id = ? AND version = ? AND event_id = ?"
+            ),
         }
     }
 }
@@ -187,7 +224,7 @@ struct Statements {
 
 /// The cart columns after the key, in the order both cart writes bind them.
 pub(crate) const CART_COLUMNS: &str = "owner_id, status, version, currency, created_at, \
-    updated_at, user_ids, roles, items, item_order, item_names, unit_prices, added_by";
+    updated_at, user_ids, roles, items, item_order, item_names, unit_prices, added_by, unpublished";
 
 impl Keyspace {
     /// Opens a session as `config` says, over its keyspace, whose tables must exist (the

@@ -2,7 +2,7 @@
 //! `cqlserver` crate: TLS with the endpoint's certificate name while dialled at 127.0.0.1, a
 //! sign-in, IAM-like grants, and `IF` conditions evaluated), a fresh one per test. The whole cart
 //! store contract runs here, conflicts included, and so do the catalog's and the stock ledger's,
-//! with takes racing on one item.
+//! with takes racing on one item, and the transactional outbox's.
 
 use cqlserver::{Action, CqlServer, Grants, REGION};
 use domain::ports::{CartStore, Catalog};
@@ -32,6 +32,15 @@ async fn keyspace() -> (CqlServer, Keyspace) {
 async fn the_whole_cart_store_contract_holds_through_cql_conflicts_included() {
     let (_server, keyspace) = keyspace().await;
     cart_store_contract(&KeyspacesCartStore::new(keyspace)).await;
+}
+
+#[tokio::test]
+async fn an_operation_ended_after_its_save_still_has_its_event_published_by_the_relay() {
+    let (_server, keyspace) = keyspace().await;
+    domain::testing::unpublished_events_contract(std::sync::Arc::new(KeyspacesCartStore::new(
+        keyspace,
+    )))
+    .await;
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ pub use config::{
     Breakers, Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig,
 };
 pub use events::{event_publisher, kafka_client, kafka_publisher, order_queue};
-pub use stores::{cart_service, catalog, item_service, stock_ledger};
+pub use stores::{RELAY_GRACE, cart_service, catalog, item_service, relay, stock_ledger};
 
 use domain::ConnectionRegistry;
 use domain::idempotency::IdempotencyStore;

@@ -5,6 +5,7 @@ use crate::{Config, dynamodb, embedded_store, event_publisher, order_queue};
 use domain::breaker::GuardedCatalog;
 use domain::inventory::StockLedger;
 use domain::ports::{BoxError, CartStore, Catalog};
+use domain::unpublished::Relay;
 use domain::{CartService, ItemService};
 use itemcache::{CachedCatalog, DEFAULT_TTL};
 use std::sync::Arc;
@@ -54,7 +55,27 @@ async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>
         Some(keyspace) => Some(keyspaces::Keyspace::open(keyspace).await?),
         None => None,
     };
-    let carts: Arc<dyn CartStore> = match (&config.carts_table, &keyspace) {
+    let carts = cart_store(config, keyspace.as_ref()).await?;
+    let catalog: Arc<dyn Catalog> = match keyspace {
+        Some(keyspace) => Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
+        None => embedded_store(config)?,
+    };
+    // The breaker sits behind the cache: an item the cache holds needs no catalog.
+    let catalog: Arc<dyn Catalog> = Arc::new(GuardedCatalog::new(catalog, config.breakers.catalog));
+    let cached = match &config.redis_url {
+        Some(url) => CachedCatalog::with_redis(catalog, DEFAULT_TTL, url).await?,
+        None => CachedCatalog::new(catalog, DEFAULT_TTL),
+    };
+    Ok((carts, Arc::new(cached)))
+}
+
+/// Carts on DynamoDB when `CARTS_TABLE` is set, else in `keyspace` when there is one, else in
+/// the embedded store.
+async fn cart_store(
+    config: &Config,
+    keyspace: Option<&keyspaces::Keyspace>,
+) -> Result<Arc<dyn CartStore>, BoxError> {
+    Ok(match (&config.carts_table, keyspace) {
         (Some(table), _) => {
             let memberships = config
                 .memberships_table
@@ -68,16 +89,25 @@ async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>
         }
         (None, Some(keyspace)) => Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
         (None, None) => embedded_store(config)?,
+    })
+}
+
+/// How long the `republish` function leaves an event to the operation that saved it: longer
+/// than a live operation takes from its save to its publish (the broker's send is bounded by
+/// seconds, the SQS outbox's by the SDK's timeouts), so it rarely sends an event twice.
+pub const RELAY_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The transactional outbox's relay of the `republish` function: carts as the cart functions
+/// keep them, events to where they publish.
+pub async fn relay(config: &Config) -> Result<Relay, BoxError> {
+    let keyspace = match &config.keyspaces {
+        Some(keyspace) => Some(keyspaces::Keyspace::open(keyspace).await?),
+        None => None,
     };
-    let catalog: Arc<dyn Catalog> = match keyspace {
-        Some(keyspace) => Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
-        None => embedded_store(config)?,
-    };
-    // The breaker sits behind the cache: an item the cache holds needs no catalog.
-    let catalog: Arc<dyn Catalog> = Arc::new(GuardedCatalog::new(catalog, config.breakers.catalog));
-    let cached = match &config.redis_url {
-        Some(url) => CachedCatalog::with_redis(catalog, DEFAULT_TTL, url).await?,
-        None => CachedCatalog::new(catalog, DEFAULT_TTL),
-    };
-    Ok((carts, Arc::new(cached)))
+    let carts = cart_store(config, keyspace.as_ref()).await?;
+    Ok(Relay::new(
+        carts,
+        event_publisher(config).await?,
+        RELAY_GRACE,
+    ))
 }

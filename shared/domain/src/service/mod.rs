@@ -1,4 +1,5 @@
-//! The cart service: load, check, apply a command, save conditionally, publish the event.
+//! The cart service: load, check, apply a command, save it conditionally together with its
+//! event, publish the event.
 //!
 //! Commutative commands (add, remove, share, unshare, checkout, a modify without a precondition)
 //! re-read and re-apply on a version conflict with a bounded, jittered backoff, so concurrent
@@ -22,6 +23,7 @@ use crate::money::Currency;
 use crate::order::OrderRequest;
 use crate::ports::{CartStore, Catalog, EventPublisher, OrderQueue, StoreError};
 use crate::quantity::Quantity;
+use crate::unpublished::{PublishedHere, settle_in_background};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -50,6 +52,9 @@ pub struct CartService {
     events: Arc<dyn EventPublisher>,
     orders: Arc<dyn OrderQueue>,
     backoff: Backoff,
+    published_here: Arc<PublishedHere>,
+    #[cfg(any(test, feature = "testing"))]
+    crash_after_save: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Wall-clock time truncated to milliseconds, the precision the API shows and every store keeps.
@@ -71,6 +76,9 @@ impl CartService {
             events,
             orders: Arc::new(crate::memory::RecordingOrders::default()),
             backoff: Backoff::default(),
+            published_here: Arc::default(),
+            #[cfg(any(test, feature = "testing"))]
+            crash_after_save: Arc::default(),
         }
     }
 
@@ -104,12 +112,11 @@ impl CartService {
             lines.push((self.known_item(id).await?, *quantity));
         }
         let cart = commands::create(CartId::new(), actor, currency, &lines, now())?;
+        let (cart, event) = self
+            .with_event(Change::announced_as(cart, EventType::CartCreated), actor)
+            .await?;
         self.store.save(None, &cart).await?;
-        self.announce(
-            Change::announced_as(cart.clone(), EventType::CartCreated),
-            actor,
-        )
-        .await;
+        self.announce(&cart, event).await?;
         Ok(cart)
     }
 
@@ -375,10 +382,10 @@ impl CartService {
             }));
         }
         let (change, extra) = command(cart).map_err(Retry::Fail)?;
-        match self.store.save(Some(cart), &change.next).await {
+        let (next, event) = self.with_event(change, actor).await.map_err(Retry::Fail)?;
+        match self.store.save(Some(cart), &next).await {
             Ok(()) => {
-                let next = change.next.clone();
-                self.announce(change, actor).await;
+                self.announce(&next, event).await.map_err(Retry::Fail)?;
                 Ok((next, extra))
             }
             Err(StoreError::Conflict { current }) => {
@@ -388,15 +395,91 @@ impl CartService {
         }
     }
 
-    /// Publishes the event of a change that is already saved.
-    async fn announce(&self, change: Change, actor: &UserId) {
-        let event = CartEvent::new(change.event, &change.next, actor, &change.also_notify);
-        if let Err(e) = self.events.publish(&event).await {
-            // The change is durable; the event is not lost to the design (the outbox relay
-            // republishes from the store), but this instance could not hand it over.
-            tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
-                version = event.version, "event publish failed after the change was saved");
+    /// Publishes the event of a change that is already saved with it, and once the topic has
+    /// it, settles it out of the record in the background. A failure is logged, not answered:
+    /// the change and its event are durable, and the relay publishes the event later.
+    async fn announce(&self, saved: &Cart, event: CartEvent) -> Result<(), CartError> {
+        if self.crashes_after_save() {
+            return Err(CartError::Unavailable(StoreError::unavailable(
+                "the operation ended between its save and its publish (a test's crash)",
+            )));
         }
+        match self.events.publish(&event).await {
+            Ok(()) => {
+                self.published_here.note(event.cart_id, event.version);
+                settle_in_background(self.store.clone(), saved.clone(), event.version);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
+                    version = event.version, "event publish failed after the change was saved; the relay publishes it from the cart's record");
+            }
+        }
+        Ok(())
+    }
+
+    /// `change`'s cart with its event among its unpublished ones, and the event: what the
+    /// conditional write saves together.
+    ///
+    /// A record also carries the unpublished events of earlier versions, and a settle that
+    /// lands between another writer's read and its write is undone by that write (the version
+    /// is the same, so nothing conflicts). When the events would pass the record's budget, the
+    /// ones it carries (all of committed changes) are published here first and dropped: a
+    /// repeat at worst, which consumers drop. Only if they cannot be published is the change
+    /// refused, since its own event could not be kept.
+    async fn with_event(
+        &self,
+        change: Change,
+        actor: &UserId,
+    ) -> Result<(Cart, CartEvent), CartError> {
+        let Change {
+            mut next,
+            event,
+            also_notify,
+        } = change;
+        let event = CartEvent::new(event, &next, actor, &also_notify);
+        // What this process published itself need not be carried on.
+        let mine = self.published_here.of(next.cart_id);
+        next.unpublished.remove(&mine);
+        if next.unpublished.push(&event, now()).is_ok() {
+            return Ok((next, event));
+        }
+        let carried: Vec<u64> = next.unpublished.iter().map(|p| p.version).collect();
+        for pending in next.unpublished.iter() {
+            let earlier = pending
+                .decode()
+                .map_err(|e| CartError::Unavailable(StoreError::unavailable(e)))?;
+            self.events.publish(&earlier).await.map_err(|e| {
+                CartError::Unavailable(StoreError::unavailable(format!(
+                    "the cart's record is full of unpublished events and they cannot be published: {e}"
+                )))
+            })?;
+        }
+        next.unpublished.remove(&carried);
+        next.unpublished
+            .push(&event, now())
+            .map_err(|e| CartError::Unavailable(StoreError::unavailable(e)))?;
+        Ok((next, event))
+    }
+
+    /// Whether a test asked this service to end every operation right after its save.
+    fn crashes_after_save(&self) -> bool {
+        #[cfg(any(test, feature = "testing"))]
+        {
+            self.crash_after_save
+                .load(std::sync::atomic::Ordering::SeqCst)
+        }
+        #[cfg(not(any(test, feature = "testing")))]
+        {
+            false
+        }
+    }
+
+    /// The same service, ending each operation right after its save, before its publish, as a
+    /// function that dies there would, while `crash` is set (test builds only).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn with_crash_after_save(mut self, crash: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.crash_after_save = crash;
+        self
     }
 }
 

@@ -175,6 +175,12 @@ async fn the_embedded_store_keeps_the_cart_store_contract() {
 }
 
 #[tokio::test]
+async fn an_operation_ended_after_its_save_still_has_its_event_published_by_the_relay() {
+    let store = EmbeddedStore::open(&temp_dir("unpublished-contract")).unwrap();
+    domain::testing::unpublished_events_contract(std::sync::Arc::new(store)).await;
+}
+
+#[tokio::test]
 async fn the_embedded_catalog_keeps_the_catalog_contract() {
     let store = EmbeddedStore::open(&temp_dir("catalog-contract")).unwrap();
     domain::testing::catalog_contract(&store).await;
@@ -252,4 +258,29 @@ async fn an_answered_key_survives_a_reopen_and_an_open_claim_keeps_its_lease() {
         Claim::InFlight,
         "a claim younger than its lease is still held after a reopen"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_back_changes_carry_no_event_already_published() {
+    use domain::{CartService, Role};
+    let store = std::sync::Arc::new(EmbeddedStore::open(&temp_dir("back-to-back")).unwrap());
+    let events = std::sync::Arc::new(domain::memory::RecordingPublisher::default());
+    let service = CartService::new(store.clone(), store.clone(), events.clone());
+    let alice = domain::testing::user("alice");
+    let cart = service
+        .create(&alice, domain::Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    // Big events, one right after another: the settle of each races the next change's write.
+    for round in 0..19 {
+        let users: Vec<_> = (0..50)
+            .map(|i| domain::testing::user(&format!("member-{round}-{i}")))
+            .collect();
+        let saved = service
+            .share(&alice, cart.cart_id, &users, Role::Viewer)
+            .await
+            .unwrap();
+        assert_eq!(saved.unpublished.len(), 1, "round {round}");
+    }
+    assert_eq!(events.events().len(), 20, "each event published once");
 }

@@ -1,0 +1,94 @@
+//! The outbox in the cart's record, on the in-memory store.
+
+use super::*;
+use crate::memory::{MemoryCartStore, RecordingPublisher};
+use crate::testing::{created_event, unpublished_events_contract};
+
+#[tokio::test]
+async fn the_in_memory_store_keeps_the_unpublished_events_contract() {
+    unpublished_events_contract(Arc::new(MemoryCartStore::default())).await;
+}
+
+#[test]
+fn a_record_refuses_events_past_its_budget() {
+    let mut unpublished = Unpublished::default();
+    let event = created_event();
+    let size = serde_json::to_string(&event).unwrap().len();
+    for _ in 0..MAX_UNPUBLISHED_BYTES / size {
+        unpublished.push(&event, Utc::now()).unwrap();
+    }
+    assert!(unpublished.push(&event, Utc::now()).is_err());
+}
+
+#[tokio::test]
+async fn the_relay_leaves_an_event_to_its_publisher_for_the_grace_period() {
+    let store = Arc::new(MemoryCartStore::default());
+    let events = Arc::new(RecordingPublisher::default());
+    let event = created_event();
+    let mut cart = Cart::new(
+        event.cart_id,
+        event.actor.clone(),
+        crate::Currency::DEFAULT,
+        Utc::now(),
+    );
+    cart.unpublished.push(&event, Utc::now()).unwrap();
+    store.save(None, &cart).await.unwrap();
+    let relay = Relay::new(store.clone(), events.clone(), Duration::from_secs(60));
+    assert_eq!(relay.run_once().await.unwrap().published, 0);
+    let relay = Relay::new(store.clone(), events.clone(), Duration::ZERO);
+    assert_eq!(relay.run_once().await.unwrap().published, 1);
+    assert_eq!(events.events().len(), 1);
+}
+
+#[tokio::test]
+async fn a_change_to_a_record_full_of_events_publishes_them_first_rather_than_refuse() {
+    use crate::memory::MemoryCatalog;
+    use crate::testing::{sample_items, user};
+    let store = Arc::new(MemoryCartStore::default());
+    let events = Arc::new(RecordingPublisher::default());
+    let alice = user("alice");
+    let mut cart = Cart::new(
+        crate::CartId::new(),
+        alice.clone(),
+        crate::Currency::DEFAULT,
+        Utc::now(),
+    );
+    // Events another process published and whose settles were undone: the record is full.
+    let mut carried = 0;
+    let mut earlier = CartEvent::new(crate::EventType::CartCreated, &cart, &alice, &[]);
+    let small = earlier.members.clone();
+    earlier.members = (0..500).map(|i| user(&format!("member-{i}"))).collect();
+    // Big events until one no longer fits, then small ones until not even those do.
+    for members in [earlier.members.clone(), small] {
+        earlier.members = members;
+        while cart.unpublished.push(&earlier, Utc::now()).is_ok() {
+            carried += 1;
+            earlier.version += 1;
+            earlier.event_id = uuid::Uuid::new_v4();
+        }
+    }
+    cart.version = earlier.version;
+    store.save(None, &cart).await.unwrap();
+    let service = crate::CartService::new(
+        store.clone(),
+        Arc::new(MemoryCatalog::with(sample_items())),
+        events.clone(),
+    );
+    let one = crate::Quantity::try_from(1u32).unwrap();
+    let saved = service
+        .add_item(&alice, cart.cart_id, &sample_items()[0].item_id, one)
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.unpublished.len(),
+        1,
+        "only the change's own event is carried"
+    );
+    let published: Vec<u64> = events.events().iter().map(|e| e.version).collect();
+    let mut expected: Vec<u64> = (1..=carried).collect();
+    expected.push(saved.version);
+    assert_eq!(
+        published, expected,
+        "the carried ones first, in order, then its own"
+    );
+}
