@@ -25,32 +25,44 @@ pub struct Consumers {
     pub inventory: inventory::Inventory,
 }
 
-/// Times a failed inventory batch is handed over again, as MSK would redeliver it.
-const INVENTORY_ATTEMPTS: u32 = 5;
+/// Times a failed batch is handed over again, as MSK would redeliver it: each wait is 200 ms
+/// longer than the one before, about 20 seconds in all.
+const ATTEMPTS: u32 = 14;
 
 impl Consumers {
-    /// Hands `batch` to every consumer at once, as two event source mappings would.
+    /// Hands `batch` to every consumer at once, as two event source mappings would, each
+    /// redelivered while it fails.
     pub async fn consume(&self, batch: KafkaEvent) {
-        let inventory = async {
-            for attempt in 1..=INVENTORY_ATTEMPTS {
-                match inventory::handle(&self.inventory, batch.clone()).await {
-                    Ok(_) => return,
-                    Err(e) => {
-                        tracing::warn!(error = %e, attempt, "inventory batch failed; delivering it again");
-                        tokio::time::sleep(std::time::Duration::from_millis(
-                            200 * u64::from(attempt),
-                        ))
-                        .await;
-                    }
-                }
-            }
-            tracing::error!("inventory batch failed every attempt; its stock is not taken");
-        };
-        tokio::join!(
-            sync_push::handle_and_hold(&self.push, batch.clone()),
-            inventory
-        );
+        let inventory = redeliver("inventory", || {
+            inventory::handle(&self.inventory, batch.clone())
+        });
+        let push = redeliver("sync-push", || {
+            sync_push::handle_and_hold(&self.push, batch.clone())
+        });
+        tokio::join!(push, inventory);
     }
+}
+
+/// Runs `consumer` on a batch until it succeeds, up to [`ATTEMPTS`] times, waiting longer
+/// after each failure.
+async fn redeliver<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+    name: &str,
+    consumer: impl Fn() -> F,
+) {
+    for attempt in 1..=ATTEMPTS {
+        match consumer().await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(consumer = name, error = %e, attempt, "a batch failed; delivering it again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                    .await;
+            }
+        }
+    }
+    tracing::error!(
+        consumer = name,
+        "a batch failed every attempt; the trigger's retries are spent"
+    );
 }
 
 /// Feeds the consumers from the Kafka topic, as MSK's trigger would.
@@ -87,7 +99,9 @@ async fn consume_all(consumers: Arc<Consumers>, mut batches: mpsc::Receiver<Kafk
                 None => return,
             },
             () = tokio::time::sleep_until(wake), if release.is_some() => {
-                sync_push::release_due(&consumers.push).await;
+                if let Err(e) = sync_push::release_due(&consumers.push).await {
+                    tracing::warn!(error = %e, "events past a gap could not be pushed; a later batch's redelivery or the next change brings them");
+                }
             }
         }
     }

@@ -329,7 +329,9 @@ async fn a_batch_redelivered_after_failing_halfway_takes_stock_once_and_pushes_e
             .await
             .expect("the ledger answers");
         assert_eq!(taken.taken, 0, "nothing is taken twice: {taken:?}");
-        sync_push::handle(&push, delivery).await;
+        sync_push::handle(&push, delivery)
+            .await
+            .expect("the registry answers");
     }
     assert_eq!(stock().await, after, "stock decremented once per checkout");
 
@@ -348,7 +350,7 @@ async fn a_batch_redelivered_after_failing_halfway_takes_stock_once_and_pushes_e
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_registry_outage_leaves_the_rest_api_working_and_pushes_resume_after() {
+async fn a_registry_outage_leaves_the_rest_api_working_and_its_pushes_arrive_after() {
     let mut backends = real_servers();
     // Carts on a CQL server, so that the DynamoDB link carries the connection registry alone.
     backends.keyspaces = tests::keyspaces_server().await.keyspaces;
@@ -378,15 +380,13 @@ async fn a_registry_outage_leaves_the_rest_api_working_and_pushes_resume_after()
             versions.push(message["version"].as_u64().unwrap_or_default());
         }
     }
-    assert!(
-        versions.contains(&5),
-        "pushes resume once the registry is back: {versions:?}"
+    // The share's own push (version 2) may reach bob's new socket too.
+    versions.retain(|v| *v > 2);
+    assert_eq!(
+        versions,
+        [3, 4, 5],
+        "the changes made while the registry was down arrive once it is back, in order, once each"
     );
-    assert!(
-        versions.windows(2).all(|w| w[0] < w[1]),
-        "in order, none twice: {versions:?}"
-    );
-    // A version missed during the outage is a gap the client fills with one read.
     let read = alice.send("GET", &format!("/carts/{cart}"), None).await;
     assert_eq!(
         (&read.body["version"], &read.body["items"][0]["quantity"]),

@@ -175,7 +175,9 @@ async fn a_poison_record_does_not_stop_the_batch_behind_it() {
             stack.addr()
         ))),
     );
-    let report = sync_push::handle(&push, batch).await;
+    let report = sync_push::handle(&push, batch)
+        .await
+        .expect("the registry answers");
     assert_eq!(
         (report.records, report.undecodable, report.posted),
         (2, 1, 1)

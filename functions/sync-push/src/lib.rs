@@ -1,10 +1,21 @@
 //! `sync-push`: the consumer that makes a cart shared live. For every cart event in an MSK batch
 //! it finds the connections of every member and posts them the change, concurrently (with a
 //! bound) across members and partitions, in order within a partition, so each cart's
-//! changes arrive in version order. A connection that is gone (410) is forgotten; a record that
-//! does not decode is logged and counted and the batch goes on: nothing here panics or fails
-//! the batch, so no poison record can stall a partition. Which events go out when, and which
-//! are repeats, is the [`sequencer`]'s call.
+//! changes arrive in version order. Which events go out when, and which are repeats, is the
+//! [`sequencer`]'s call.
+//!
+//! What it cannot post:
+//! - a connection that is gone (410) is forgotten;
+//! - any other failed post (throttling, a 5xx, a timeout) is tried again, [`POST_ATTEMPTS`] times
+//!   in all with a jittered backoff; a connection that still takes nothing is broken, and is
+//!   forgotten too rather than tried on every later event (its page reconnects);
+//! - when the registry cannot say who is connected, the batch fails: the trigger hands it over
+//!   again, and the events this instance could not push to everyone are taken back from the
+//!   sequencer so the redelivery pushes them (a member who got one already drops the repeat by
+//!   its version).
+//!
+//! A record that does not decode is logged and counted and the batch goes on, so no poison
+//! record can stall a partition.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use domain::{CartEvent, ConnectionPoster, ConnectionRegistry, PostError, UserId};
@@ -19,6 +30,23 @@ pub mod sequencer;
 /// Gateway's management API takes thousands of posts per second, and a Lambda has few sockets
 /// to spare.
 pub const MAX_CONCURRENT_MEMBERS: usize = 64;
+
+/// Posts to one connection for one event before it counts as broken: the SDK retries each
+/// call too, so this is for a failure that outlasts its retries by a moment.
+pub const POST_ATTEMPTS: u32 = 3;
+
+/// The first wait between posts to one connection; each later wait doubles it.
+const POST_BACKOFF: Duration = Duration::from_millis(20);
+
+/// The registry could not say who is connected, so the batch cannot be pushed: the trigger
+/// must hand it over again.
+#[derive(Debug, thiserror::Error)]
+#[error("the connection registry could not name {user}'s connections")]
+pub struct AudienceUnknown {
+    user: UserId,
+    #[source]
+    source: domain::ports::StoreError,
+}
 
 /// What the push function needs: where connections are, and how to reach them.
 pub struct Push {
@@ -71,11 +99,22 @@ pub struct Report {
     pub posted: usize,
     /// Connections found gone and forgotten.
     pub gone: usize,
-    /// Posts that failed otherwise (logged; the client re-reads on its next gap).
+    /// Posts that failed and were tried again.
+    pub retried: usize,
+    /// Connections that took nothing after every attempt, and were forgotten.
     pub failed: usize,
 }
 
 impl Report {
+    /// Counts what the batch did, for the operator's metrics.
+    fn count(&self) {
+        use domain::metrics::{Metric, count};
+        count(Metric::PushesSent, self.posted as u64);
+        count(Metric::PushesGone, self.gone as u64);
+        count(Metric::PushesFailed, self.failed as u64);
+        count(Metric::SequencerWaits, self.waited as u64);
+    }
+
     fn add(&mut self, other: Report) {
         self.records += other.records;
         self.undecodable += other.undecodable;
@@ -83,6 +122,7 @@ impl Report {
         self.waited += other.waited;
         self.posted += other.posted;
         self.gone += other.gone;
+        self.retried += other.retried;
         self.failed += other.failed;
     }
 }
@@ -90,31 +130,41 @@ impl Report {
 /// Pushes every event of `batch`, as the Lambda's trigger hands it over: partitions
 /// concurrently, each cart in version order. Nothing is left waiting when it returns, since the
 /// trigger hands this partition's next batch over only then, perhaps to another instance.
-pub async fn handle(push: &Push, batch: KafkaEvent) -> Report {
-    let mut report = handle_and_hold(push, batch).await;
+pub async fn handle(push: &Push, batch: KafkaEvent) -> Result<Report, AudienceUnknown> {
+    let mut report = handle_and_hold(push, batch).await?;
     let rest = push.sequencer().release_all();
-    report.add(push_in_order(push, rest).await);
-    report
+    let released = push_in_order(push, rest).await?;
+    released.count();
+    report.add(released);
+    Ok(report)
 }
 
 /// Pushes every event of `batch` that is next in line; an event that skips a version of its
 /// cart waits for it, for a caller that hands batches over as they come and calls
 /// [`release_due`] between them (the local stack).
-pub async fn handle_and_hold(push: &Push, batch: KafkaEvent) -> Report {
+pub async fn handle_and_hold(push: &Push, batch: KafkaEvent) -> Result<Report, AudienceUnknown> {
     let partitions = batch.records.into_values().map(|mut records| {
         records.sort_by_key(|r| r.offset);
         push_partition(push, records)
     });
     let mut report = Report::default();
+    let mut failed = None;
     for partition in futures_util::future::join_all(partitions).await {
-        report.add(partition);
+        match partition {
+            Ok(pushed) => report.add(pushed),
+            Err(e) => failed = Some(e),
+        }
     }
     tracing::info!(?report, "batch pushed");
-    report
+    report.count();
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
 /// Pushes the events whose wait for a missing version is over.
-pub async fn release_due(push: &Push) -> Report {
+pub async fn release_due(push: &Push) -> Result<Report, AudienceUnknown> {
     let due = push.sequencer().release_due(Instant::now());
     if !due.is_empty() {
         tracing::warn!(
@@ -122,10 +172,12 @@ pub async fn release_due(push: &Push) -> Report {
             "pushing past a version that did not come in time"
         );
     }
-    push_in_order(push, due).await
+    let released = push_in_order(push, due).await?;
+    released.count();
+    Ok(released)
 }
 
-async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
+async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Result<Report, AudienceUnknown> {
     let mut report = Report {
         records: records.len(),
         ..Report::default()
@@ -143,38 +195,48 @@ async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Report {
         match admitted {
             Admitted::Repeat => report.repeated += 1,
             Admitted::Waiting => report.waited += 1,
-            Admitted::Ready(ready) => report.add(push_in_order(push, ready).await),
+            Admitted::Ready(ready) => report.add(push_in_order(push, ready).await?),
         }
     }
-    report
+    Ok(report)
 }
 
-/// Pushes `events` one after another, so each cart's stay in the order given.
-async fn push_in_order(push: &Push, events: Vec<CartEvent>) -> Report {
+/// Pushes `events` one after another, so each cart's stay in the order given. When one cannot
+/// be pushed, it and the ones after it are taken back from the sequencer.
+async fn push_in_order(push: &Push, events: Vec<CartEvent>) -> Result<Report, AudienceUnknown> {
     let mut report = Report::default();
-    for event in &events {
-        report.add(push_event(push, event).await);
+    for (at, event) in events.iter().enumerate() {
+        match push_event(push, event).await {
+            Ok(pushed) => report.add(pushed),
+            Err(e) => {
+                let mut sequencer = push.sequencer();
+                events[at..].iter().for_each(|e| sequencer.forget(e));
+                return Err(e);
+            }
+        }
     }
-    report
+    Ok(report)
 }
 
 /// Posts `event` to every connection of every member it names: members concurrently (with a
 /// bound), each member's lookup followed by its posts, so lookups and posts overlap. On DynamoDB
 /// a lookup is a query of its own, and a thousand of them one after another would be seconds.
-async fn push_event(push: &Push, event: &CartEvent) -> Report {
+#[tracing::instrument(name = "push", skip_all, fields(cart_id = %event.cart_id, version = event.version))]
+async fn push_event(push: &Push, event: &CartEvent) -> Result<Report, AudienceUnknown> {
     // Built by the first member found connected: at a thousand members nobody may be online,
     // and a membership change's snapshot is tens of KB.
     let messages = &OnceLock::new();
-    let reports: Vec<Report> = futures_util::stream::iter(event.members.iter().cloned())
-        .map(|member| async move { push_member(push, event, messages, &member).await })
-        .buffer_unordered(MAX_CONCURRENT_MEMBERS)
-        .collect()
-        .await;
+    let reports: Vec<Result<Report, AudienceUnknown>> =
+        futures_util::stream::iter(event.members.iter().cloned())
+            .map(|member| async move { push_member(push, event, messages, &member).await })
+            .buffer_unordered(MAX_CONCURRENT_MEMBERS)
+            .collect()
+            .await;
     let mut report = Report::default();
     for member in reports {
-        report.add(member);
+        report.add(member?);
     }
-    report
+    Ok(report)
 }
 
 /// Posts `event` to each of `member`'s connections.
@@ -183,33 +245,63 @@ async fn push_member(
     event: &CartEvent,
     messages: &OnceLock<realtime::PushMessages>,
     member: &UserId,
-) -> Report {
+) -> Result<Report, AudienceUnknown> {
     let mut report = Report::default();
-    let connections = match push.registry.connections_of(member).await {
-        Ok(connections) => connections,
-        Err(e) => {
-            tracing::error!(user_id = %member, error = %e, "cannot look up connections; skipping the member");
-            return report;
-        }
-    };
+    let connections = push
+        .registry
+        .connections_of(member)
+        .await
+        .map_err(|source| AudienceUnknown {
+            user: member.clone(),
+            source,
+        })?;
     for connection in connections {
         let message = messages
             .get_or_init(|| realtime::PushMessages::of(event))
             .for_recipient(member);
         let id = &connection.connection_id;
-        match push.poster.post(id, message.as_bytes()).await {
+        match post_with_retries(push, id, message.as_bytes(), &mut report).await {
             Ok(()) => report.posted += 1,
             Err(PostError::Gone) => {
                 report.gone += 1;
-                if let Err(e) = push.registry.remove(id).await {
-                    tracing::warn!(connection_id = %id, error = %e, "cannot forget a gone connection; its TTL will");
-                }
+                forget(push, id).await;
             }
             Err(PostError::Failed(e)) => {
                 report.failed += 1;
-                tracing::warn!(connection_id = %id, error = %e, "post failed");
+                tracing::warn!(connection_id = %id, error = %e, attempts = POST_ATTEMPTS, "a connection took no post; forgetting it");
+                forget(push, id).await;
             }
         }
     }
-    report
+    Ok(report)
+}
+
+/// Posts `message`, trying a failure other than a gone connection again after a jittered,
+/// doubling wait, [`POST_ATTEMPTS`] times in all.
+async fn post_with_retries(
+    push: &Push,
+    id: &domain::ConnectionId,
+    message: &[u8],
+    report: &mut Report,
+) -> Result<(), PostError> {
+    let mut attempt = 1;
+    loop {
+        match push.poster.post(id, message).await {
+            Err(PostError::Failed(e)) if attempt < POST_ATTEMPTS => {
+                tracing::debug!(connection_id = %id, error = %e, attempt, "post failed; trying again");
+                report.retried += 1;
+                let bound = POST_BACKOFF * 2u32.pow(attempt - 1);
+                tokio::time::sleep(bound.mul_f64(0.5 + fastrand::f64() / 2.0)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Forgets a connection that takes no posts; if the registry cannot, its TTL will.
+async fn forget(push: &Push, id: &domain::ConnectionId) {
+    if let Err(e) = push.registry.remove(id).await {
+        tracing::warn!(connection_id = %id, error = %e, "cannot forget a connection; its TTL will");
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    edge::metrics::install_on_lambda();
     let config = wiring::Config::from_env()?;
     let endpoint = config
         .websocket_management_endpoint
@@ -25,8 +26,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let push = &push;
         async move {
-            sync_push::handle(push, edge::records::batch_or_empty(event.payload)).await;
-            Ok::<_, std::convert::Infallible>(())
+            // A failed batch is an error, so the trigger hands it over again.
+            let pushed =
+                sync_push::handle(push, edge::records::batch_or_empty(event.payload)).await;
+            edge::metrics::flush();
+            pushed
+                .map(|_| ())
+                .map_err(|e| -> lambda_runtime::Error { Box::new(e) })
         }
     }))
     .await

@@ -86,7 +86,7 @@ async fn every_connection_of_every_member_gets_both_changes_in_order_past_a_pois
         ("Eve=", "eve"),
     ])
     .await;
-    let report = sync_push::handle(&push, sample_batch()).await;
+    let report = sync_push::handle(&push, sample_batch()).await.unwrap();
     assert_eq!(
         report,
         Report {
@@ -96,6 +96,7 @@ async fn every_connection_of_every_member_gets_both_changes_in_order_past_a_pois
             waited: 0,
             posted: 6,
             gone: 0,
+            retried: 0,
             failed: 0
         }
     );
@@ -126,7 +127,7 @@ async fn every_connection_of_every_member_gets_both_changes_in_order_past_a_pois
 async fn a_gone_connection_is_forgotten_and_the_rest_still_receive() {
     let (push, registry, poster) = push_with(&[("Stale=", "bob"), ("Fresh=", "bob")]).await;
     poster.close(&id("Stale="));
-    let report = sync_push::handle(&push, sample_batch()).await;
+    let report = sync_push::handle(&push, sample_batch()).await.unwrap();
     assert_eq!(
         (report.posted, report.gone),
         (2, 1),
@@ -146,7 +147,9 @@ async fn a_gone_connection_is_forgotten_and_the_rest_still_receive() {
 async fn an_empty_or_garbage_batch_is_answered_not_fatal() {
     let (push, _, _) = push_with(&[]).await;
     assert_eq!(
-        sync_push::handle(&push, KafkaEvent::default()).await,
+        sync_push::handle(&push, KafkaEvent::default())
+            .await
+            .unwrap(),
         Report::default()
     );
     let mut batch = sample_batch();
@@ -155,14 +158,17 @@ async fn an_empty_or_garbage_batch_is_answered_not_fatal() {
             record.value = None;
         }
     }
-    assert_eq!(sync_push::handle(&push, batch).await.undecodable, 3);
+    assert_eq!(
+        sync_push::handle(&push, batch).await.unwrap().undecodable,
+        3
+    );
 }
 
 #[tokio::test]
 async fn a_redelivered_batch_pushes_nothing_twice() {
     let (push, _, poster) = push_with(&[("AlicePhone=", "alice")]).await;
-    let first = sync_push::handle(&push, sample_batch()).await;
-    let again = sync_push::handle(&push, sample_batch()).await;
+    let first = sync_push::handle(&push, sample_batch()).await.unwrap();
+    let again = sync_push::handle(&push, sample_batch()).await.unwrap();
     assert_eq!((first.posted, first.repeated), (2, 0));
     assert_eq!((again.posted, again.repeated), (0, 2));
     assert_eq!(poster.posts().len(), 2);
@@ -176,18 +182,24 @@ async fn a_cart_s_versions_published_out_of_order_in_one_batch_are_pushed_in_ord
     for records in batch.records.values_mut() {
         records.reverse();
     }
-    sync_push::handle(&push, batch).await;
+    sync_push::handle(&push, batch).await.unwrap();
     assert_eq!(posted_versions(&poster), [4, 5]);
 }
 
 #[tokio::test]
 async fn a_version_published_after_a_newer_one_in_a_later_batch_is_still_pushed_first() {
     let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
-    sync_push::handle_and_hold(&push, batch_of(&[4])).await;
-    let skipping = sync_push::handle_and_hold(&push, batch_of(&[6])).await;
+    sync_push::handle_and_hold(&push, batch_of(&[4]))
+        .await
+        .unwrap();
+    let skipping = sync_push::handle_and_hold(&push, batch_of(&[6]))
+        .await
+        .unwrap();
     assert_eq!((skipping.waited, skipping.posted), (1, 0));
     assert!(push.next_release().is_some(), "version 6 waits for 5");
-    let filling = sync_push::handle_and_hold(&push, batch_of(&[5])).await;
+    let filling = sync_push::handle_and_hold(&push, batch_of(&[5]))
+        .await
+        .unwrap();
     assert_eq!(filling.posted, 2);
     assert_eq!(posted_versions(&poster), [4, 5, 6]);
     assert_eq!(push.next_release(), None);
@@ -197,11 +209,19 @@ async fn a_version_published_after_a_newer_one_in_a_later_batch_is_still_pushed_
 async fn past_its_wait_a_version_goes_out_without_the_missing_one() {
     let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
     let push = push.holding_for(std::time::Duration::from_millis(20));
-    sync_push::handle_and_hold(&push, batch_of(&[4, 6])).await;
-    assert_eq!(sync_push::release_due(&push).await.posted, 0, "not yet");
+    sync_push::handle_and_hold(&push, batch_of(&[4, 6]))
+        .await
+        .unwrap();
+    assert_eq!(
+        sync_push::release_due(&push).await.unwrap().posted,
+        0,
+        "not yet"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    assert_eq!(sync_push::release_due(&push).await.posted, 1);
-    sync_push::handle_and_hold(&push, batch_of(&[5])).await;
+    assert_eq!(sync_push::release_due(&push).await.unwrap().posted, 1);
+    sync_push::handle_and_hold(&push, batch_of(&[5]))
+        .await
+        .unwrap();
     assert_eq!(
         posted_versions(&poster),
         [4, 6, 5],
@@ -212,9 +232,55 @@ async fn past_its_wait_a_version_goes_out_without_the_missing_one() {
 #[tokio::test]
 async fn the_lambda_handler_leaves_nothing_waiting_when_it_returns() {
     let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
-    sync_push::handle(&push, batch_of(&[4])).await;
-    let report = sync_push::handle(&push, batch_of(&[6])).await;
+    sync_push::handle(&push, batch_of(&[4])).await.unwrap();
+    let report = sync_push::handle(&push, batch_of(&[6])).await.unwrap();
     assert_eq!((report.waited, report.posted), (1, 1));
     assert_eq!(posted_versions(&poster), [4, 6]);
     assert_eq!(push.next_release(), None);
+}
+
+#[tokio::test]
+async fn a_post_that_fails_for_a_moment_is_tried_again_and_arrives() {
+    let (push, _, poster) = push_with(&[("Bob=", "bob")]).await;
+    poster.fail(&id("Bob="), sync_push::POST_ATTEMPTS - 1);
+    let report = sync_push::handle(&push, sample_batch()).await.unwrap();
+    assert_eq!(
+        (report.posted, report.retried, report.failed),
+        (2, (sync_push::POST_ATTEMPTS - 1) as usize, 0)
+    );
+    assert_eq!(posted_versions(&poster), [4, 5]);
+}
+
+#[tokio::test]
+async fn a_connection_that_takes_no_post_is_forgotten_not_tried_forever() {
+    let (push, registry, poster) = push_with(&[("Broken=", "bob"), ("Fine=", "bob")]).await;
+    poster.fail(&id("Broken="), u32::MAX);
+    let report = sync_push::handle(&push, sample_batch()).await.unwrap();
+    assert_eq!(
+        (report.posted, report.failed),
+        (2, 1),
+        "the second event no longer tries the broken connection"
+    );
+    let left: Vec<ConnectionId> = registry
+        .connections_of(&user("bob"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect();
+    assert_eq!(left, [id("Fine=")]);
+}
+
+#[tokio::test]
+async fn a_registry_outage_fails_the_batch_and_its_redelivery_pushes_every_event() {
+    let (push, registry, poster) = push_with(&[("Bob=", "bob")]).await;
+    registry.set_down(true);
+    assert!(
+        sync_push::handle(&push, sample_batch()).await.is_err(),
+        "without the audience, the batch fails so the trigger hands it over again"
+    );
+    registry.set_down(false);
+    let again = sync_push::handle(&push, sample_batch()).await.unwrap();
+    assert_eq!((again.posted, again.repeated), (2, 0), "{again:?}");
+    assert_eq!(posted_versions(&poster), [4, 5]);
 }

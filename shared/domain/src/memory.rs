@@ -239,10 +239,18 @@ impl OrderQueue for RecordingOrders {
     }
 }
 
-/// Connections in maps, expiring as the real registries do.
+/// Connections in maps, expiring as the real registries do; lookups fail while it is set down.
 #[derive(Default)]
 pub struct MemoryConnectionRegistry {
     connections: Mutex<HashMap<ConnectionId, Connection>>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryConnectionRegistry {
+    /// Fails every lookup of a user's connections from now on (`true`), or answers again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
@@ -265,6 +273,9 @@ impl ConnectionRegistry for MemoryConnectionRegistry {
     }
 
     async fn connections_of(&self, user: &UserId) -> Result<Vec<Connection>, StoreError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::unavailable("the memory registry is set down"));
+        }
         let now = chrono::Utc::now();
         Ok(lock(&self.connections)
             .values()
@@ -274,11 +285,13 @@ impl ConnectionRegistry for MemoryConnectionRegistry {
     }
 }
 
-/// Records every post, and answers `Gone` for the connections it is told are closed.
+/// Records every post, answers `Gone` for the connections it is told are closed, and fails
+/// the next posts to a connection it is told to fail.
 #[derive(Default)]
 pub struct RecordingPoster {
     posts: Mutex<Vec<(ConnectionId, String)>>,
     gone: Mutex<Vec<ConnectionId>>,
+    failing: Mutex<HashMap<ConnectionId, u32>>,
 }
 
 impl RecordingPoster {
@@ -291,6 +304,11 @@ impl RecordingPoster {
     pub fn close(&self, connection: &ConnectionId) {
         lock(&self.gone).push(connection.clone());
     }
+
+    /// The next `times` posts to `connection` fail, as a throttled or failing API would.
+    pub fn fail(&self, connection: &ConnectionId, times: u32) {
+        lock(&self.failing).insert(connection.clone(), times);
+    }
 }
 
 #[async_trait]
@@ -298,6 +316,14 @@ impl ConnectionPoster for RecordingPoster {
     async fn post(&self, connection: &ConnectionId, message: &[u8]) -> Result<(), PostError> {
         if lock(&self.gone).contains(connection) {
             return Err(PostError::Gone);
+        }
+        if let Some(left) = lock(&self.failing).get_mut(connection)
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(PostError::Failed(
+                "the recording poster is told to fail".into(),
+            ));
         }
         lock(&self.posts).push((
             connection.clone(),
