@@ -162,8 +162,10 @@ impl LocalStack {
         let services_for_loop = services.clone();
         let done = tokio::spawn(async move {
             accept_loop(listener, services_for_loop, stopped).await;
+            // Each holds the store: wait until they are gone, not only told to go.
             for feeder in feeders {
                 feeder.abort();
+                let _ = feeder.await;
             }
         });
         Ok(LocalStack {
@@ -200,6 +202,8 @@ impl LocalStack {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.done.await;
+        // Background settles hold the store; whoever opens it next must find it closed.
+        self.services.carts.settled().await;
     }
 }
 

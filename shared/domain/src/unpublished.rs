@@ -156,11 +156,40 @@ pub async fn settle(store: &dyn CartStore, saved: Cart, versions: &[u64]) -> Opt
     None
 }
 
-/// [`settle`] on a task of its own, so the caller's answer does not wait for it.
-pub fn settle_in_background(store: Arc<dyn CartStore>, saved: Cart, version: u64) {
-    tokio::spawn(async move {
-        settle(store.as_ref(), saved, &[version]).await;
-    });
+/// The settles running in the background, so an owner shutting down can wait for them (each
+/// holds the store).
+#[derive(Debug, Default)]
+pub struct Settles {
+    running: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl Settles {
+    /// [`settle`] on a task of its own, so the caller's answer does not wait for it.
+    pub fn spawn(self: &Arc<Self>, store: Arc<dyn CartStore>, saved: Cart, version: u64) {
+        use std::sync::atomic::Ordering;
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let settles = self.clone();
+        tokio::spawn(async move {
+            settle(store.as_ref(), saved, &[version]).await;
+            drop(store);
+            if settles.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                settles.idle.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until no settle runs.
+    pub async fn finished(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let idle = self.idle.notified();
+            if self.running.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
 }
 
 /// The events this process published lately, by cart: a change saved here right after
@@ -271,6 +300,7 @@ impl Relay {
                 };
                 match self.events.publish(&event).await {
                     Ok(()) => {
+                        crate::metrics::count(crate::metrics::Metric::EventsRelayed, 1);
                         relayed.published += 1;
                         done.push(pending.version);
                     }

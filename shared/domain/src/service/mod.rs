@@ -19,11 +19,12 @@ use crate::error::CartError;
 use crate::event::{CartEvent, EventType};
 use crate::ids::{CartId, ItemId, UserId};
 use crate::item::Item;
+use crate::metrics::{self, Metric};
 use crate::money::Currency;
 use crate::order::OrderRequest;
 use crate::ports::{CartStore, Catalog, EventPublisher, OrderQueue, StoreError};
 use crate::quantity::Quantity;
-use crate::unpublished::{PublishedHere, settle_in_background};
+use crate::unpublished::{PublishedHere, Settles};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub struct CartService {
     orders: Arc<dyn OrderQueue>,
     backoff: Backoff,
     published_here: Arc<PublishedHere>,
+    settles: Arc<Settles>,
     #[cfg(any(test, feature = "testing"))]
     crash_after_save: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -77,6 +79,7 @@ impl CartService {
             orders: Arc::new(crate::memory::RecordingOrders::default()),
             backoff: Backoff::default(),
             published_here: Arc::default(),
+            settles: Arc::default(),
             #[cfg(any(test, feature = "testing"))]
             crash_after_save: Arc::default(),
         }
@@ -93,6 +96,12 @@ impl CartService {
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
+    }
+
+    /// Waits for the settles this service runs in the background (each holds the store): for
+    /// an owner about to close the store.
+    pub async fn settled(&self) {
+        self.settles.finished().await;
     }
 
     /// The catalog this service prices lines from.
@@ -243,6 +252,7 @@ impl CartService {
     /// A cart that is already checked out is handed over again and answered as it is: a
     /// hand-off that failed after the cart closed (answered 503) completes when the caller
     /// retries, and the queue's consumer deduplicates by order id.
+    #[tracing::instrument(name = "checkout", skip_all, fields(cart_id = %id, user_id = %actor))]
     pub async fn checkout(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
         // Stock is read fresh from the catalog on every attempt: never from a cache at checkout.
         let mut conflicts = 0u32;
@@ -319,6 +329,7 @@ impl CartService {
 
     /// Runs `command` against the latest cart until its conditional save lands, or, with
     /// `expected`, once against that version.
+    #[tracing::instrument(name = "change", skip_all, fields(cart_id = %id, user_id = %actor))]
     async fn apply<T>(
         &self,
         actor: &UserId,
@@ -354,12 +365,14 @@ impl CartService {
         }
         *attempt += 1;
         if *attempt >= self.backoff.attempts {
+            metrics::count(Metric::RetriesExhausted, 1);
             tracing::warn!(cart_id = %id, attempt = *attempt, "giving up on a contended cart");
             return Err(CartError::Contended {
                 attempts: *attempt,
                 current,
             });
         }
+        metrics::count(Metric::ConflictsRetried, 1);
         self.backoff.wait(*attempt).await;
         Ok(())
     }
@@ -398,7 +411,9 @@ impl CartService {
     /// Publishes the event of a change that is already saved with it, and once the topic has
     /// it, settles it out of the record in the background. A failure is logged, not answered:
     /// the change and its event are durable, and the relay publishes the event later.
+    #[tracing::instrument(name = "announce", skip_all, fields(cart_id = %event.cart_id, version = event.version))]
     async fn announce(&self, saved: &Cart, event: CartEvent) -> Result<(), CartError> {
+        metrics::count_for(Metric::ChangesSaved, Some(event.event_type.as_str()), 1);
         if self.crashes_after_save() {
             return Err(CartError::Unavailable(StoreError::unavailable(
                 "the operation ended between its save and its publish (a test's crash)",
@@ -406,8 +421,10 @@ impl CartService {
         }
         match self.events.publish(&event).await {
             Ok(()) => {
+                metrics::count(Metric::EventsPublished, 1);
                 self.published_here.note(event.cart_id, event.version);
-                settle_in_background(self.store.clone(), saved.clone(), event.version);
+                self.settles
+                    .spawn(self.store.clone(), saved.clone(), event.version);
             }
             Err(e) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
