@@ -156,9 +156,10 @@ fn throttle(
     ) else {
         return Ok(());
     };
-    buckets
-        .take(user, Instant::now())
-        .map_err(|wait| Problem::rate_limited(buckets.rate(), "user", wait))
+    buckets.take(user, Instant::now()).map_err(|wait| {
+        domain::metrics::count(domain::metrics::Metric::RateLimited, 1);
+        Problem::rate_limited(buckets.rate(), "user", wait)
+    })
 }
 
 /// The REST proxy event API Gateway would send the operation's Lambda.

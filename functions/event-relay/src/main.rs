@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    edge::metrics::install_on_lambda();
     let config = wiring::Config::from_env()?;
     let publisher = wiring::kafka_publisher(&config)
         .await?
@@ -15,7 +16,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let publisher = &publisher;
         async move {
-            Ok::<_, std::convert::Infallible>(event_relay::handle(publisher, event.payload).await)
+            let relayed = event_relay::handle(publisher, event.payload).await;
+            edge::metrics::flush();
+            Ok::<_, std::convert::Infallible>(relayed)
         }
     }))
     .await

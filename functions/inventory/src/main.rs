@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    edge::metrics::install_on_lambda();
     let config = wiring::Config::from_env()?;
     let inventory = inventory::Inventory {
         ledger: wiring::stock_ledger(&config).await?,
@@ -17,8 +18,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let inventory = &inventory;
         async move {
             // An error (with its cause chain) makes Lambda report the batch failed.
-            inventory::handle(inventory, edge::records::batch_or_empty(event.payload))
-                .await
+            let taken =
+                inventory::handle(inventory, edge::records::batch_or_empty(event.payload)).await;
+            edge::metrics::flush();
+            taken
                 .map(|_| ())
                 .map_err(|e| lambda_runtime::Error::from(Box::new(e)))
         }

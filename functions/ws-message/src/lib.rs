@@ -31,6 +31,7 @@ async fn reply(
         return error("VALIDATION_FAILED", "no connection id".into());
     };
     if rate.take(&id, std::time::Instant::now()).is_err() {
+        domain::metrics::count(domain::metrics::Metric::RateLimited, 1);
         let limit = rate.rate();
         return error(
             "RATE_LIMITED",

@@ -12,6 +12,7 @@
 use crate::event::CartEvent;
 use crate::ids::ItemId;
 use crate::item::Item;
+use crate::metrics::{self, Metric};
 use crate::ports::{Catalog, EventPublisher, PublishError, StoreError};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -159,6 +160,7 @@ impl CircuitBreaker {
         };
         *state = match (*state, succeeded) {
             (State::HalfOpen, true) if admitted == Admitted::AsProbe => {
+                metrics::count_for(Metric::BreakerClosed, Some(self.dependency), 1);
                 tracing::info!(
                     dependency = self.dependency,
                     "circuit closed: the probe answered"
@@ -166,6 +168,7 @@ impl CircuitBreaker {
                 State::Closed { failures: 0 }
             }
             (State::HalfOpen, false) if admitted == Admitted::AsProbe => {
+                metrics::count_for(Metric::BreakerOpened, Some(self.dependency), 1);
                 tracing::warn!(
                     dependency = self.dependency,
                     "circuit open again: the probe failed"
@@ -174,6 +177,7 @@ impl CircuitBreaker {
             }
             (State::Closed { .. }, true) => State::Closed { failures: 0 },
             (State::Closed { failures }, false) if failures + 1 >= self.settings.failures => {
+                metrics::count_for(Metric::BreakerOpened, Some(self.dependency), 1);
                 tracing::warn!(
                     dependency = self.dependency,
                     failures = failures + 1,

@@ -29,6 +29,20 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Its name, as the envelope's `type` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CartCreated => "CartCreated",
+            Self::CartItemAdded => "CartItemAdded",
+            Self::CartItemRemoved => "CartItemRemoved",
+            Self::CartModified => "CartModified",
+            Self::CartShared => "CartShared",
+            Self::CartUnshared => "CartUnshared",
+            Self::CartCheckedOut => "CartCheckedOut",
+            Self::CartStockShort => "CartStockShort",
+        }
+    }
+
     /// Whether the event is a change of the cart (a new version). `CartStockShort` is not: it
     /// is a notice about the checkout, carrying the checkout's version.
     pub fn is_change(self) -> bool {

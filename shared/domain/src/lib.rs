@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod item;
 pub mod limits;
 pub mod memory;
+pub mod metrics;
 pub mod money;
 pub mod order;
 pub mod outbox;

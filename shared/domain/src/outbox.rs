@@ -27,6 +27,7 @@ impl EventPublisher for PublishWithOutbox {
         let Err(e) = self.primary.publish(event).await else {
             return Ok(());
         };
+        crate::metrics::count(crate::metrics::Metric::OutboxFallbacks, 1);
         tracing::warn!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
             version = event.version, "the broker did not take the event; sending it to the outbox");
         self.outbox.publish(event).await

@@ -57,7 +57,10 @@ where
         Err(e) => Problem::from(CartError::from(e)).into_response(),
         Ok(Claim::InFlight) => in_progress().into_response(),
         Ok(Claim::Mismatch) => reused().into_response(),
-        Ok(Claim::Done(answer)) => replay(answer),
+        Ok(Claim::Done(answer)) => {
+            domain::metrics::count(domain::metrics::Metric::IdempotentReplays, 1);
+            replay(answer)
+        }
         Ok(Claim::Claimed) => {
             let response = handler(request).await;
             settle(store, &key, &response).await;

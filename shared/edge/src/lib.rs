@@ -7,6 +7,7 @@
 pub mod event;
 pub mod idempotency;
 pub mod identity;
+pub mod metrics;
 pub mod problem;
 pub mod records;
 pub mod request;
@@ -33,13 +34,38 @@ where
     F: Fn(Request) -> Fut,
     Fut: std::future::Future<Output = Response> + Send,
 {
+    use tracing::Instrument;
+    metrics::install_on_lambda();
     lambda_runtime::run(lambda_runtime::service_fn(
         move |invocation: lambda_runtime::LambdaEvent<ApiGatewayProxyRequest>| {
-            let response = handler(event::request(invocation.payload));
-            async move { Ok::<_, std::convert::Infallible>(proxy_response(response.await)) }
+            let span = request_span(&invocation.payload);
+            let response = span.in_scope(|| handler(event::request(invocation.payload)));
+            async move {
+                let response = proxy_response(response.await);
+                metrics::flush();
+                Ok::<_, std::convert::Infallible>(response)
+            }
+            .instrument(span)
         },
     ))
     .await
+}
+
+/// The span every log line of one request is in: API Gateway's request id, and the caller's
+/// user id as the authorizer gave it (empty before the authorizer, or without one).
+fn request_span(event: &ApiGatewayProxyRequest) -> tracing::Span {
+    let context = &event.request_context;
+    let user_id = context
+        .authorizer
+        .fields
+        .get(identity::context_keys::USER_ID)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id = context.request_id.as_deref().unwrap_or_default(),
+        user_id
+    )
 }
 
 /// A handler's response as API Gateway REST takes it back (as lambda_http makes it: the headers

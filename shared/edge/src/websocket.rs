@@ -45,10 +45,15 @@ where
     F: Fn(Event) -> Fut,
     Fut: std::future::Future<Output = Answer> + Send,
 {
+    crate::metrics::install_on_lambda();
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Event>| {
             let answer = handler(event.payload);
-            async move { Ok::<_, std::convert::Infallible>(answer.await) }
+            async move {
+                let answer = answer.await;
+                crate::metrics::flush();
+                Ok::<_, std::convert::Infallible>(answer)
+            }
         },
     ))
     .await
