@@ -485,3 +485,186 @@ fn the_app_client_lets_a_script_sign_in() {
         "infra/README.md promises a hosted UI the template does not create"
     );
 }
+
+/// A resource's logical id, and the resource, for the target of `value`.
+fn resource_of<'t>(template: &'t Value, value: &Value) -> Option<(String, &'t Value)> {
+    let id = target(value)?;
+    let resource = &template["Resources"][id.as_str()];
+    (!resource.is_null()).then_some((id, resource))
+}
+
+/// "Configuring CloudWatch log groups" (Lambda): functions may log to a custom group, shared or
+/// not, named in `LoggingConfig.LogGroup`; a group keeps its events for its `RetentionInDays`,
+/// where Lambda's own /aws/lambda/ groups keep them for ever.
+#[test]
+fn every_function_logs_to_a_group_with_a_retention() {
+    let template = template();
+    let global = &template["Globals"]["Function"]["LoggingConfig"];
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let own = &function["Properties"]["LoggingConfig"];
+        let group = if own["LogGroup"].is_null() {
+            &global["LogGroup"]
+        } else {
+            &own["LogGroup"]
+        };
+        let (name, group) = resource_of(&template, group)
+            .unwrap_or_else(|| panic!("{id} logs to a group of the template"));
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
+        assert!(
+            !group["Properties"]["RetentionInDays"].is_null(),
+            "{name} keeps its events for a time"
+        );
+    }
+}
+
+/// "Variables for access logging for API Gateway": `$context.requestId` (the format must have
+/// it or `extendedRequestId`) and `$context.authorizer.<key>`, the Lambda authorizer's context,
+/// where ours puts `userId`. Serverless Rules' WS2001 wants the line to be JSON; ES2000 wants
+/// a destination, here a group with a retention.
+#[test]
+fn both_stages_log_each_request_as_json_with_its_request_id_and_its_caller() {
+    let template = template();
+    let rest = &template["Resources"]["RestApi"]["Properties"]["AccessLogSetting"];
+    let websocket = &template["Resources"]["WebSocketStage"]["Properties"]["AccessLogSettings"];
+    for (stage, setting) in [("REST", rest), ("WebSocket", websocket)] {
+        let format = setting["Format"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the {stage} stage logs its requests"));
+        let line: serde_json::Value = serde_json::from_str(format)
+            .unwrap_or_else(|e| panic!("the {stage} access log is JSON: {e}"));
+        assert_eq!(line["requestId"], "$context.requestId", "{stage}");
+        assert_eq!(line["userId"], "$context.authorizer.userId", "{stage}");
+        let (name, group) = resource_of(&template, &setting["DestinationArn"])
+            .unwrap_or_else(|| panic!("the {stage} stage logs to a group of the template"));
+        assert!(
+            !group["Properties"]["RetentionInDays"].is_null(),
+            "{name} keeps its events for a time"
+        );
+    }
+    assert!(
+        edge::identity::context_keys::USER_ID == "userId",
+        "the key the access logs read is the authorizer's"
+    );
+}
+
+/// "Set up CloudWatch logging for REST APIs in API Gateway" (WebSocket APIs use the same
+/// setting): API Gateway writes logs with the account's CloudWatch role, one per account and
+/// Region (`AWS::ApiGateway::Account`). The stack sets one up unless given the account's, and
+/// both stages refer to it so that it exists before they turn logging on.
+#[test]
+fn the_stages_log_through_the_account_s_api_gateway_role_set_up_before_them() {
+    let template = template();
+    let account = &template["Resources"]["ApiGatewayAccount"];
+    assert_eq!(account["Type"], "AWS::ApiGateway::Account");
+    assert_eq!(account["Condition"], "CreateApiGatewayLogRole");
+    assert_eq!(
+        target(&account["Properties"]["CloudWatchRoleArn"]).as_deref(),
+        Some("ApiGatewayLogRole")
+    );
+    for stage in ["RestApi", "WebSocketStage"] {
+        let description = flat_text(&template["Resources"][stage]["Properties"]["Description"]);
+        assert!(
+            description.contains("${ApiGatewayAccount}"),
+            "{stage} waits for the account's role: {description}"
+        );
+    }
+}
+
+/// "Amazon API Gateway active tracing support for AWS X-Ray": X-Ray traces REST APIs only. So
+/// every function and the REST stage trace, and the WebSocket stage has nothing to turn on.
+#[test]
+fn every_function_and_the_rest_stage_trace_with_x_ray() {
+    let template = template();
+    assert_eq!(template["Globals"]["Function"]["Tracing"], "Active");
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let own = &function["Properties"]["Tracing"];
+        assert!(own.is_null() || own == "Active", "{id} traces");
+    }
+    assert_eq!(
+        template["Resources"]["RestApi"]["Properties"]["TracingEnabled"],
+        true
+    );
+}
+
+/// The alarms an operator needs ("Available CloudWatch metrics for Amazon SQS": the depth of
+/// each dead-letter queue and the age of the outbox's oldest message; "Working with Lambda
+/// function metrics": `OffsetLag` of each Kafka trigger, and `Errors` and `Throttles`; "Amazon
+/// API Gateway dimensions and metrics": REST `5XXError`; "Monitor WebSocket API execution with
+/// CloudWatch metrics": `IntegrationError`), each notifying the alarm topic.
+#[test]
+fn every_dead_letter_queue_the_outbox_each_kafka_trigger_and_both_apis_have_an_alarm() {
+    let template = template();
+    let alarms = resources(&template, "AWS::CloudWatch::Alarm");
+    let watched: BTreeSet<(String, String)> = alarms
+        .values()
+        .map(|alarm| {
+            let properties = &alarm["Properties"];
+            let actions = flat_text(&properties["AlarmActions"]);
+            assert!(actions.contains("AlarmTopic"), "{actions}");
+            let subject = properties["Dimensions"]
+                .as_sequence()
+                .and_then(|d| d.first())
+                .map(|d| target(&d["Value"]).unwrap_or_else(|| flat_text(&d["Value"])))
+                .unwrap_or_default();
+            (
+                properties["MetricName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                subject,
+            )
+        })
+        .collect();
+    let watches = |metric: &str, subject: &str| {
+        assert!(
+            watched.contains(&(metric.to_owned(), subject.to_owned())),
+            "no alarm on {metric} of {subject}: {watched:?}"
+        );
+    };
+    let dead_letter_queues: BTreeSet<String> = resources(&template, "AWS::SQS::Queue")
+        .values()
+        .filter_map(|q| target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
+        .chain(
+            resources(&template, "AWS::Serverless::Function")
+                .values()
+                .flat_map(|f| f["Properties"]["Events"].as_mapping().cloned())
+                .flat_map(|events| events.into_iter().map(|(_, e)| e))
+                .filter_map(|e| {
+                    target(&e["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+                }),
+        )
+        .collect();
+    assert_eq!(dead_letter_queues.len(), 3, "{dead_letter_queues:?}");
+    for queue in &dead_letter_queues {
+        watches("ApproximateNumberOfMessagesVisible", queue);
+    }
+    watches("ApproximateAgeOfOldestMessage", "OutboxQueue");
+    for (id, _, _) in functions_with_events(&template, "MSK") {
+        watches("OffsetLag", id);
+    }
+    watches("Errors", "");
+    watches("Throttles", "");
+    watches("5XXError", "${AWS::StackName}-rest");
+    watches("IntegrationError", "WebSocketApi");
+    assert_eq!(
+        flat_text(&template["Resources"]["RestApi"]["Properties"]["Name"]),
+        "${AWS::StackName}-rest",
+        "the 5xx alarm names the REST API by its name"
+    );
+}
+
+/// "Specification: Embedded metric format": the functions' counts reach CloudWatch as metrics in
+/// their namespace; the dashboard shows every one of them.
+#[test]
+fn the_dashboard_shows_every_metric_the_functions_count() {
+    let template = template();
+    let body = flat_text(&template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
+    assert!(body.contains(&format!("\"{}\"", edge::metrics::NAMESPACE)));
+    for metric in domain::metrics::Metric::ALL {
+        assert!(
+            body.contains(&format!("\"{}\"", metric.name())),
+            "the dashboard misses {}",
+            metric.name()
+        );
+    }
+}
