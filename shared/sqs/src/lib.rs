@@ -6,6 +6,7 @@
 //! and, after the redrive policy's attempts, to the dead-letter queue.
 
 mod orders;
+pub mod replay;
 
 pub use orders::SqsOrders;
 

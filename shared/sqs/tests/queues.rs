@@ -118,3 +118,74 @@ async fn an_order_handed_over_arrives_whole_with_its_id() {
         .and_then(|v| v.string_value());
     assert_eq!(id, Some(order.order_id.to_string().as_str()));
 }
+
+#[tokio::test]
+async fn a_dead_letter_queue_replays_into_its_source_and_a_dry_run_moves_nothing() {
+    let client = client();
+    let queues =
+        create_queue_with_dead_letters(&client, &format!("orders-{}", uuid::Uuid::new_v4()), 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let dead = SqsOutbox::new(client.clone(), &queues.dead_letter_url);
+    let events: Vec<CartEvent> = (0..12).map(|_| event()).collect();
+    for event in &events {
+        dead.publish(event).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    let looked = sqs::replay::replay(
+        &client,
+        &queues.dead_letter_url,
+        &queues.url,
+        usize::MAX,
+        true,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (looked.read, looked.moved, looked.previews.len()),
+        (12, 0, 12)
+    );
+    assert!(
+        receive(&client, &queues.url).await.is_empty(),
+        "a dry run moves nothing"
+    );
+
+    let replayed = sqs::replay::replay(
+        &client,
+        &queues.dead_letter_url,
+        &queues.url,
+        usize::MAX,
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (replayed.read, replayed.moved, replayed.refused),
+        (12, 12, 0)
+    );
+    let mut back = Vec::new();
+    while back.len() < 12 {
+        let got = receive(&client, &queues.url).await;
+        assert!(!got.is_empty(), "only {} of 12 came back", back.len());
+        back.extend(got);
+    }
+    let mut ids: Vec<String> = back
+        .iter()
+        .map(|m| {
+            let event: CartEvent = serde_json::from_str(m.body().unwrap_or_default()).unwrap();
+            assert_eq!(
+                m.message_attributes()
+                    .and_then(|a| a.get("cartId"))
+                    .and_then(|v| v.string_value()),
+                Some(event.cart_id.to_string().as_str()),
+                "with its attributes"
+            );
+            event.event_id.to_string()
+        })
+        .collect();
+    let mut sent: Vec<String> = events.iter().map(|e| e.event_id.to_string()).collect();
+    ids.sort();
+    sent.sort();
+    assert_eq!(ids, sent, "every message, body unchanged");
+    assert!(receive(&client, &queues.dead_letter_url).await.is_empty());
+}
