@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use domain::idempotency::IdempotencyStore;
 use domain::inventory::StockLedger;
-use domain::ports::{CartStore, Catalog, EventPublisher, OrderQueue, PublishError};
+use domain::ports::{CartStore, Catalog, Delivery, EventPublisher, OrderQueue, PublishError};
 use domain::{CartEvent, ConnectionRegistry};
 use embedded::{EmbeddedStore, EventBus};
 use std::sync::Arc;
@@ -342,8 +342,12 @@ struct AlsoOnBus {
 #[async_trait]
 impl EventPublisher for AlsoOnBus {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
+        self.deliver(event).await.map(|_| ())
+    }
+
+    async fn deliver(&self, event: &CartEvent) -> Result<Delivery, PublishError> {
         self.bus.publish(event).await?;
-        self.next.publish(event).await
+        self.next.deliver(event).await
     }
 }
 

@@ -35,6 +35,9 @@ pub const MAX_CONCURRENT_MEMBERS: usize = 64;
 /// call too, so this is for a failure that outlasts its retries by a moment.
 pub const POST_ATTEMPTS: u32 = 3;
 
+/// How soon [`release_due`] tries again the events it could not push.
+const UNSENT_RETRY: Duration = Duration::from_millis(500);
+
 /// The first wait between posts to one connection; each later wait doubles it.
 const POST_BACKOFF: Duration = Duration::from_millis(20);
 
@@ -56,6 +59,9 @@ pub struct Push {
     pub poster: Arc<dyn ConnectionPoster>,
     /// What this instance pushed lately, and what waits for a missing version.
     sequencer: Mutex<Sequencer>,
+    /// Events released from their wait whose push failed (the registry down): their batch is
+    /// long acknowledged, so nothing would deliver them again; [`release_due`] tries them first.
+    unsent: Mutex<Vec<CartEvent>>,
 }
 
 impl Push {
@@ -65,6 +71,7 @@ impl Push {
             registry,
             poster,
             sequencer: Mutex::new(Sequencer::new(sequencer::HOLD_FOR_MISSING)),
+            unsent: Mutex::new(Vec::new()),
         }
     }
 
@@ -76,7 +83,14 @@ impl Push {
 
     /// When [`release_due`] next has something to push, if anything waits.
     pub fn next_release(&self) -> Option<Instant> {
+        if !self.unsent().is_empty() {
+            return Some(Instant::now() + UNSENT_RETRY);
+        }
         self.sequencer().next_release()
+    }
+
+    fn unsent(&self) -> MutexGuard<'_, Vec<CartEvent>> {
+        self.unsent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn sequencer(&self) -> MutexGuard<'_, Sequencer> {
@@ -172,9 +186,21 @@ pub async fn release_due(push: &Push) -> Result<Report, AudienceUnknown> {
             "pushing past a version that did not come in time"
         );
     }
-    let released = push_in_order(push, due).await?;
-    released.count();
-    Ok(released)
+    let mut events = std::mem::take(&mut *push.unsent());
+    events.extend(due);
+    let mut report = Report::default();
+    for (at, event) in events.iter().enumerate() {
+        match push_event(push, event).await {
+            Ok(pushed) => report.add(pushed),
+            Err(e) => {
+                push.unsent().extend(events[at..].iter().cloned());
+                report.count();
+                return Err(e);
+            }
+        }
+    }
+    report.count();
+    Ok(report)
 }
 
 async fn push_partition(push: &Push, records: Vec<KafkaRecord>) -> Result<Report, AudienceUnknown> {

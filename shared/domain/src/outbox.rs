@@ -4,7 +4,7 @@
 //! its event, even while the broker is down.
 
 use crate::event::CartEvent;
-use crate::ports::{EventPublisher, PublishError};
+use crate::ports::{Delivery, EventPublisher, PublishError};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -24,13 +24,17 @@ impl PublishWithOutbox {
 #[async_trait]
 impl EventPublisher for PublishWithOutbox {
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError> {
+        self.deliver(event).await.map(|_| ())
+    }
+
+    async fn deliver(&self, event: &CartEvent) -> Result<Delivery, PublishError> {
         let Err(e) = self.primary.publish(event).await else {
-            return Ok(());
+            return Ok(Delivery::Topic);
         };
         crate::metrics::count(crate::metrics::Metric::OutboxFallbacks, 1);
         tracing::warn!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
             version = event.version, "the broker did not take the event; sending it to the outbox");
-        self.outbox.publish(event).await
+        self.outbox.publish(event).await.map(|()| Delivery::Outbox)
     }
 }
 
@@ -55,10 +59,11 @@ mod tests {
             Arc::new(RecordingPublisher::default()),
             Arc::new(RecordingPublisher::default()),
         );
-        PublishWithOutbox::new(broker.clone(), outbox.clone())
-            .publish(&event())
+        let delivered = PublishWithOutbox::new(broker.clone(), outbox.clone())
+            .deliver(&event())
             .await
             .unwrap();
+        assert_eq!(delivered, Delivery::Topic);
         assert_eq!((broker.events().len(), outbox.events().len()), (1, 0));
     }
 
@@ -66,10 +71,11 @@ mod tests {
     async fn an_event_the_broker_refuses_goes_to_the_outbox() {
         let outbox = Arc::new(RecordingPublisher::default());
         let event = event();
-        PublishWithOutbox::new(Arc::new(Down), outbox.clone())
-            .publish(&event)
+        let delivered = PublishWithOutbox::new(Arc::new(Down), outbox.clone())
+            .deliver(&event)
             .await
             .unwrap();
+        assert_eq!(delivered, Delivery::Outbox, "and says so");
         assert_eq!(
             outbox
                 .events()

@@ -105,11 +105,27 @@ pub trait Catalog: Send + Sync {
 #[error("the event could not be published")]
 pub struct PublishError(#[source] pub BoxError);
 
+/// Where a published event went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Onto the topic, where consumers read it.
+    Topic,
+    /// Into an outbox the topic refused it for; a relay republishes it later, perhaps after
+    /// newer events of its cart.
+    Outbox,
+}
+
 /// Where cart events go (Kafka on AWS, the in-process bus locally).
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     /// Publishes one event, keyed by its cart id so a cart's events stay in order.
     async fn publish(&self, event: &CartEvent) -> Result<(), PublishError>;
+
+    /// Publishes one event and says where it went: a publisher with an outbox behind it says
+    /// when the event took that way.
+    async fn deliver(&self, event: &CartEvent) -> Result<Delivery, PublishError> {
+        self.publish(event).await.map(|()| Delivery::Topic)
+    }
 }
 
 /// Where checked-out carts go to become orders (an SQS queue on AWS).

@@ -11,7 +11,7 @@
 use crate::cart::Cart;
 use crate::event::CartEvent;
 use crate::ids::CartId;
-use crate::ports::{CartStore, EventPublisher, StoreError};
+use crate::ports::{CartStore, Delivery, EventPublisher, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -166,12 +166,12 @@ pub struct Settles {
 
 impl Settles {
     /// [`settle`] on a task of its own, so the caller's answer does not wait for it.
-    pub fn spawn(self: &Arc<Self>, store: Arc<dyn CartStore>, saved: Cart, version: u64) {
+    pub fn spawn(self: &Arc<Self>, store: Arc<dyn CartStore>, saved: Cart, versions: Vec<u64>) {
         use std::sync::atomic::Ordering;
         self.running.fetch_add(1, Ordering::SeqCst);
         let settles = self.clone();
         tokio::spawn(async move {
-            settle(store.as_ref(), saved, &[version]).await;
+            settle(store.as_ref(), saved, &versions).await;
             drop(store);
             if settles.running.fetch_sub(1, Ordering::SeqCst) == 1 {
                 settles.idle.notify_waiters();
@@ -234,12 +234,17 @@ pub struct Relayed {
     pub undecodable: usize,
 }
 
+/// How long the relay leaves an event it sent to the SQS outbox before it tries the topic again.
+const OUTBOX_PAUSE: Duration = Duration::from_secs(30);
+
 /// Publishes the events their publishers left in the carts' records.
 #[derive(Clone)]
 pub struct Relay {
     store: Arc<dyn CartStore>,
     events: Arc<dyn EventPublisher>,
     grace: Duration,
+    /// Events it sent to the SQS outbox, and when.
+    to_outbox: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, std::time::Instant>>>,
 }
 
 impl Relay {
@@ -254,7 +259,21 @@ impl Relay {
             store,
             events,
             grace,
+            to_outbox: Arc::default(),
         }
+    }
+
+    fn sent_to_outbox_lately(&self, event: uuid::Uuid) -> bool {
+        let mut sent = self.to_outbox.lock().unwrap_or_else(|p| p.into_inner());
+        sent.retain(|_, at| at.elapsed() < OUTBOX_PAUSE);
+        sent.contains_key(&event)
+    }
+
+    fn note_sent_to_outbox(&self, event: uuid::Uuid) {
+        self.to_outbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(event, std::time::Instant::now());
     }
 
     /// One pass over every cart that may hold unpublished events. A cart that fails is logged
@@ -298,11 +317,21 @@ impl Relay {
                         continue;
                     }
                 };
-                match self.events.publish(&event).await {
-                    Ok(()) => {
+                if self.sent_to_outbox_lately(pending.event_id) {
+                    break;
+                }
+                match self.events.deliver(&event).await {
+                    Ok(Delivery::Topic) => {
                         crate::metrics::count(crate::metrics::Metric::EventsRelayed, 1);
                         relayed.published += 1;
                         done.push(pending.version);
+                    }
+                    // In the SQS outbox, not on the topic: kept, and not sent there again for a
+                    // while, so that a long outage does not fill the outbox with copies.
+                    Ok(Delivery::Outbox) => {
+                        self.note_sent_to_outbox(pending.event_id);
+                        relayed.failed += 1;
+                        break;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, cart_id = %id, version = pending.version, "the relay could not publish; it tries again next pass");

@@ -22,7 +22,7 @@ use crate::item::Item;
 use crate::metrics::{self, Metric};
 use crate::money::Currency;
 use crate::order::OrderRequest;
-use crate::ports::{CartStore, Catalog, EventPublisher, OrderQueue, StoreError};
+use crate::ports::{CartStore, Catalog, Delivery, EventPublisher, OrderQueue, StoreError};
 use crate::quantity::Quantity;
 use crate::unpublished::{PublishedHere, Settles};
 use chrono::{DateTime, Utc};
@@ -126,7 +126,7 @@ impl CartService {
             .await?;
         self.store.save(None, &cart).await?;
         self.announce(&cart, event).await?;
-        Ok(cart)
+        Ok(as_answered(cart))
     }
 
     /// getCart: the cart, if `actor` is a member.
@@ -399,7 +399,7 @@ impl CartService {
         match self.store.save(Some(cart), &next).await {
             Ok(()) => {
                 self.announce(&next, event).await.map_err(Retry::Fail)?;
-                Ok((next, extra))
+                Ok((as_answered(next), extra))
             }
             Err(StoreError::Conflict { current }) => {
                 Err(Retry::Conflict(current.unwrap_or(cart.version + 1)))
@@ -419,17 +419,40 @@ impl CartService {
                 "the operation ended between its save and its publish (a test's crash)",
             )));
         }
-        match self.events.publish(&event).await {
-            Ok(()) => {
-                metrics::count(Metric::EventsPublished, 1);
-                self.published_here.note(event.cart_id, event.version);
-                self.settles
-                    .spawn(self.store.clone(), saved.clone(), event.version);
+        // Earlier events the record still carries go first: their publisher failed, sent them
+        // to the SQS outbox (which drains later), or has not settled them yet. So members hear
+        // this cart's versions in order after an outage, not the new one before the old; an
+        // event whose publisher was merely slow goes out twice, and consumers drop the repeat.
+        let mut published = Vec::new();
+        let own = event.version;
+        let earlier: Vec<CartEvent> = saved
+            .unpublished
+            .iter()
+            .filter(|p| p.version < own)
+            .filter_map(|p| p.decode().ok())
+            .collect();
+        for event in earlier.into_iter().chain(std::iter::once(event)) {
+            match self.events.deliver(&event).await {
+                Ok(Delivery::Topic) => {
+                    metrics::count(Metric::EventsPublished, 1);
+                    self.published_here.note(event.cart_id, event.version);
+                    published.push(event.version);
+                }
+                // The SQS outbox drains later, and may give up on it: the event stays in the
+                // record, and so do the ones after it (were they to reach the topic now, they
+                // would come before it), for the next change of the cart or the relay to put on
+                // the topic in order.
+                Ok(Delivery::Outbox) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
+                        version = event.version, "event publish failed after the change was saved; the relay publishes it from the cart's record");
+                    break;
+                }
             }
-            Err(e) => {
-                tracing::error!(error = %e, source = ?std::error::Error::source(&e), cart_id = %event.cart_id,
-                    version = event.version, "event publish failed after the change was saved; the relay publishes it from the cart's record");
-            }
+        }
+        if !published.is_empty() {
+            self.settles
+                .spawn(self.store.clone(), saved.clone(), published);
         }
         Ok(())
     }
@@ -498,6 +521,13 @@ impl CartService {
         self.crash_after_save = crash;
         self
     }
+}
+
+/// The cart a caller is answered with: its events are the store's business, and are settled out
+/// of the record in the background.
+fn as_answered(mut cart: Cart) -> Cart {
+    cart.unpublished = Default::default();
+    cart
 }
 
 /// How one attempt ended when it did not land.

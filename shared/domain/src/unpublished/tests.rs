@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::memory::{MemoryCartStore, RecordingPublisher};
+use crate::ports::{Delivery, EventPublisher};
 use crate::testing::{created_event, unpublished_events_contract};
 
 #[tokio::test]
@@ -79,10 +80,10 @@ async fn a_change_to_a_record_full_of_events_publishes_them_first_rather_than_re
         .add_item(&alice, cart.cart_id, &sample_items()[0].item_id, one)
         .await
         .unwrap();
-    assert_eq!(
-        saved.unpublished.len(),
-        1,
-        "only the change's own event is carried"
+    let stored = store.load(cart.cart_id).await.unwrap().unwrap();
+    assert!(
+        stored.unpublished.len() <= 1,
+        "only the change's own event is carried, until it settles"
     );
     let published: Vec<u64> = events.events().iter().map(|e| e.version).collect();
     let mut expected: Vec<u64> = (1..=carried).collect();
@@ -91,4 +92,58 @@ async fn a_change_to_a_record_full_of_events_publishes_them_first_rather_than_re
         published, expected,
         "the carried ones first, in order, then its own"
     );
+}
+
+/// Sends its first `outboxed` events to an outbox, the rest to the topic, recording the order.
+struct OutboxFirst {
+    outboxed: std::sync::atomic::AtomicUsize,
+    topic: RecordingPublisher,
+}
+
+#[async_trait::async_trait]
+impl EventPublisher for OutboxFirst {
+    async fn publish(&self, event: &CartEvent) -> Result<(), crate::ports::PublishError> {
+        self.deliver(event).await.map(|_| ())
+    }
+
+    async fn deliver(&self, event: &CartEvent) -> Result<Delivery, crate::ports::PublishError> {
+        use std::sync::atomic::Ordering;
+        if self
+            .outboxed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Ok(Delivery::Outbox);
+        }
+        self.topic.publish(event).await.map(|()| Delivery::Topic)
+    }
+}
+
+#[tokio::test]
+async fn an_event_the_outbox_took_stays_and_goes_to_the_topic_before_the_next_change() {
+    use crate::testing::{sample_items, user};
+    let store = Arc::new(MemoryCartStore::default());
+    let events = Arc::new(OutboxFirst {
+        outboxed: 1.into(),
+        topic: RecordingPublisher::default(),
+    });
+    let service = crate::CartService::new(
+        store.clone(),
+        Arc::new(crate::memory::MemoryCatalog::with(sample_items())),
+        events.clone(),
+    );
+    let alice = user("alice");
+    let created = service
+        .create(&alice, crate::Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    let kept = store.load(created.cart_id).await.unwrap().unwrap();
+    assert!(kept.unpublished.holds(1), "the outbox does not settle it");
+    let one = crate::Quantity::try_from(1u32).unwrap();
+    service
+        .add_item(&alice, created.cart_id, &sample_items()[0].item_id, one)
+        .await
+        .unwrap();
+    let on_topic: Vec<u64> = events.topic.events().iter().map(|e| e.version).collect();
+    assert_eq!(on_topic, [1, 2], "the first before the second");
 }
