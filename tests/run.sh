@@ -2,8 +2,8 @@
 # Runs every check and test of the project from a fresh clone: formatting, lints, unit, handler,
 # integration and end-to-end tests (the SAM template's linters, the smoke script and
 # schemathesis among them), a short run of every fuzz target, the release arm64 build of every
-# function and `sam build` of one, a one-second smoke run of the bench command and a short soak
-# that checks the product's promises.
+# function and `sam build` of one, a one-second smoke run of the bench command and two short
+# soaks that check the product's promises, the second while its dependencies fail.
 # Installs what the tests need first; each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,4 +68,7 @@ echo "bench ran"
 
 step "soak, short: the promises under concurrent users, checked at the end (fails the run if broken)"
 cargo run --locked -q -p tests --bin bench -- soak --seconds 5 --users 12 --carts 4
+
+step "soak with faults, short: the broker, the outbox and the registry cut and restored mid-run (real servers)"
+tests/services.sh cargo run --locked -q -p tests --bin bench -- soak --faults --seconds 8 --users 12 --carts 4
 step "all done"

@@ -1,6 +1,8 @@
 //! The bench: `cargo run --release -p tests --bin bench -- rest [--seconds N] [--connections N]`
 //! and `... -- push [--seconds N] [--members 1,100,1000]`, and `... -- soak [--seconds N]
-//! [--users N] [--carts N]` (see `soak`: the promises under load, checked at the end).
+//! [--users N] [--carts N] [--faults]` (see `soak`: the promises under load, checked at the end;
+//! with `--faults`, on real servers while the broker, the outbox and the registry are cut and
+//! restored: run it through `tests/services.sh`).
 //!
 //! `push` makes N WebSocket clients members of one cart while one of them adds items over HTTP at
 //! a steady rate, and prints change-to-message latency (from sending the add to each member's
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tests::{Client, TestStack};
 
+mod faults;
 mod push;
 mod soak;
 
@@ -52,11 +55,12 @@ struct Options {
     members: Vec<usize>,
     users: usize,
     carts: usize,
+    faults: bool,
 }
 
 fn parse_args() -> Result<(String, Options), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N]";
+    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults]";
     let mode = args.next().ok_or(usage)?;
     let mut options = Options {
         seconds: 10,
@@ -64,8 +68,13 @@ fn parse_args() -> Result<(String, Options), String> {
         members: vec![1, 100, 1000],
         users: 40,
         carts: 12,
+        faults: false,
     };
     while let Some(flag) = args.next() {
+        if flag == "--faults" {
+            options.faults = true;
+            continue;
+        }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         let number = || {
             value
@@ -105,6 +114,7 @@ async fn main() -> std::process::ExitCode {
                 seconds: options.seconds,
                 users: options.users,
                 carts: options.carts,
+                faults: options.faults,
             };
             if !soak::run(shape).await {
                 return std::process::ExitCode::from(1);

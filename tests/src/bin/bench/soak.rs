@@ -11,11 +11,13 @@
 //!   the order they finish; `sync-push` puts their versions back in order).
 //!
 //! It prints ops/s, answers by code, and push latency (request sent to message received), and
-//! exits 1 when a promise was broken. Loopback only, bounded by `--seconds`.
+//! exits 1 when a promise was broken. Loopback only, bounded by `--seconds`. With `--faults`
+//! it runs on real servers and cuts and restores the broker, the outbox and the registry during
+//! the run (`faults`), and the promises are the same.
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tests::{Client, Socket, TestStack};
@@ -53,6 +55,8 @@ pub struct Shape {
     pub seconds: u64,
     pub users: usize,
     pub carts: usize,
+    /// On real servers, cutting and restoring the broker, the outbox and the registry.
+    pub faults: bool,
 }
 
 /// A cart as the users believe it to be (it may be stale: their requests find out).
@@ -105,7 +109,12 @@ fn user(index: usize) -> String {
 /// Runs the soak and prints its table; false when a promise was broken.
 pub async fn run(shape: Shape) -> bool {
     // As `cargo run` starts it: the per-user rate limit on.
-    let stack = Arc::new(tests::spawn_stack().await);
+    let (faulty, stack) = if shape.faults {
+        let (links, stack) = crate::faults::FaultyStack::start().await;
+        (Some(Arc::new(links)), Arc::new(stack))
+    } else {
+        (None, Arc::new(tests::spawn_stack().await))
+    };
     restock(&stack).await;
     let mut tokens = Vec::with_capacity(shape.users);
     for index in 0..shape.users {
@@ -120,12 +129,17 @@ pub async fn run(shape: Shape) -> bool {
 
     // Everyone listens from the start.
     let stop = Arc::new(AtomicBool::new(false));
+    let heard_so_far = Arc::new(AtomicUsize::new(0));
     let mut listeners = Vec::new();
     for index in 0..shape.users {
         let socket = Socket::connect(stack.addr(), &world.tokens[index])
             .await
             .unwrap_or_else(|e| panic!("socket for {}: {e}", user(index)));
-        listeners.push(tokio::spawn(listen(socket, stop.clone())));
+        listeners.push(tokio::spawn(listen(
+            socket,
+            stop.clone(),
+            heard_so_far.clone(),
+        )));
     }
     for cart in 0..shape.carts {
         let mut client = stack.client().await;
@@ -134,6 +148,10 @@ pub async fn run(shape: Shape) -> bool {
 
     let started = Instant::now();
     let deadline = started + Duration::from_secs(shape.seconds);
+    let schedule = faulty.clone().map(|links| {
+        let length = Duration::from_secs(shape.seconds);
+        tokio::spawn(async move { links.run_schedule(started, length).await })
+    });
     let workers: Vec<_> = (0..shape.users)
         .map(|index| {
             let world = world.clone();
@@ -144,7 +162,15 @@ pub async fn run(shape: Shape) -> bool {
         let _ = worker.await;
     }
     let elapsed = started.elapsed();
-    tokio::time::sleep(DRAIN).await;
+    let faults_done = match schedule {
+        Some(schedule) => schedule.await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if shape.faults {
+        crate::faults::drain(&heard_so_far).await;
+    } else {
+        tokio::time::sleep(DRAIN).await;
+    }
     stop.store(true, Ordering::SeqCst);
     let mut heard: HashMap<String, Vec<Heard>> = HashMap::new();
     for (index, listener) in listeners.into_iter().enumerate() {
@@ -152,6 +178,13 @@ pub async fn run(shape: Shape) -> bool {
     }
     let tally = std::mem::take(&mut *world.tally.lock().unwrap_or_else(|p| p.into_inner()));
     let stored = stored_carts(&world).await;
+    if !faults_done.is_empty() {
+        println!("faults:");
+        for line in &faults_done {
+            println!("  {line}");
+        }
+        println!();
+    }
     report(&shape, elapsed, &tally, &heard, &stored)
 }
 
@@ -386,7 +419,7 @@ fn learn(world: &World, cart: &str, action: Action, reply: &tests::Reply) {
 }
 
 /// Every message `socket` hears until `stop`.
-async fn listen(mut socket: Socket, stop: Arc<AtomicBool>) -> Vec<Heard> {
+async fn listen(mut socket: Socket, stop: Arc<AtomicBool>, count: Arc<AtomicUsize>) -> Vec<Heard> {
     let mut heard = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         let Some(text) = socket.next_text(Duration::from_millis(200)).await else {
@@ -401,6 +434,7 @@ async fn listen(mut socket: Socket, stop: Arc<AtomicBool>) -> Vec<Heard> {
             message["cartId"].as_str(),
             message["version"].as_u64(),
         ) {
+            count.fetch_add(1, Ordering::SeqCst);
             heard.push(Heard {
                 cart: cart.to_owned(),
                 version,
@@ -442,8 +476,9 @@ fn report(
     stored: &HashMap<String, Value>,
 ) -> bool {
     let mut broken: Vec<String> = Vec::new();
-    // Versions heard after a newer one (or twice).
+    // Versions heard after a newer one (or twice, which only a redelivered push batch may do).
     let mut late: Vec<String> = Vec::new();
+    let mut repeats = 0usize;
 
     // Every acknowledged change is in the store, each version acknowledged once.
     // A checkout asked again answers the checked-out cart again, at its version: the same
@@ -489,7 +524,14 @@ fn report(
     for (member, messages) in heard {
         let mut last: HashMap<&str, u64> = HashMap::new();
         for message in messages {
-            if let Some(previous) = last.insert(&message.cart, message.version)
+            let previous = last.insert(&message.cart, message.version);
+            if shape.faults && previous == Some(message.version) {
+                // A push batch that failed halfway (the registry cut) is delivered again; the
+                // members it had reached hear the version twice and drop the repeat.
+                repeats += 1;
+                continue;
+            }
+            if let Some(previous) = previous
                 && previous >= message.version
             {
                 late.push(format!(
@@ -532,11 +574,11 @@ fn report(
     };
 
     println!(
-        "| seconds | users | carts | requests | ops/s | changes acknowledged | pushes expected | missing | out of order | push p50 ms | p99 ms | max ms |"
+        "| seconds | users | carts | requests | ops/s | changes acknowledged | pushes expected | missing | out of order | repeated | push p50 ms | p99 ms | max ms |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {:.1} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
+        "| {:.1} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
         elapsed.as_secs_f64(),
         shape.users,
         stored.len(),
@@ -546,6 +588,7 @@ fn report(
         expected,
         missing,
         late.len(),
+        repeats,
         percentile(50.0),
         percentile(99.0),
         percentile(100.0),
