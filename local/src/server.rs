@@ -192,6 +192,11 @@ impl LocalStack {
         self.services.registry.clone()
     }
 
+    /// The cart service every cart operation runs on (a test's hook into it).
+    pub fn cart_service(&self) -> &CartService {
+        &self.services.carts
+    }
+
     /// The in-process event bus, to watch what the functions publish.
     pub fn bus(&self) -> &EventBus {
         &self.services.bus

@@ -177,6 +177,15 @@ impl TestStack {
             .unwrap_or_else(|| panic!("the stack is stopped"))
     }
 
+    /// The switch that, while set, ends every cart operation right after its save, before its
+    /// publish, as a function that dies there would.
+    pub fn crash_after_save(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.stack
+            .as_ref()
+            .map(|s| s.cart_service().crash_switch())
+            .unwrap_or_else(|| panic!("the stack is stopped"))
+    }
+
     /// The connection registry, to find a user's connection ids as `sync-push` does.
     pub fn registry(&self) -> std::sync::Arc<dyn domain::ConnectionRegistry> {
         self.stack

@@ -393,3 +393,67 @@ async fn a_registry_outage_leaves_the_rest_api_working_and_its_pushes_arrive_aft
         (&5.into(), &3.into())
     );
 }
+
+/// The apple's stock, as the catalog answers it.
+async fn apple_stock(user: &mut tests::User) -> i64 {
+    user.send("GET", "/items/apple", None).await.body["stock"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("the apple has a stock"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_function_died_after_its_save_reaches_every_member_once_and_its_checkout_takes_stock_once()
+ {
+    let stack = tests::spawn_stack().await;
+    let (mut alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
+    let before = apple_stock(&mut alice).await;
+
+    // An add and the checkout each end right after their save: the caller hears a failure (as
+    // from a function that died), the store has the change, and nothing was published.
+    let crash = stack.crash_after_save();
+    crash.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(alice.add(&cart, "apple", 2).await.status, 503);
+    let checkout = alice
+        .send("POST", &format!("/carts/{cart}/checkout"), None)
+        .await;
+    assert_eq!(checkout.status, 503, "{}", checkout.body);
+    crash.store(false, std::sync::atomic::Ordering::SeqCst);
+    let stored = alice.send("GET", &format!("/carts/{cart}"), None).await;
+    assert_eq!(
+        (&stored.body["version"], &stored.body["status"]),
+        (&4.into(), &"CHECKED_OUT".into())
+    );
+
+    // The relay publishes what they left: bob hears both, once each and in order, and the
+    // inventory takes the checkout's stock once.
+    let mut heard: Vec<u64> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let wait = if heard.contains(&4) { 2 } else { 1 };
+        match bob.next_json(Duration::from_secs(wait)).await {
+            Some(message) if message["type"] == "change" => {
+                heard.push(message["version"].as_u64().unwrap_or_default());
+            }
+            Some(_) => {}
+            None if heard.contains(&4) || Instant::now() > deadline => break,
+            None => {}
+        }
+    }
+    heard.retain(|v| *v > 2);
+    assert_eq!(heard, [3, 4], "each crashed change once, in order");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while apple_stock(&mut alice).await != before - 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        apple_stock(&mut alice).await,
+        before - 2,
+        "the stock is taken"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        apple_stock(&mut alice).await,
+        before - 2,
+        "and taken once, though the relay runs every second"
+    );
+}

@@ -18,8 +18,10 @@ pub struct Report {
     pub carts: usize,
     /// Events published.
     pub published: usize,
-    /// Events the publisher refused.
+    /// Events the publisher refused (or sent to the SQS outbox, not the topic).
     pub failed: usize,
+    /// Events that no longer decode, dropped with an error in the log.
+    pub undecodable: usize,
 }
 
 /// One pass of `relay`.
@@ -29,6 +31,7 @@ pub async fn handle(relay: &Relay) -> Result<Report, domain::ports::StoreError> 
         carts: relayed.carts,
         published: relayed.published,
         failed: relayed.failed,
+        undecodable: relayed.undecodable,
     })
 }
 
@@ -62,7 +65,8 @@ mod tests {
             Report {
                 carts: 1,
                 published: 1,
-                failed: 0
+                failed: 0,
+                undecodable: 0
             }
         );
         assert_eq!(events.events()[0].event_id, event.event_id);

@@ -7,12 +7,11 @@
 //! What it cannot post:
 //! - a connection that is gone (410) is forgotten;
 //! - any other failed post (throttling, a 5xx, a timeout) is tried again, [`POST_ATTEMPTS`] times
-//!   in all with a jittered backoff; a connection that still takes nothing is broken, and is
-//!   forgotten too rather than tried on every later event (its page reconnects);
-//! - when the registry cannot say who is connected, the batch fails: the trigger hands it over
-//!   again, and the events this instance could not push to everyone are taken back from the
-//!   sequencer so the redelivery pushes them (a member who got one already drops the repeat by
-//!   its version).
+//!   in all with a jittered backoff; a connection that takes nothing for [`BROKEN_AFTER`] events
+//!   in a row is broken, and is forgotten too rather than tried on every later event;
+//! - when the registry cannot say who is connected, the batch fails, so the trigger hands it
+//!   over again, and the events this instance could not push to everyone are kept and pushed
+//!   first by its next batch (a member who got one already drops the repeat by its version).
 //!
 //! A record that does not decode is logged and counted and the batch goes on, so no poison
 //! record can stall a partition.
@@ -34,6 +33,10 @@ pub const MAX_CONCURRENT_MEMBERS: usize = 64;
 /// Posts to one connection for one event before it counts as broken: the SDK retries each
 /// call too, so this is for a failure that outlasts its retries by a moment.
 pub const POST_ATTEMPTS: u32 = 3;
+
+/// Events in a row a connection took no post for (each after [`POST_ATTEMPTS`]) before it
+/// counts as broken and is forgotten: one throttled moment does not cut a member off.
+pub const BROKEN_AFTER: u32 = 3;
 
 /// How soon [`release_due`] tries again the events it could not push.
 const UNSENT_RETRY: Duration = Duration::from_millis(500);
@@ -59,9 +62,13 @@ pub struct Push {
     pub poster: Arc<dyn ConnectionPoster>,
     /// What this instance pushed lately, and what waits for a missing version.
     sequencer: Mutex<Sequencer>,
-    /// Events released from their wait whose push failed (the registry down): their batch is
-    /// long acknowledged, so nothing would deliver them again; [`release_due`] tries them first.
+    /// Events whose push failed (the registry down), in order: the sequencer has them as
+    /// pushed, so a redelivery of their batch would drop them as repeats, and an event released
+    /// from its wait belongs to a batch long acknowledged. The next batch or release pushes
+    /// them first.
     unsent: Mutex<Vec<CartEvent>>,
+    /// Connections whose posts failed every attempt, by how many events in a row.
+    failing: Mutex<std::collections::HashMap<domain::ConnectionId, u32>>,
 }
 
 impl Push {
@@ -72,6 +79,7 @@ impl Push {
             poster,
             sequencer: Mutex::new(Sequencer::new(sequencer::HOLD_FOR_MISSING)),
             unsent: Mutex::new(Vec::new()),
+            failing: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -87,6 +95,10 @@ impl Push {
             return Some(Instant::now() + UNSENT_RETRY);
         }
         self.sequencer().next_release()
+    }
+
+    fn failing(&self) -> MutexGuard<'_, std::collections::HashMap<domain::ConnectionId, u32>> {
+        self.failing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn unsent(&self) -> MutexGuard<'_, Vec<CartEvent>> {
@@ -157,11 +169,13 @@ pub async fn handle(push: &Push, batch: KafkaEvent) -> Result<Report, AudienceUn
 /// cart waits for it, for a caller that hands batches over as they come and calls
 /// [`release_due`] between them (the local stack).
 pub async fn handle_and_hold(push: &Push, batch: KafkaEvent) -> Result<Report, AudienceUnknown> {
+    let earlier = push_unsent(push).await?;
+    earlier.count();
     let partitions = batch.records.into_values().map(|mut records| {
         records.sort_by_key(|r| r.offset);
         push_partition(push, records)
     });
-    let mut report = Report::default();
+    let mut report = earlier;
     let mut failed = None;
     for partition in futures_util::future::join_all(partitions).await {
         match partition {
@@ -186,19 +200,8 @@ pub async fn release_due(push: &Push) -> Result<Report, AudienceUnknown> {
             "pushing past a version that did not come in time"
         );
     }
-    let mut events = std::mem::take(&mut *push.unsent());
-    events.extend(due);
-    let mut report = Report::default();
-    for (at, event) in events.iter().enumerate() {
-        match push_event(push, event).await {
-            Ok(pushed) => report.add(pushed),
-            Err(e) => {
-                push.unsent().extend(events[at..].iter().cloned());
-                report.count();
-                return Err(e);
-            }
-        }
-    }
+    let mut report = push_unsent(push).await?;
+    report.add(push_in_order(push, due).await?);
     report.count();
     Ok(report)
 }
@@ -235,13 +238,18 @@ async fn push_in_order(push: &Push, events: Vec<CartEvent>) -> Result<Report, Au
         match push_event(push, event).await {
             Ok(pushed) => report.add(pushed),
             Err(e) => {
-                let mut sequencer = push.sequencer();
-                events[at..].iter().for_each(|e| sequencer.forget(e));
+                push.unsent().extend(events[at..].iter().cloned());
                 return Err(e);
             }
         }
     }
     Ok(report)
+}
+
+/// Pushes, first and in order, the events an earlier push could not: kept until they go.
+async fn push_unsent(push: &Push) -> Result<Report, AudienceUnknown> {
+    let unsent = std::mem::take(&mut *push.unsent());
+    push_in_order(push, unsent).await
 }
 
 /// Posts `event` to every connection of every member it names: members concurrently (with a
@@ -287,15 +295,27 @@ async fn push_member(
             .for_recipient(member);
         let id = &connection.connection_id;
         match post_with_retries(push, id, message.as_bytes(), &mut report).await {
-            Ok(()) => report.posted += 1,
+            Ok(()) => {
+                report.posted += 1;
+                push.failing().remove(id);
+            }
             Err(PostError::Gone) => {
                 report.gone += 1;
                 forget(push, id).await;
             }
             Err(PostError::Failed(e)) => {
                 report.failed += 1;
-                tracing::warn!(connection_id = %id, error = %e, attempts = POST_ATTEMPTS, "a connection took no post; forgetting it");
-                forget(push, id).await;
+                let in_a_row = {
+                    let mut failing = push.failing();
+                    let count = failing.entry(id.clone()).or_default();
+                    *count += 1;
+                    *count
+                };
+                tracing::warn!(connection_id = %id, error = %e, in_a_row, "a connection took no post");
+                if in_a_row >= BROKEN_AFTER {
+                    push.failing().remove(id);
+                    forget(push, id).await;
+                }
             }
         }
     }

@@ -113,16 +113,6 @@ impl Sequencer {
         ready
     }
 
-    /// Takes back `event`, handed out as ready but not pushed to everyone: a redelivery of its
-    /// batch pushes it again rather than drop it as a repeat.
-    pub fn forget(&mut self, event: &CartEvent) {
-        if event.event_type.is_change()
-            && let Some(cart) = self.carts.get_mut(&event.cart_id)
-        {
-            cart.pushed.forget(event.version);
-        }
-    }
-
     /// When the longest-waiting event's wait ends, if any waits.
     pub fn next_release(&self) -> Option<Instant> {
         self.carts
@@ -203,15 +193,6 @@ impl Pushed {
         }
         self.recent |= 1 << age;
         true
-    }
-
-    /// Un-records `version`, so that recording it again succeeds.
-    fn forget(&mut self, version: u64) {
-        if let Some(age) = self.newest.checked_sub(version)
-            && age < 64
-        {
-            self.recent &= !(1 << age);
-        }
     }
 }
 

@@ -71,7 +71,9 @@ impl Unpublished {
         // Our own plain types always serialize.
         let json = serde_json::to_string(event).unwrap_or_default();
         let bytes = self.bytes() + json.len();
-        if bytes > MAX_UNPUBLISHED_BYTES {
+        // A change's own event always fits an otherwise empty record: refusing it would refuse
+        // every change of that cart for good.
+        if bytes > MAX_UNPUBLISHED_BYTES && !self.0.is_empty() {
             return Err(TooManyUnpublished {
                 cart_id: event.cart_id,
                 bytes,
@@ -142,17 +144,16 @@ pub async fn settle(store: &dyn CartStore, saved: Cart, versions: &[u64]) -> Opt
             Err(StoreError::Conflict { .. }) => match store.load(current.cart_id).await {
                 Ok(Some(reloaded)) => current = reloaded,
                 Ok(None) => return None,
-                Err(e) => {
-                    tracing::warn!(error = %e, cart_id = %current.cart_id, "an event stays unpublished in its record; the relay sends it again");
-                    return None;
-                }
+                Err(e) => return left_for_the_relay(&current, &e),
             },
-            Err(e) => {
-                tracing::warn!(error = %e, cart_id = %current.cart_id, "an event stays unpublished in its record; the relay sends it again");
-                return None;
-            }
+            Err(e) => return left_for_the_relay(&current, &e),
         }
     }
+    None
+}
+
+fn left_for_the_relay(cart: &Cart, e: &StoreError) -> Option<Cart> {
+    tracing::warn!(error = %e, cart_id = %cart.cart_id, "an event stays unpublished in its record; the relay sends it again");
     None
 }
 
@@ -171,11 +172,9 @@ impl Settles {
         self.running.fetch_add(1, Ordering::SeqCst);
         let settles = self.clone();
         tokio::spawn(async move {
+            // Counted down however the task ends, so a waiter is never left waiting.
+            let _running = Running(settles);
             settle(store.as_ref(), saved, &versions).await;
-            drop(store);
-            if settles.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-                settles.idle.notify_waiters();
-            }
         });
     }
 
@@ -218,6 +217,18 @@ impl PublishedHere {
             .filter(|(c, _)| *c == cart)
             .map(|(_, v)| *v)
             .collect()
+    }
+}
+
+/// One running settle, counted down when dropped.
+struct Running(Arc<Settles>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
     }
 }
 
@@ -281,7 +292,11 @@ impl Relay {
     pub async fn run_once(&self) -> Result<Relayed, StoreError> {
         let due = Utc::now() - chrono::Duration::from_std(self.grace).unwrap_or_default();
         let mut relayed = Relayed::default();
-        for id in self.store.carts_with_unpublished().await? {
+        let mut carts = self.store.carts_with_unpublished().await?;
+        // In a new order each pass: a pass cut short by its function's timeout leaves different
+        // carts for the next, never the same ones for ever.
+        fastrand::shuffle(&mut carts);
+        for id in carts {
             relayed.carts += 1;
             if let Err(e) = self.relay_cart(id, due, &mut relayed).await {
                 tracing::warn!(error = %e, cart_id = %id, "the relay could not read a cart; it tries again next pass");

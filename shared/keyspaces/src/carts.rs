@@ -195,6 +195,8 @@ impl CartStore for KeyspacesCartStore {
             let mut rows = pager.rows_stream::<(uuid::Uuid,)>().map_err(unavailable)?;
             while let Some(row) = rows.next().await {
                 let id = cart_id(row.map_err(unavailable)?.0)?;
+                // A shard's rows come sorted by cart id (its first clustering column), so a
+                // cart's entries are next to one another.
                 if carts.last() != Some(&id) {
                     carts.push(id);
                 }

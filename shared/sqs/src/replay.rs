@@ -23,7 +23,8 @@ pub struct Replayed {
     pub read: usize,
     /// Messages now in the source queue and gone from the dead-letter queue.
     pub moved: usize,
-    /// Messages the source queue refused; they stay in the dead-letter queue.
+    /// Messages the source queue refused, or that could not be deleted after it took them;
+    /// they stay in the dead-letter queue.
     pub refused: usize,
     /// The first characters of each message read, for a dry run to show.
     pub previews: Vec<String>,
@@ -64,6 +65,16 @@ pub async fn replay(
             .map_err(|e| stop(replayed.moved, aws_sdk_sqs::Error::from(e).into()))?
             .messages
             .unwrap_or_default();
+        // A dry run of a queue longer than the time its messages stay hidden meets the first
+        // ones again: that is the end of the queue.
+        let messages: Vec<Message> = messages
+            .into_iter()
+            .filter(|m| {
+                !held
+                    .iter()
+                    .any(|h: &Message| h.message_id().is_some() && h.message_id() == m.message_id())
+            })
+            .collect();
         if messages.is_empty() {
             break;
         }
@@ -124,17 +135,21 @@ async fn move_batch(
                 .ok()
         })
         .collect::<Vec<_>>();
-    let moved = deletes.len();
+    let mut moved = 0;
     if !deletes.is_empty() {
-        client
+        // A message sent but not deleted is in both queues: counted as refused, it shows up
+        // again in the dead-letter queue, and its copy is a repeat consumers drop.
+        moved = client
             .delete_message_batch()
             .queue_url(dead_letters)
             .set_entries(Some(deletes))
             .send()
             .await
-            .map_err(aws_sdk_sqs::Error::from)?;
+            .map_err(aws_sdk_sqs::Error::from)?
+            .successful()
+            .len();
     }
-    Ok((moved, sent.failed().len()))
+    Ok((moved, messages.len() - moved))
 }
 
 /// Makes `messages` visible again at once, ten at a time.

@@ -15,7 +15,9 @@ use std::sync::Arc;
 pub async fn cart_service(config: &Config) -> Result<CartService, BoxError> {
     let (carts, catalog) = stores(config).await?;
     let events = event_publisher(config).await?;
-    Ok(CartService::new(carts, catalog, events).with_orders(order_queue(config).await))
+    Ok(CartService::new(carts, catalog, events)
+        .with_orders(order_queue(config).await)
+        .settling_before_answering())
 }
 
 /// The item service of the catalog functions.

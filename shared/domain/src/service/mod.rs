@@ -24,7 +24,7 @@ use crate::money::Currency;
 use crate::order::OrderRequest;
 use crate::ports::{CartStore, Catalog, Delivery, EventPublisher, OrderQueue, StoreError};
 use crate::quantity::Quantity;
-use crate::unpublished::{PublishedHere, Settles};
+use crate::unpublished::{PublishedHere, Settles, settle};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -55,6 +55,7 @@ pub struct CartService {
     backoff: Backoff,
     published_here: Arc<PublishedHere>,
     settles: Arc<Settles>,
+    settle_before_answering: bool,
     #[cfg(any(test, feature = "testing"))]
     crash_after_save: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -80,6 +81,7 @@ impl CartService {
             backoff: Backoff::default(),
             published_here: Arc::default(),
             settles: Arc::default(),
+            settle_before_answering: false,
             #[cfg(any(test, feature = "testing"))]
             crash_after_save: Arc::default(),
         }
@@ -89,6 +91,14 @@ impl CartService {
     /// process, as the local stack's order service).
     pub fn with_orders(mut self, orders: Arc<dyn OrderQueue>) -> Self {
         self.orders = orders;
+        self
+    }
+
+    /// The same service, settling each published event out of its record before it answers
+    /// rather than after: a Lambda function's environment is frozen once it answers, and a task
+    /// left running then finishes only if that environment is used again.
+    pub fn settling_before_answering(mut self) -> Self {
+        self.settle_before_answering = true;
         self
     }
 
@@ -133,7 +143,7 @@ impl CartService {
     pub async fn get(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
         let cart = self.load(id).await?;
         require_member(&cart, actor)?;
-        Ok(cart)
+        Ok(as_answered(cart))
     }
 
     /// listMyCarts: every cart `actor` owns or shares, newest change first.
@@ -144,7 +154,7 @@ impl CartService {
             if let Some(cart) = self.store.load(id).await?
                 && cart.role_of(actor).is_some()
             {
-                carts.push(cart);
+                carts.push(as_answered(cart));
             }
         }
         carts.sort_by(|a, b| {
@@ -264,7 +274,7 @@ impl CartService {
                     return Err(CartError::ReadOnly);
                 }
                 self.hand_off(&cart, actor).await?;
-                return Ok(cart);
+                return Ok(as_answered(cart));
             }
             let ids: Vec<ItemId> = cart.items.iter().map(|l| l.item_id.clone()).collect();
             let fresh = self.catalog.items(&ids).await?;
@@ -450,7 +460,12 @@ impl CartService {
                 }
             }
         }
-        if !published.is_empty() {
+        if published.is_empty() {
+            return Ok(());
+        }
+        if self.settle_before_answering {
+            settle(self.store.as_ref(), saved.clone(), &published).await;
+        } else {
             self.settles
                 .spawn(self.store.clone(), saved.clone(), published);
         }
@@ -483,18 +498,26 @@ impl CartService {
         if next.unpublished.push(&event, now()).is_ok() {
             return Ok((next, event));
         }
-        let carried: Vec<u64> = next.unpublished.iter().map(|p| p.version).collect();
+        let full = |why: String| {
+            CartError::Unavailable(StoreError::unavailable(format!(
+                "the cart's record is full of unpublished events and they cannot go on the topic: {why}"
+            )))
+        };
+        let mut on_topic = Vec::new();
         for pending in next.unpublished.iter() {
-            let earlier = pending
-                .decode()
-                .map_err(|e| CartError::Unavailable(StoreError::unavailable(e)))?;
-            self.events.publish(&earlier).await.map_err(|e| {
-                CartError::Unavailable(StoreError::unavailable(format!(
-                    "the cart's record is full of unpublished events and they cannot be published: {e}"
-                )))
-            })?;
+            let earlier = pending.decode().map_err(|e| full(e.to_string()))?;
+            // Only the topic counts: what the SQS outbox takes may come late or not at all.
+            match self.events.deliver(&earlier).await {
+                Ok(Delivery::Topic) => {
+                    metrics::count(Metric::EventsPublished, 1);
+                    self.published_here.note(earlier.cart_id, earlier.version);
+                    on_topic.push(earlier.version);
+                }
+                Ok(Delivery::Outbox) => return Err(full("the topic refused them".into())),
+                Err(e) => return Err(full(e.to_string())),
+            }
         }
-        next.unpublished.remove(&carried);
+        next.unpublished.remove(&on_topic);
         next.unpublished
             .push(&event, now())
             .map_err(|e| CartError::Unavailable(StoreError::unavailable(e)))?;
@@ -520,6 +543,12 @@ impl CartService {
     pub fn with_crash_after_save(mut self, crash: Arc<std::sync::atomic::AtomicBool>) -> Self {
         self.crash_after_save = crash;
         self
+    }
+
+    /// The switch of [`Self::with_crash_after_save`] this service (and every clone) reads.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn crash_switch(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.crash_after_save.clone()
     }
 }
 
