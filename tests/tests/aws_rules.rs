@@ -587,8 +587,8 @@ fn every_function_and_the_rest_stage_trace_with_x_ray() {
 }
 
 /// The alarms an operator needs ("Available CloudWatch metrics for Amazon SQS": the depth of
-/// each dead-letter queue and the age of the outbox's oldest message; "Working with Lambda
-/// function metrics": `OffsetLag` of each Kafka trigger, and `Errors` and `Throttles`; "Amazon
+/// each dead-letter queue and the age of the outbox's oldest message; "Types of metrics for Lambda
+/// functions": `OffsetLag` of each Kafka trigger, and `Errors` and `Throttles`; "Amazon
 /// API Gateway dimensions and metrics": REST `5XXError`; "Monitor WebSocket API execution with
 /// CloudWatch metrics": `IntegrationError`), each notifying the alarm topic.
 #[test]

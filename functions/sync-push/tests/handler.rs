@@ -54,6 +54,17 @@ fn posted_versions(poster: &RecordingPoster) -> Vec<u64> {
         .collect()
 }
 
+/// The connections the registry still has for bob.
+async fn bobs_connections(registry: &MemoryConnectionRegistry) -> Vec<ConnectionId> {
+    registry
+        .connections_of(&user("bob"))
+        .await
+        .expect("the memory registry answers")
+        .into_iter()
+        .map(|c| c.connection_id)
+        .collect()
+}
+
 fn id(raw: &str) -> ConnectionId {
     ConnectionId::parse(raw).expect("a connection id")
 }
@@ -133,14 +144,7 @@ async fn a_gone_connection_is_forgotten_and_the_rest_still_receive() {
         (2, 1),
         "the second event finds the stale connection already forgotten"
     );
-    let left: Vec<ConnectionId> = registry
-        .connections_of(&user("bob"))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.connection_id)
-        .collect();
-    assert_eq!(left, [id("Fresh=")]);
+    assert_eq!(bobs_connections(&registry).await, [id("Fresh=")]);
 }
 
 #[tokio::test]
@@ -263,14 +267,7 @@ async fn a_connection_that_takes_no_post_is_forgotten_not_tried_forever() {
         (4, sync_push::BROKEN_AFTER as usize),
         "after a few events in a row, the broken connection is no longer tried"
     );
-    let left: Vec<ConnectionId> = registry
-        .connections_of(&user("bob"))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.connection_id)
-        .collect();
-    assert_eq!(left, [id("Fine=")]);
+    assert_eq!(bobs_connections(&registry).await, [id("Fine=")]);
 }
 
 #[tokio::test]

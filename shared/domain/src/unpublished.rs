@@ -14,8 +14,9 @@ use crate::ids::CartId;
 use crate::ports::{CartStore, Delivery, EventPublisher, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The most bytes of unpublished events one cart's record may hold. A record holds the cart
 /// too, and the smallest ceiling of a store is DynamoDB's 400 KB item ("Constraints in Amazon
@@ -255,7 +256,7 @@ pub struct Relay {
     events: Arc<dyn EventPublisher>,
     grace: Duration,
     /// Events it sent to the SQS outbox, and when.
-    to_outbox: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, std::time::Instant>>>,
+    to_outbox: Arc<Mutex<HashMap<uuid::Uuid, Instant>>>,
 }
 
 impl Relay {
@@ -284,7 +285,7 @@ impl Relay {
         self.to_outbox
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(event, std::time::Instant::now());
+            .insert(event, Instant::now());
     }
 
     /// One pass over every cart that may hold unpublished events. A cart that fails is logged

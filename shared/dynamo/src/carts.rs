@@ -167,12 +167,7 @@ impl CartStore for DynamoCartStore {
             .send();
         while let Some(page) = pages.next().await {
             for item in page.map_err(crate::unavailable)?.items() {
-                let id = string(item, "cartId")?;
-                carts.push(CartId::parse(id).map_err(|_| {
-                    StoreError::unavailable(format!(
-                        "the carts table holds an invalid cart id {id:?}"
-                    ))
-                })?);
+                carts.push(cart_id_in(item)?);
             }
         }
         Ok(carts)
@@ -191,10 +186,7 @@ impl CartStore for DynamoCartStore {
             .send();
         while let Some(page) = pages.next().await {
             for item in page.map_err(crate::unavailable)?.items() {
-                let id = string(item, "cartId")?;
-                carts.push(CartId::parse(id).map_err(|_| {
-                    StoreError::unavailable(format!("a membership names an invalid cart id {id:?}"))
-                })?);
+                carts.push(cart_id_in(item)?);
             }
         }
         Ok(carts)
@@ -209,6 +201,13 @@ pub(crate) const UNPUBLISHED_SHARD: &str = "unpublishedShard";
 fn shard_of(cart: CartId) -> String {
     let id = cart.to_string();
     id[id.len() - 1..].to_owned()
+}
+
+/// The `cartId` of an item of either table.
+fn cart_id_in(item: &Item) -> Result<CartId, StoreError> {
+    let id = string(item, "cartId")?;
+    CartId::parse(id)
+        .map_err(|_| StoreError::unavailable(format!("an item names an invalid cart id {id:?}")))
 }
 
 fn decode(item: &Item) -> Result<Cart, StoreError> {

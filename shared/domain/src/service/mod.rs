@@ -442,12 +442,8 @@ impl CartService {
             .filter_map(|p| p.decode().ok())
             .collect();
         for event in earlier.into_iter().chain(std::iter::once(event)) {
-            match self.events.deliver(&event).await {
-                Ok(Delivery::Topic) => {
-                    metrics::count(Metric::EventsPublished, 1);
-                    self.published_here.note(event.cart_id, event.version);
-                    published.push(event.version);
-                }
+            match self.deliver(&event).await {
+                Ok(Delivery::Topic) => published.push(event.version),
                 // The SQS outbox drains later, and may give up on it: the event stays in the
                 // record, and so do the ones after it (were they to reach the topic now, they
                 // would come before it), for the next change of the cart or the relay to put on
@@ -507,12 +503,8 @@ impl CartService {
         for pending in next.unpublished.iter() {
             let earlier = pending.decode().map_err(|e| full(e.to_string()))?;
             // Only the topic counts: what the SQS outbox takes may come late or not at all.
-            match self.events.deliver(&earlier).await {
-                Ok(Delivery::Topic) => {
-                    metrics::count(Metric::EventsPublished, 1);
-                    self.published_here.note(earlier.cart_id, earlier.version);
-                    on_topic.push(earlier.version);
-                }
+            match self.deliver(&earlier).await {
+                Ok(Delivery::Topic) => on_topic.push(earlier.version),
                 Ok(Delivery::Outbox) => return Err(full("the topic refused them".into())),
                 Err(e) => return Err(full(e.to_string())),
             }
@@ -522,6 +514,17 @@ impl CartService {
             .push(&event, now())
             .map_err(|e| CartError::Unavailable(StoreError::unavailable(e)))?;
         Ok((next, event))
+    }
+
+    /// Publishes `event`, and when it went on the topic counts it and remembers that this
+    /// process published it (so a later change here does not carry it on).
+    async fn deliver(&self, event: &CartEvent) -> Result<Delivery, crate::ports::PublishError> {
+        let delivered = self.events.deliver(event).await;
+        if let Ok(Delivery::Topic) = delivered {
+            metrics::count(Metric::EventsPublished, 1);
+            self.published_here.note(event.cart_id, event.version);
+        }
+        delivered
     }
 
     /// Whether a test asked this service to end every operation right after its save.
