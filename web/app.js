@@ -2,7 +2,7 @@
 // it, and watch other members' changes arrive over the WebSocket. No build step, no framework.
 "use strict";
 
-const state = { token: null, user: null, socket: null, carts: [], cart: null, catalog: [] };
+const state = { token: null, user: null, socket: null, carts: [], cart: null, catalog: [], lapse: null };
 const $ = (id) => document.getElementById(id);
 const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${currency || ""}`.trim();
 
@@ -41,6 +41,56 @@ async function signIn(name) {
   $("catalog").replaceChildren(...state.catalog.map((i) => new Option(`${i.name} (${money(i.price, i.currency)})`, i.itemId)));
   connect();
   await loadCarts();
+  await showInvite();
+}
+
+// An invite link is the page with ?invite=<token>: once signed in, show whose cart it opens and
+// join with one click.
+async function showInvite() {
+  const token = new URLSearchParams(location.search).get("invite");
+  if (!token) return;
+  try {
+    const invite = await api("GET", `/invites/${encodeURIComponent(token)}`);
+    $("invite-summary").textContent = invite.alreadyMember
+      ? `You are already in ${invite.ownerId}'s cart.`
+      : `${invite.ownerId} invites you to their cart as ${invite.role} (${invite.memberCount} in it, ${invite.itemCount} items). The link works until ${new Date(invite.expiresAt).toLocaleString()}.`;
+    $("join").hidden = invite.alreadyMember;
+    $("invite-panel").hidden = false;
+    $("join").onclick = () => act(async () => {
+      const cart = await api("POST", `/invites/${encodeURIComponent(token)}/accept`);
+      $("invite-panel").hidden = true;
+      history.replaceState(null, "", location.pathname);
+      await loadCarts();
+      await openCart(cart.cartId);
+    });
+    if (invite.alreadyMember) await openCart(invite.cartId);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// The owner's invite links: create one, copy it, see each one's uses and revoke it.
+async function loadInvites(cart) {
+  const owner = cart.ownerId === state.user;
+  $("inviting").hidden = !owner || cart.status === "CHECKED_OUT";
+  if ($("inviting").hidden) return;
+  const { invites } = await api("GET", `/carts/${cart.cartId}/invites`);
+  $("invites").replaceChildren(...invites.map((invite) => {
+    const item = document.createElement("li");
+    item.dataset.inviteId = invite.inviteId;
+    const uses = invite.maxUses ? `${invite.uses} of ${invite.maxUses}` : `${invite.uses}`;
+    item.textContent = `link for ${invite.role}s · ${invite.state} · used ${uses} · until ${new Date(invite.expiresAt).toLocaleDateString()} `;
+    if (invite.state === "open") {
+      const revoke = document.createElement("button");
+      revoke.textContent = "Revoke";
+      revoke.onclick = () => act(async () => {
+        await api("DELETE", `/carts/${cart.cartId}/invites/${invite.inviteId}`);
+        await loadInvites(state.cart);
+      });
+      item.append(revoke);
+    }
+    return item;
+  }));
 }
 
 function connect() {
@@ -69,6 +119,8 @@ async function onMessage(message) {
         // Only membership changes carry the member list; otherwise the one held is current.
         render({ ...message.cart, members: message.cart.members ?? state.cart.members }, true);
       }
+      // A join used one of the owner's links: its count moved.
+      if (message.event === "CartJoined") await loadInvites(state.cart);
     }
     await loadCarts();
   } else if (message.type === "removed") {
@@ -98,6 +150,8 @@ async function loadCarts() {
 
 async function openCart(cartId) {
   render(await api("GET", `/carts/${cartId}`));
+  $("invite-url").hidden = $("copy-invite").hidden = true;
+  await loadInvites(state.cart);
   if (state.socket && state.socket.readyState === WebSocket.OPEN) {
     state.socket.send(JSON.stringify({ action: "subscribe", cartId }));
   }
@@ -128,6 +182,29 @@ function render(cart, changed) {
   }));
   $("total").textContent = money(cart.total, cart.currency);
   $("members").textContent = cart.members.map((m) => `${m.userId} (${m.role})`).join(", ");
+  renderLock(cart);
+}
+
+// The checkout lock: who holds the cart and until when, the owner's buttons, and the line
+// controls off while it holds. A lock nobody releases lapses at expiresAt without an event, so
+// the page re-reads the cart then.
+function renderLock(cart) {
+  const lock = cart.status === "LOCKED" ? cart.lock : null;
+  const owner = cart.ownerId === state.user;
+  const until = lock ? new Date(lock.expiresAt) : null;
+  $("lock-state").hidden = !lock;
+  $("lock-state").textContent = lock
+    ? `Locked for checkout by ${lock.lockedBy === state.user ? "you" : lock.lockedBy} until ${until.toLocaleTimeString()}`
+    : "";
+  $("lock").hidden = !owner || cart.status !== "ACTIVE";
+  $("unlock").hidden = !lock || !(owner || lock.lockedBy === state.user);
+  const frozen = cart.status !== "ACTIVE";
+  for (const control of document.querySelectorAll("#add-item button, #lines button")) control.disabled = frozen;
+  $("checkout").disabled = Boolean(lock) && !(owner || lock.lockedBy === state.user);
+  clearTimeout(state.lapse);
+  if (lock) {
+    state.lapse = setTimeout(() => openCart(cart.cartId).catch(showError), Math.max(0, until - Date.now()) + 500);
+  }
 }
 
 async function act(change) {
@@ -150,4 +227,13 @@ $("share").onsubmit = (e) => {
   e.preventDefault();
   act(() => api("POST", `/carts/${state.cart.cartId}/members`, { userIds: [$("share-with").value.trim()], role: $("share-role").value }));
 };
+$("create-invite").onclick = () => act(async () => {
+  const invite = await api("POST", `/carts/${state.cart.cartId}/invites`, { role: $("invite-role").value });
+  $("invite-url").value = invite.url;
+  $("invite-url").hidden = $("copy-invite").hidden = false;
+  await loadInvites(state.cart);
+});
+$("copy-invite").onclick = () => navigator.clipboard.writeText($("invite-url").value).then(() => note("invite link copied"), showError);
+$("lock").onclick = () => act(() => api("POST", `/carts/${state.cart.cartId}/lock`));
+$("unlock").onclick = () => act(() => api("DELETE", `/carts/${state.cart.cartId}/lock`));
 $("checkout").onclick = () => act(() => api("POST", `/carts/${state.cart.cartId}/checkout`));

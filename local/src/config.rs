@@ -26,6 +26,9 @@ pub struct Config {
     pub backends: crate::Backends,
     /// Each user's rate across the REST routes (`None`: unlimited, for the bench).
     pub rate_per_user: Option<Rate>,
+    /// How long a checkout lock lasts: `CHECKOUT_LOCK_MINUTES` (default
+    /// `domain::service::DEFAULT_LOCK`).
+    pub checkout_lock: chrono::Duration,
 }
 
 /// A flag or variable that does not parse.
@@ -66,6 +69,7 @@ impl Config {
             seed_demo_catalog: true,
             backends: crate::Backends::embedded(),
             rate_per_user: Some(limits::PER_USER),
+            checkout_lock: domain::service::DEFAULT_LOCK,
         }
     }
 
@@ -115,6 +119,10 @@ impl Config {
             issuer,
             seed_demo_catalog: true,
             backends: crate::Backends::from_env()?,
+            checkout_lock: wiring::checkout_lock_minutes(&wiring::environment)?
+                .map_or(domain::service::DEFAULT_LOCK, |minutes| {
+                    chrono::Duration::minutes(i64::from(minutes))
+                }),
             rate_per_user: match std::env::var("RATE_PER_USER") {
                 Ok(value) => parse_rate(&value)?,
                 Err(_) => Some(limits::PER_USER),

@@ -109,7 +109,8 @@ impl LocalStack {
                 connected.catalog.clone(),
                 connected.publisher.clone(),
             )
-            .with_orders(connected.orders),
+            .with_orders(connected.orders)
+            .with_lock_lasting(config.checkout_lock),
             items: ItemService::new(connected.catalog),
             verifier: match &config.issuer {
                 Some(issuer) => token::Verifier::Issuer(Box::new(issuer.verifier()?)),

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const localBin = process.env.LOCAL_BIN || join(here, "../../target/debug/local");
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const WAIT = 10_000;
+// Screenshots of each step, kept for a person to look at after the run.
+const shots = process.env.E2E_SCREENSHOTS || join(here, "../../target/e2e-screenshots");
 
 let stack, browser, base, dataDir;
 
@@ -82,4 +84,69 @@ test("a change by one member appears live at the other, with who made it", async
   assert.match(await bread.textContent(), /bob/);
   assert.match(await alice.textContent("#activity"), /bob: CartItemAdded/);
   assert.equal(await alice.textContent("#cart-version"), await bob.textContent("#cart-version"));
+});
+
+test("a group order: the owner invites two by link, both join and add, the owner locks (the others see it and cannot edit) and checks out", async () => {
+  mkdirSync(shots, { recursive: true });
+  const shoot = (page, step) => page.screenshot({ path: join(shots, `group-${step}.png`), fullPage: true });
+  const dana = await signedIn("dana");
+
+  await dana.click("#create-cart");
+  await dana.waitForSelector("#inviting:not([hidden])", { timeout: WAIT });
+  await dana.click("#create-invite");
+  await dana.waitForSelector("#invite-url:not([hidden])", { timeout: WAIT });
+  const link = await dana.inputValue("#invite-url");
+  assert.match(link, /\?invite=[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
+  await shoot(dana, "1-owner-made-a-link");
+
+  // Each guest opens the link, signs in, sees whose cart it is and joins with one click.
+  const guests = [];
+  for (const [name, item] of [["erin", "coffee"], ["finn", "bread"]]) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(link);
+    await page.fill("#user-name", name);
+    await page.click("#sign-in button");
+    await page.waitForSelector("#invite-panel:not([hidden])", { timeout: WAIT });
+    assert.match(await page.textContent("#invite-summary"), /dana invites you to their cart as editor/);
+    await shoot(page, `2-${name}-is-invited`);
+    await page.click("#join");
+    await page.waitForSelector("#cart-panel:not([hidden])", { timeout: WAIT });
+    await page.selectOption("#catalog", item);
+    await page.click("#add-item button");
+    await dana.waitForSelector(`#lines tr[data-item-id="${item}"]`, { timeout: WAIT });
+    guests.push(page);
+  }
+  const [erin, finn] = guests;
+  await erin.waitForSelector('#lines tr[data-item-id="bread"]', { timeout: WAIT });
+  assert.match(await dana.textContent("#members"), /erin \(editor\).*finn \(editor\)/);
+  assert.match(await dana.textContent("#invites"), /used 2/);
+  await shoot(dana, "3-both-joined-and-added");
+
+  await dana.click("#lock");
+  for (const guest of guests) {
+    await guest.waitForSelector("#lock-state:not([hidden])", { timeout: WAIT });
+    assert.match(await guest.textContent("#lock-state"), /Locked for checkout by dana until/);
+    assert.equal(await guest.isDisabled("#add-item button"), true, "the page turns the line controls off");
+  }
+  await shoot(erin, "4-a-guest-sees-the-lock");
+
+  // Past the page: the API itself refuses the edit, naming who holds the cart.
+  const refused = await finn.evaluate(async () => {
+    const response = await fetch(`/carts/${state.cart.cartId}/items`, {
+      method: "POST",
+      headers: { "Authorization": `Bearer ${state.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ itemId: "coffee", quantity: 1 }),
+    });
+    return { status: response.status, body: await response.json() };
+  });
+  assert.equal(refused.status, 409);
+  assert.equal(refused.body.code, "CART_LOCKED");
+  assert.equal(refused.body.lockedBy, "dana");
+
+  await dana.click("#checkout");
+  for (const guest of guests) {
+    await guest.waitForFunction(() => document.querySelector("#cart-status").textContent.includes("CHECKED_OUT"), null, { timeout: WAIT });
+    assert.equal(await guest.isVisible("#lock-state"), false);
+  }
+  await shoot(finn, "5-a-guest-sees-the-checkout");
 });

@@ -50,6 +50,15 @@ enum Op {
     RemoveItemFromCart,
     ShareCart,
     UnshareCart,
+    CreateInvite,
+    ListInvites,
+    RevokeInvite,
+    /// With the token of an invite the owner made (an editor's).
+    GetInvite,
+    AcceptInvite,
+    LockCart,
+    /// Of a cart the owner locked first.
+    UnlockCart,
     CheckoutCart,
     GetUserDetails,
     ListMyCarts,
@@ -76,6 +85,13 @@ const MATRIX: &[(Op, [u16; 10])] = &[
     (Op::RemoveItemFromCart, [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::ShareCart,          [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::UnshareCart,        [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::CreateInvite,       [201, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::ListInvites,        [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::RevokeInvite,       [204, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::GetInvite,          [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::AcceptInvite,       [409, 409, 409, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::LockCart,           [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::UnlockCart,         [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::CheckoutCart,       [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::GetUserDetails,     [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
     (Op::ListMyCarts,        [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
@@ -88,9 +104,17 @@ const MATRIX: &[(Op, [u16; 10])] = &[
     (Op::WsPing,             [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
 ];
 
+/// What a cell's request is made on: a cart and an invite link to it.
+#[derive(Clone)]
+struct Target {
+    cart: String,
+    token: String,
+    invite_id: String,
+}
+
 /// The cart every cell starts from: the owner's, with a line of coffee, an editor, a viewer, a
-/// `target` viewer for unsharing, and a member who was removed.
-async fn fixture(stack: &TestStack, owner: &str) -> String {
+/// `target` viewer for unsharing, a member who was removed, and an open invite link.
+async fn fixture(stack: &TestStack, owner: &str) -> Target {
     let mut client = stack.client().await;
     let created = client
         .send(
@@ -128,7 +152,26 @@ async fn fixture(stack: &TestStack, owner: &str) -> String {
         )
         .await;
     assert_eq!(removed.status, 200, "{}", removed.body);
-    cart
+    let invited = client
+        .send("POST", &format!("/carts/{cart}/invites"), Some(owner), None)
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let text = |field: &str| invited.body[field].as_str().unwrap_or_default().to_owned();
+    Target {
+        token: text("token"),
+        invite_id: text("inviteId"),
+        cart,
+    }
+}
+
+/// The owner locks `cart` for checkout.
+async fn lock(stack: &TestStack, owner: &str, cart: &str) {
+    let locked = stack
+        .client()
+        .await
+        .send("POST", &format!("/carts/{cart}/lock"), Some(owner), None)
+        .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
 }
 
 /// The token `who` presents, if any.
@@ -159,7 +202,12 @@ fn token_of(who: Who, keys: &TokenKeys) -> Option<String> {
 }
 
 /// The request `op` makes on `cart`.
-fn request(op: Op, cart: &str) -> (&'static str, String, Option<Value>) {
+fn request(op: Op, target: &Target) -> (&'static str, String, Option<Value>) {
+    let Target {
+        cart,
+        token,
+        invite_id,
+    } = target;
     match op {
         Op::CreateCart => ("POST", "/carts".into(), None),
         Op::GetCart => ("GET", format!("/carts/{cart}"), None),
@@ -180,6 +228,13 @@ fn request(op: Op, cart: &str) -> (&'static str, String, Option<Value>) {
             Some(json!({"userIds": ["newcomer"], "role": "viewer"})),
         ),
         Op::UnshareCart => ("DELETE", format!("/carts/{cart}/members/target"), None),
+        Op::CreateInvite => ("POST", format!("/carts/{cart}/invites"), None),
+        Op::ListInvites => ("GET", format!("/carts/{cart}/invites"), None),
+        Op::RevokeInvite => ("DELETE", format!("/carts/{cart}/invites/{invite_id}"), None),
+        Op::GetInvite => ("GET", format!("/invites/{token}"), None),
+        Op::AcceptInvite => ("POST", format!("/invites/{token}/accept"), None),
+        Op::LockCart => ("POST", format!("/carts/{cart}/lock"), None),
+        Op::UnlockCart => ("DELETE", format!("/carts/{cart}/lock"), None),
         Op::CheckoutCart => ("POST", format!("/carts/{cart}/checkout"), None),
         Op::GetUserDetails => ("GET", "/me".into(), None),
         Op::ListMyCarts => ("GET", "/me/carts".into(), None),
@@ -201,11 +256,12 @@ async fn attempt(
     stack: &TestStack,
     op: Op,
     who: Who,
-    cart: &str,
+    target: &Target,
     keys: &TokenKeys,
 ) -> (u16, String) {
     let token = token_of(who, keys);
-    let (method, path, body) = request(op, cart);
+    let (method, path, body) = request(op, target);
+    let cart = &target.cart;
     if method != "WS" {
         let reply = Client::connect(stack.addr())
             .await
@@ -242,7 +298,17 @@ fn expected_code(op: Op, status: u16) -> &'static str {
         (_, 401) => "UNAUTHENTICATED",
         (_, 404) => "CART_NOT_FOUND",
         (Op::UpdateItemStock, 403) => "SCOPE_REQUIRED",
-        (Op::ShareCart | Op::UnshareCart, 403) => "OWNER_ONLY",
+        (Op::AcceptInvite, 409) => "ALREADY_A_MEMBER",
+        (
+            Op::ShareCart
+            | Op::UnshareCart
+            | Op::CreateInvite
+            | Op::ListInvites
+            | Op::RevokeInvite
+            | Op::LockCart
+            | Op::UnlockCart,
+            403,
+        ) => "OWNER_ONLY",
         (_, 403) => "READ_ONLY_MEMBER",
         _ => "",
     }
@@ -267,8 +333,11 @@ async fn every_operation_answers_every_caller_as_designed_on_rest_and_websocket(
     let mut wrong = Vec::new();
     for (op, designed) in MATRIX {
         for (who, expected) in EVERYONE.iter().zip(designed) {
-            let cart = fixture(&stack, &owner).await;
-            let (status, code) = attempt(&stack, *op, *who, &cart, &keys).await;
+            let target = fixture(&stack, &owner).await;
+            if matches!(op, Op::UnlockCart) {
+                lock(&stack, &owner, &target.cart).await;
+            }
+            let (status, code) = attempt(&stack, *op, *who, &target, &keys).await;
             let want_code = expected_code(*op, *expected);
             let code_matters = !want_code.is_empty() && !matches!(op, Op::WsConnect);
             let ws_refused = matches!(
@@ -295,8 +364,13 @@ async fn a_stranger_gets_exactly_what_a_cart_that_does_not_exist_gets() {
     let (stack, keys) = matrix_stack().await;
     let owner = token_of(Who::Owner, &keys).unwrap_or_default();
     let stranger = token_of(Who::Stranger, &keys);
-    let cart = fixture(&stack, &owner).await;
+    let existing = fixture(&stack, &owner).await;
+    let cart = existing.cart.clone();
     let absent = uuid::Uuid::new_v4().to_string();
+    let nowhere = Target {
+        cart: absent.clone(),
+        ..existing.clone()
+    };
     for op in [
         Op::GetCart,
         Op::ModifyCart,
@@ -304,19 +378,24 @@ async fn a_stranger_gets_exactly_what_a_cart_that_does_not_exist_gets() {
         Op::RemoveItemFromCart,
         Op::ShareCart,
         Op::UnshareCart,
+        Op::CreateInvite,
+        Op::ListInvites,
+        Op::RevokeInvite,
+        Op::LockCart,
+        Op::UnlockCart,
         Op::CheckoutCart,
     ] {
-        let answer = |cart: String| {
+        let answer = |target: Target| {
             let stranger = stranger.clone();
             let addr = stack.addr();
             async move {
-                let (method, path, body) = request(op, &cart);
+                let (method, path, body) = request(op, &target);
                 let reply = Client::connect(addr)
                     .await
                     .send(method, &path, stranger.as_deref(), body)
                     .await;
                 // The cart id is in the detail of both; everything else must match.
-                let text = reply.body.to_string().replace(&cart, "{cartId}");
+                let text = reply.body.to_string().replace(&target.cart, "{cartId}");
                 (
                     reply.status,
                     reply.headers.get("content-type").cloned(),
@@ -325,8 +404,8 @@ async fn a_stranger_gets_exactly_what_a_cart_that_does_not_exist_gets() {
             }
         };
         assert_eq!(
-            answer(cart.clone()).await,
-            answer(absent.clone()).await,
+            answer(existing.clone()).await,
+            answer(nowhere.clone()).await,
             "{op:?}"
         );
     }
@@ -343,4 +422,74 @@ async fn a_stranger_gets_exactly_what_a_cart_that_does_not_exist_gets() {
         existing.to_string().replace(&cart, "{cartId}"),
         missing.to_string().replace(&absent, "{cartId}")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_cart_refuses_every_line_edit_with_who_locked_it_and_still_lets_members_come_and_go()
+ {
+    let (stack, keys) = matrix_stack().await;
+    let owner = token_of(Who::Owner, &keys).unwrap_or_default();
+    let target = fixture(&stack, &owner).await;
+    lock(&stack, &owner, &target.cart).await;
+    let mut wrong = Vec::new();
+    for op in [Op::ModifyCart, Op::AddItemToCart, Op::RemoveItemFromCart] {
+        for who in [Who::Owner, Who::Editor] {
+            let (method, path, body) = request(op, &target);
+            let reply = Client::connect(stack.addr())
+                .await
+                .send(method, &path, token_of(who, &keys).as_deref(), body)
+                .await;
+            if (reply.status, reply.code()) != (409, "CART_LOCKED")
+                || reply.body["lockedBy"] != "owner"
+            {
+                wrong.push(format!(
+                    "{op:?} as {who:?}: {} {}",
+                    reply.status, reply.body
+                ));
+            }
+        }
+    }
+    // The editor may not buy what the owner holds; the viewer is still only a viewer.
+    for (who, status, code) in [
+        (Who::Editor, 409, "CART_LOCKED"),
+        (Who::Viewer, 403, "READ_ONLY_MEMBER"),
+    ] {
+        let (method, path, body) = request(Op::CheckoutCart, &target);
+        let reply = Client::connect(stack.addr())
+            .await
+            .send(method, &path, token_of(who, &keys).as_deref(), body)
+            .await;
+        if (reply.status, reply.code()) != (status, code) {
+            wrong.push(format!(
+                "checkout as {who:?}: {} {}",
+                reply.status, reply.body
+            ));
+        }
+    }
+    for op in [Op::ShareCart, Op::UnshareCart] {
+        let (method, path, body) = request(op, &target);
+        let reply = Client::connect(stack.addr())
+            .await
+            .send(method, &path, Some(&owner), body)
+            .await;
+        if reply.status != 200 {
+            wrong.push(format!(
+                "{op:?} while locked: {} {}",
+                reply.status, reply.body
+            ));
+        }
+    }
+    let (method, path, body) = request(Op::CheckoutCart, &target);
+    let bought = Client::connect(stack.addr())
+        .await
+        .send(method, &path, Some(&owner), body)
+        .await;
+    assert_eq!(
+        (bought.status, bought.body["status"].as_str()),
+        (200, Some("CHECKED_OUT")),
+        "{}",
+        bought.body
+    );
+    assert!(bought.body.get("lock").is_none(), "{}", bought.body);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -63,7 +63,7 @@ fn config_of(
 
 /// Runs `package`'s handler on its sample event, wired from `config`; the status it answered.
 async fn run(package: &str, config: &wiring::Config) -> u16 {
-    use edge::testing::{sample_event, sample_request_as, websocket_event};
+    use edge::testing::{request, sample_event, sample_request_as, websocket_event};
     let as_alice = |name: &str| sample_request_as(name, "alice");
     let carts = || async {
         wiring::cart_service(config)
@@ -103,6 +103,16 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
         }
         "share-cart" => share_cart::handle(&carts().await, as_alice(package)).await,
         "unshare-cart" => unshare_cart::handle(&carts().await, as_alice(package)).await,
+        "create-invite" => create_invite::handle(&carts().await, None, as_alice(package)).await,
+        "list-invites" => list_invites::handle(&carts().await, as_alice(package)).await,
+        "revoke-invite" => revoke_invite::handle(&carts().await, as_alice(package)).await,
+        // Gwen, the sample events' holder of the sample cart's invite link.
+        "get-invite" => get_invite::handle(&carts().await, request(&sample_event(package))).await,
+        "accept-invite" => {
+            accept_invite::handle(&carts().await, request(&sample_event(package))).await
+        }
+        "lock-cart" => lock_cart::handle(&carts().await, as_alice(package)).await,
+        "unlock-cart" => unlock_cart::handle(&carts().await, as_alice(package)).await,
         "checkout-cart" => checkout_cart::handle(&carts().await, as_alice(package)).await,
         "update-item-stock" => {
             let mut event = sample_event(package);
@@ -150,6 +160,9 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
         }
         other => panic!("{other} opens Keyspaces: give it a case here"),
     };
+    if response.status().is_client_error() || response.status().is_server_error() {
+        eprintln!("{package}: {:?}", response.body());
+    }
     response.status().as_u16()
 }
 
@@ -192,6 +205,13 @@ async fn every_function_runs_its_sample_on_keyspaces_with_no_more_than_its_role_
         ("share-cart", 200),
         ("unshare-cart", 200),
         ("update-item-stock", 200),
+        ("create-invite", 201),
+        ("list-invites", 200),
+        ("get-invite", 200),
+        ("accept-invite", 200),
+        ("revoke-invite", 204),
+        ("lock-cart", 200),
+        ("unlock-cart", 200),
         ("checkout-cart", 200),
         ("inventory", 200),
         ("republish", 200),

@@ -69,13 +69,19 @@ fn the_limits_the_specs_document_are_the_limits_the_code_enforces() {
             .as_u64()
             .unwrap_or_else(|| panic!("openapi x-limits.{name}"))
     };
-    let enforced: [(&str, u64); 12] = [
+    let enforced: [(&str, u64); 15] = [
         ("requestBodyBytes", edge::request::MAX_BODY_BYTES as u64),
         ("itemIdLength", domain::ItemId::MAX_LEN as u64),
         ("userIdLength", domain::UserId::MAX_LEN as u64),
         ("quantityPerLine", u64::from(domain::Quantity::MAX)),
         ("linesPerCart", domain::cart::MAX_LINES as u64),
         ("membersPerCart", domain::cart::MAX_MEMBERS as u64),
+        ("invitesPerCart", domain::invite::MAX_OPEN as u64),
+        (
+            "inviteLifetimeDays",
+            u64::from(domain::invite::MAX_LIFETIME_DAYS),
+        ),
+        ("inviteUsesMax", u64::from(domain::invite::MAX_USES)),
         ("usersPerShare", domain::cart::MAX_USERS_PER_SHARE as u64),
         ("catalogPage", domain::service::MAX_PAGE as u64),
         ("stock", u64::from(domain::item::MAX_STOCK)),

@@ -20,8 +20,41 @@ pub const MAX_USERS_PER_SHARE: usize = 50;
 pub enum Status {
     /// Members may edit it.
     Active,
+    /// Held for checkout (`Cart::lock` says by whom and until when): its lines do not change.
+    Locked,
     /// Ordered; terminal for edits.
     CheckedOut,
+}
+
+impl Status {
+    /// The status as the API and the stores write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "ACTIVE",
+            Status::Locked => "LOCKED",
+            Status::CheckedOut => "CHECKED_OUT",
+        }
+    }
+
+    /// The status `raw` names, as [`Status::as_str`] writes it.
+    pub fn parse(raw: &str) -> Option<Status> {
+        [Status::Active, Status::Locked, Status::CheckedOut]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+/// Who holds a cart for checkout, since when, and until when: a lock nobody releases lapses by
+/// itself, so a host who walks away does not freeze the group's cart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutLock {
+    /// The member who locked it.
+    pub locked_by: UserId,
+    /// When.
+    pub locked_at: DateTime<Utc>,
+    /// When it lapses unless released or checked out before.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What a member may do.
@@ -107,6 +140,12 @@ pub struct Cart {
     pub items: Vec<Line>,
     /// Its members, the owner first.
     pub members: Vec<Member>,
+    /// The checkout lock, while `status` is `Locked`.
+    #[serde(default)]
+    pub lock: Option<CheckoutLock>,
+    /// Its invite links (`crate::invite`), the owner's to list; not part of its view.
+    #[serde(default)]
+    pub invites: Vec<crate::invite::Invite>,
     /// Events of its changes not yet known to be published, saved with the change they
     /// announce (the transactional outbox, `crate::unpublished`). Not part of its view.
     #[serde(default)]
@@ -129,8 +168,27 @@ impl Cart {
                 user_id: owner,
                 role: Role::Owner,
             }],
+            lock: None,
+            invites: Vec::new(),
             unpublished: Default::default(),
         }
+    }
+
+    /// The lock in force at `now`, if any.
+    pub fn lock_at(&self, now: DateTime<Utc>) -> Option<&CheckoutLock> {
+        self.lock
+            .as_ref()
+            .filter(|lock| self.status == Status::Locked && now < lock.expires_at)
+    }
+
+    /// This cart as it stands at `now`: a lock past its expiry has lapsed, and the cart is
+    /// active again. Nothing is written for it; the next change saves the lapse with itself.
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Cart {
+        if self.status == Status::Locked && self.lock_at(now).is_none() {
+            self.status = Status::Active;
+            self.lock = None;
+        }
+        self
     }
 
     /// The role of `user`, if a member.
@@ -199,6 +257,8 @@ pub struct CartView<'a> {
     currency: crate::money::Currency,
     items: Vec<LineView<'a>>,
     members: &'a [Member],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lock: Option<&'a CheckoutLock>,
     total: i64,
 }
 
@@ -225,6 +285,7 @@ impl<'a> From<&'a Cart> for CartView<'a> {
                 })
                 .collect(),
             members: &cart.members,
+            lock: cart.lock.as_ref(),
             total: cart.total(),
         }
     }

@@ -73,6 +73,38 @@ pub enum CartError {
     /// The cart was checked out; it no longer changes.
     #[error("the cart is checked out and can no longer change")]
     CheckedOut,
+    /// The cart is locked for checkout; its lines change again once it is unlocked or the
+    /// lock lapses.
+    #[error(
+        "{} locked the cart for checkout at {}; it can change again once they unlock it, or at {} when the lock lapses",
+        .0.locked_by, .0.locked_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        .0.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    )]
+    Locked(crate::cart::CheckoutLock),
+    /// No invite of the cart has this token (or no such cart).
+    #[error("this invite link is not valid; ask for a new one")]
+    InviteNotFound,
+    /// The invite's time ran out.
+    #[error("this invite link has expired; ask for a new one")]
+    InviteExpired,
+    /// The owner revoked the invite.
+    #[error("this invite link was revoked; ask for a new one")]
+    InviteRevoked,
+    /// Every use the invite allowed has been taken.
+    #[error("this invite link has been used as many times as it allows; ask for a new one")]
+    InviteUsedUp,
+    /// The caller is a member already.
+    #[error("you are already a member of this cart")]
+    AlreadyAMember,
+    /// The cart holds the most open invites allowed.
+    #[error(
+        "a cart keeps at most {} invites; revoke one first",
+        crate::invite::MAX_OPEN
+    )]
+    TooManyInvites,
+    /// Unlock of a cart that holds no lock (never locked, unlocked already, or lapsed).
+    #[error("the cart is not locked")]
+    NotLocked,
     /// The caller's view of the cart is stale.
     #[error("the cart is at version {current}, not {expected}; re-read it and try again")]
     VersionConflict {
@@ -156,6 +188,14 @@ impl CartError {
             CartError::OwnerOnly(_) => "OWNER_ONLY",
             CartError::OwnerIsPermanent(_) => "OWNER_IS_PERMANENT",
             CartError::CheckedOut => "CART_CHECKED_OUT",
+            CartError::Locked(_) => "CART_LOCKED",
+            CartError::NotLocked => "CART_NOT_LOCKED",
+            CartError::InviteNotFound => "INVITE_NOT_FOUND",
+            CartError::InviteExpired => "INVITE_EXPIRED",
+            CartError::InviteRevoked => "INVITE_REVOKED",
+            CartError::InviteUsedUp => "INVITE_USED_UP",
+            CartError::AlreadyAMember => "ALREADY_A_MEMBER",
+            CartError::TooManyInvites => "INVITE_LIMIT",
             CartError::VersionConflict { .. } | CartError::Contended { .. } => "VERSION_CONFLICT",
             CartError::UnknownItem(_) => "ITEM_NOT_FOUND",
             CartError::LineNotFound(_) => "LINE_NOT_FOUND",

@@ -21,6 +21,16 @@ pub enum EventType {
     CartShared,
     /// A member was removed or left.
     CartUnshared,
+    /// A user joined with an invite link.
+    CartJoined,
+    /// The owner created an invite link.
+    CartInviteCreated,
+    /// The owner revoked an invite link.
+    CartInviteRevoked,
+    /// The cart was locked for checkout (or its lock extended).
+    CartLocked,
+    /// The cart's checkout lock was released; its lines may change again.
+    CartUnlocked,
     /// The cart was checked out.
     CartCheckedOut,
     /// Stock could not cover some lines of a checked-out cart (the inventory consumer found
@@ -38,6 +48,11 @@ impl EventType {
             Self::CartModified => "CartModified",
             Self::CartShared => "CartShared",
             Self::CartUnshared => "CartUnshared",
+            Self::CartJoined => "CartJoined",
+            Self::CartInviteCreated => "CartInviteCreated",
+            Self::CartInviteRevoked => "CartInviteRevoked",
+            Self::CartLocked => "CartLocked",
+            Self::CartUnlocked => "CartUnlocked",
             Self::CartCheckedOut => "CartCheckedOut",
             Self::CartStockShort => "CartStockShort",
         }
@@ -54,7 +69,7 @@ impl EventType {
     pub fn changes_membership(self) -> bool {
         matches!(
             self,
-            Self::CartCreated | Self::CartShared | Self::CartUnshared
+            Self::CartCreated | Self::CartShared | Self::CartUnshared | Self::CartJoined
         )
     }
 }

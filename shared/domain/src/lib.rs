@@ -14,6 +14,7 @@ pub mod event;
 pub mod idempotency;
 pub mod ids;
 pub mod inventory;
+pub mod invite;
 pub mod item;
 pub mod limits;
 pub mod memory;
@@ -28,7 +29,7 @@ pub mod service;
 pub mod testing;
 pub mod unpublished;
 
-pub use cart::{Cart, CartView, Line, Member, Role, Status};
+pub use cart::{Cart, CartView, CheckoutLock, Line, Member, Role, Status};
 pub use connection::{Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError};
 pub use error::{CartError, Shortage, ValidationError};
 pub use event::{CartEvent, EventType};

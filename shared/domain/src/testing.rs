@@ -13,6 +13,10 @@ use std::sync::Arc;
 /// The cart id the sample events use.
 pub const SAMPLE_CART_ID: &str = "3f2b8c1e-0d4a-4c6e-9a51-2b7d0e8f9c10";
 
+/// The token of the sample cart's open invite (editor, a week), which the invite events use.
+pub const SAMPLE_INVITE_TOKEN: &str =
+    "3f2b8c1e-0d4a-4c6e-9a51-2b7d0e8f9c10.c2FtcGxlLWludml0ZS1zZWNyZXQtZm9yLXRlc3RzISE";
+
 /// A user id, known valid.
 pub fn user(id: &str) -> UserId {
     UserId::parse(id).unwrap_or_else(|e| panic!("fixture user {id}: {e}"))
@@ -76,6 +80,20 @@ impl Sample {
                 added_by: user("alice"),
             });
         }
+        let token = crate::invite::InviteToken::parse(SAMPLE_INVITE_TOKEN)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let hash = token.secret_hash();
+        cart.invites.push(crate::invite::Invite {
+            invite_id: hash[..16].to_owned(),
+            secret_hash: hash,
+            role: Role::Editor,
+            created_by: user("alice"),
+            created_at: cart.updated_at,
+            expires_at: cart.updated_at + crate::invite::DEFAULT_LIFETIME,
+            max_uses: None,
+            uses: 0,
+            revoked: false,
+        });
         store
             .save(None, &cart)
             .await
@@ -258,6 +276,57 @@ pub async fn cart_store_round_trips(store: &dyn CartStore) {
             .unwrap_or_else(|e| fail(e))
             .map(|c| c.version),
         Some(left.version)
+    );
+
+    let locked = crate::commands::lock(&left, &alice, crate::service::DEFAULT_LOCK, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .save(Some(&left), &locked)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store.load(id).await.unwrap_or_else(|e| fail(e)),
+        Some(locked.clone()),
+        "a checkout lock round-trips with who locked it and until when"
+    );
+    let unlocked = crate::commands::unlock(&locked, &alice, now).unwrap_or_else(|e| panic!("{e}"));
+    store
+        .save(Some(&locked), &unlocked)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store.load(id).await.unwrap_or_else(|e| fail(e)),
+        Some(unlocked.clone()),
+        "an unlocked cart holds no lock"
+    );
+    let (invited, invite) = crate::commands::create_invite(
+        &unlocked,
+        &alice,
+        "ab".repeat(32),
+        crate::invite::InviteTerms::default(),
+        now,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .save(Some(&unlocked), &invited)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let joiner = user("joiner");
+    let joined = crate::commands::accept_invite(&invited, &joiner, &invite.secret_hash, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .save(Some(&invited), &joined)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store.load(id).await.unwrap_or_else(|e| fail(e)),
+        Some(joined),
+        "invites round-trip with their hash, terms and uses"
+    );
+    assert_eq!(
+        store.carts_of(&joiner).await.unwrap_or_else(|e| fail(e)),
+        [id],
+        "a member who joined by invite is in the index"
     );
 }
 

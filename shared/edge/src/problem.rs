@@ -230,9 +230,15 @@ impl From<CartError> for Problem {
                 )
                 .with_header(http::header::RETRY_AFTER, "1");
             }
-            E::CartNotFound(_) | E::LineNotFound(_) | E::NotAMember(_) => StatusCode::NOT_FOUND,
+            E::CartNotFound(_) | E::LineNotFound(_) | E::NotAMember(_) | E::InviteNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            E::InviteExpired | E::InviteRevoked | E::InviteUsedUp => StatusCode::GONE,
             E::ReadOnly | E::OwnerOnly(_) => StatusCode::FORBIDDEN,
             E::CheckedOut
+            | E::Locked(_)
+            | E::NotLocked
+            | E::AlreadyAMember
             | E::VersionConflict { .. }
             | E::Contended { .. }
             | E::OutOfStock(_)
@@ -243,7 +249,8 @@ impl From<CartError> for Problem {
             | E::LineQuantityLimit { .. }
             | E::TooManyMembers
             | E::CurrencyMismatch { .. }
-            | E::EmptyCart => StatusCode::UNPROCESSABLE_ENTITY,
+            | E::EmptyCart
+            | E::TooManyInvites => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let mut problem = Problem::new(status, e.code(), e.to_string());
         if let Some(current) = e.current_version() {
@@ -260,12 +267,22 @@ impl From<CartError> for Problem {
             ),
             E::UnknownItem(item) | E::LineNotFound(item) => problem.with("itemId", item.as_str()),
             E::NotAMember(user) => problem.with("userId", user.as_str()),
+            E::Locked(lock) => problem
+                .with("lockedBy", lock.locked_by.as_str())
+                .with("lockedAt", timestamp(lock.locked_at))
+                .with("expiresAt", timestamp(lock.expires_at)),
             E::TooManyLines => problem.with("limit", domain::cart::MAX_LINES),
             E::TooManyMembers => problem.with("limit", domain::cart::MAX_MEMBERS),
+            E::TooManyInvites => problem.with("limit", domain::invite::MAX_OPEN),
             E::LineQuantityLimit { .. } => problem.with("limit", domain::Quantity::MAX),
             _ => problem,
         }
     }
+}
+
+/// A time as the API writes every time: RFC 3339 in UTC, to the millisecond.
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

@@ -22,6 +22,20 @@ pub enum Operation {
     ShareCart,
     /// `DELETE /carts/{cartId}/members/{userId}`
     UnshareCart,
+    /// `POST /carts/{cartId}/invites`
+    CreateInvite,
+    /// `GET /carts/{cartId}/invites`
+    ListInvites,
+    /// `DELETE /carts/{cartId}/invites/{inviteId}`
+    RevokeInvite,
+    /// `GET /invites/{token}`
+    GetInvite,
+    /// `POST /invites/{token}/accept`
+    AcceptInvite,
+    /// `POST /carts/{cartId}/lock`
+    LockCart,
+    /// `DELETE /carts/{cartId}/lock`
+    UnlockCart,
     /// `POST /carts/{cartId}/checkout`
     CheckoutCart,
     /// `GET /items`
@@ -64,6 +78,13 @@ routes! {
     RemoveItemFromCart "DELETE" "/carts/{cartId}/items/{itemId}"   "removeItemFromCart" "remove-item-from-cart";
     ShareCart          "POST"   "/carts/{cartId}/members"          "shareCart"          "share-cart";
     UnshareCart        "DELETE" "/carts/{cartId}/members/{userId}" "unshareCart"        "unshare-cart";
+    CreateInvite       "POST"   "/carts/{cartId}/invites"            "createInvite"     "create-invite";
+    ListInvites        "GET"    "/carts/{cartId}/invites"            "listInvites"      "list-invites";
+    RevokeInvite       "DELETE" "/carts/{cartId}/invites/{inviteId}" "revokeInvite"     "revoke-invite";
+    GetInvite          "GET"    "/invites/{token}"                   "getInvite"        "get-invite";
+    AcceptInvite       "POST"   "/invites/{token}/accept"            "acceptInvite"     "accept-invite";
+    LockCart           "POST"   "/carts/{cartId}/lock"             "lockCart"           "lock-cart";
+    UnlockCart         "DELETE" "/carts/{cartId}/lock"             "unlockCart"         "unlock-cart";
     CheckoutCart       "POST"   "/carts/{cartId}/checkout"         "checkoutCart"       "checkout-cart";
     GetUserDetails     "GET"    "/me"                              "getUserDetails"     "get-user-details";
     ListMyCarts        "GET"    "/me/carts"                        "listMyCarts"        "list-my-carts";
@@ -170,6 +191,6 @@ mod tests {
         for route in ROUTES {
             assert!(seen.insert(route.operation), "{:?} twice", route.operation);
         }
-        assert_eq!(seen.len(), 13);
+        assert_eq!(seen.len(), 20);
     }
 }

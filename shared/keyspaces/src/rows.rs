@@ -24,6 +24,8 @@ pub(crate) struct CartRow {
     unit_prices: Option<HashMap<String, i64>>,
     added_by: Option<HashMap<String, String>>,
     unpublished: Option<String>,
+    checkout_lock: Option<String>,
+    invites: Option<String>,
 }
 
 /// A row that does not decode into a valid cart: written by something other than this adapter.
@@ -89,17 +91,21 @@ impl CartRow {
             cart_id: CartId::parse(&self.cart_id.hyphenated().to_string())
                 .map_err(|_| bad("cart_id"))?,
             owner_id: UserId::parse(&self.owner_id).map_err(|_| bad("owner_id"))?,
-            status: match self.status.as_str() {
-                "ACTIVE" => Status::Active,
-                "CHECKED_OUT" => Status::CheckedOut,
-                _ => return Err(bad("status")),
-            },
+            status: Status::parse(&self.status).ok_or_else(|| bad("status"))?,
             version: u64::try_from(self.version).map_err(|_| bad("version"))?,
             created_at: timestamp(self.created_at).ok_or_else(|| bad("created_at"))?,
             updated_at: timestamp(self.updated_at).ok_or_else(|| bad("updated_at"))?,
             currency: Currency::parse(&self.currency).map_err(|_| bad("currency"))?,
             items,
             members,
+            invites: match self.invites.as_deref() {
+                None | Some("") => Vec::new(),
+                Some(json) => serde_json::from_str(json).map_err(|_| bad("invites"))?,
+            },
+            lock: match self.checkout_lock.as_deref() {
+                None | Some("") => None,
+                Some(json) => Some(serde_json::from_str(json).map_err(|_| bad("checkout_lock"))?),
+            },
             unpublished: match self.unpublished.as_deref() {
                 None | Some("") => Default::default(),
                 Some(json) => serde_json::from_str(json).map_err(|_| bad("unpublished"))?,
@@ -122,10 +128,7 @@ pub(crate) fn cart_values(cart: &Cart) -> Vec<CqlValue> {
     };
     vec![
         text(cart.owner_id.as_str()),
-        text(match cart.status {
-            Status::Active => "ACTIVE",
-            Status::CheckedOut => "CHECKED_OUT",
-        }),
+        text(cart.status.as_str()),
         CqlValue::BigInt(version(cart.version)),
         text(cart.currency.as_str()),
         CqlValue::Timestamp(CqlTimestamp(cart.created_at.timestamp_millis())),
@@ -155,6 +158,20 @@ pub(crate) fn cart_values(cart: &Cart) -> Vec<CqlValue> {
         by_item(&|l| text(l.added_by.as_str())),
         // Our own plain types always serialize.
         text(&serde_json::to_string(&cart.unpublished).unwrap_or_default()),
+        // No lock is the empty string, as no unpublished events would be: never a null.
+        text(
+            &cart
+                .lock
+                .as_ref()
+                .and_then(|lock| serde_json::to_string(lock).ok())
+                .unwrap_or_default(),
+        ),
+        // No invites is the empty string too.
+        text(&if cart.invites.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&cart.invites).unwrap_or_default()
+        }),
         CqlValue::Uuid(uuid(cart.cart_id)),
     ]
 }
@@ -198,7 +215,8 @@ mod tests {
         let (owner_id, status, version, currency) = (next(), next(), next(), next());
         let (created_at, updated_at, user_ids, roles) = (next(), next(), next(), next());
         let (items, item_order, item_names, unit_prices) = (next(), next(), next(), next());
-        let (added_by, unpublished, cart_id) = (next(), next(), next());
+        let (added_by, unpublished, checkout_lock) = (next(), next(), next());
+        let (invites, cart_id) = (next(), next());
         CartRow {
             cart_id: cart_id.as_uuid().unwrap_or_default(),
             owner_id: text(owner_id),
@@ -223,6 +241,8 @@ mod tests {
             }),
             added_by: map(added_by).map(|m| m.into_iter().map(|(k, v)| (k, text(v))).collect()),
             unpublished: Some(text(unpublished)),
+            checkout_lock: checkout_lock.into_string(),
+            invites: invites.into_string(),
         }
     }
 
@@ -240,7 +260,34 @@ mod tests {
             })
             .unwrap_or_else(|e| panic!("{e}"));
         let back = row_of(cart_values(&cart)).into_cart();
-        assert_eq!(back.ok(), Some(cart), "lines keep their order and authors");
+        assert_eq!(
+            back.ok(),
+            Some(cart.clone()),
+            "lines keep their order and authors"
+        );
+        let locked =
+            domain::commands::lock(&cart, &user("alice"), chrono::Duration::minutes(15), now)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let back = row_of(cart_values(&locked)).into_cart();
+        assert_eq!(
+            back.ok(),
+            Some(locked.clone()),
+            "a lock keeps who and until when"
+        );
+        let (invited, _) = domain::commands::create_invite(
+            &locked,
+            &user("alice"),
+            "ab".repeat(32),
+            domain::invite::InviteTerms::default(),
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let back = row_of(cart_values(&invited)).into_cart();
+        assert_eq!(
+            back.ok(),
+            Some(invited),
+            "invites keep their hash, terms and uses"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The circuit breakers' thresholds.
     pub breakers: Breakers,
+    /// `CHECKOUT_LOCK_MINUTES`: how long a checkout lock lasts (default
+    /// `domain::service::DEFAULT_LOCK`, at most a day).
+    pub checkout_lock_minutes: Option<u32>,
 }
 
 /// The thresholds of the circuit breakers around the item catalog and the event publisher
@@ -201,8 +204,25 @@ impl Config {
             websocket_management_endpoint: settings("WEBSOCKET_MANAGEMENT_ENDPOINT"),
             data_dir: settings("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
             breakers: Breakers::from_settings(settings)?,
+            checkout_lock_minutes: checkout_lock_minutes(settings)?,
         })
     }
+}
+
+/// `CHECKOUT_LOCK_MINUTES`, from 1 to 1440 (a day, `domain::commands::MAX_LOCK`).
+pub fn checkout_lock_minutes(settings: Settings<'_>) -> Result<Option<u32>, ConfigError> {
+    let Some(text) = settings("CHECKOUT_LOCK_MINUTES") else {
+        return Ok(None);
+    };
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|minutes| (1..=1440).contains(minutes))
+        .map(Some)
+        .ok_or_else(|| ConfigError {
+            variable: "CHECKOUT_LOCK_MINUTES",
+            problem: format!("'{text}' is not a whole number of minutes from 1 to 1440"),
+        })
 }
 
 impl KafkaConfig {
@@ -281,6 +301,20 @@ mod tests {
                 ..Config::default()
             }
         );
+    }
+
+    #[test]
+    fn a_checkout_lock_lasts_whole_minutes_up_to_a_day() {
+        let minutes =
+            |text| config(&[("CHECKOUT_LOCK_MINUTES", text)]).map(|c| c.checkout_lock_minutes);
+        assert_eq!(minutes("30").unwrap(), Some(30));
+        for wrong in ["0", "1441", "ten", "-5"] {
+            assert_eq!(
+                minutes(wrong).unwrap_err().variable,
+                "CHECKOUT_LOCK_MINUTES",
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

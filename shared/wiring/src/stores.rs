@@ -15,9 +15,13 @@ use std::sync::Arc;
 pub async fn cart_service(config: &Config) -> Result<CartService, BoxError> {
     let (carts, catalog) = stores(config).await?;
     let events = event_publisher(config).await?;
-    Ok(CartService::new(carts, catalog, events)
+    let service = CartService::new(carts, catalog, events)
         .with_orders(order_queue(config).await)
-        .settling_before_answering())
+        .settling_before_answering();
+    Ok(match config.checkout_lock_minutes {
+        Some(minutes) => service.with_lock_lasting(chrono::Duration::minutes(i64::from(minutes))),
+        None => service,
+    })
 }
 
 /// The item service of the catalog functions.

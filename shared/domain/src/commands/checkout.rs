@@ -1,6 +1,8 @@
 //! checkoutCart: validate every line against the catalog's stock and price, then close the cart.
+//! An unlocked cart is locked and checked out in one step; a locked one only by whoever locked
+//! it or the owner.
 
-use crate::access::require_editor;
+use crate::access::require_buyer;
 use crate::cart::{Cart, Status};
 use crate::error::{CartError, PriceChange, Shortage};
 use crate::ids::{ItemId, UserId};
@@ -25,7 +27,7 @@ pub fn checkout(
     items: &HashMap<ItemId, Item>,
     now: DateTime<Utc>,
 ) -> Result<CheckoutOutcome, CartError> {
-    require_editor(cart, actor)?;
+    require_buyer(cart, actor)?;
     if cart.items.is_empty() {
         return Err(CartError::EmptyCart);
     }
@@ -56,6 +58,7 @@ pub fn checkout(
     let mut next = cart.next_version(now);
     if price_changes.is_empty() {
         next.status = Status::CheckedOut;
+        next.lock = None;
         return Ok(CheckoutOutcome::CheckedOut(next));
     }
     for line in &mut next.items {

@@ -5,6 +5,8 @@
 mod add_item;
 mod checkout;
 mod create;
+mod invite;
+mod lock;
 mod modify;
 mod remove_item;
 mod share;
@@ -13,6 +15,8 @@ mod unshare;
 pub use add_item::add_item;
 pub use checkout::{CheckoutOutcome, checkout};
 pub use create::create;
+pub use invite::{accept_invite, create_invite, revoke_invite, usable_invite};
+pub use lock::{MAX_LOCK, lock, unlock};
 pub use modify::{LineChange, modify};
 pub use remove_item::remove_item;
 pub use share::share;

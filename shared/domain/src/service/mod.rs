@@ -18,6 +18,7 @@ use crate::commands::{self, CheckoutOutcome, LineChange};
 use crate::error::CartError;
 use crate::event::{CartEvent, EventType};
 use crate::ids::{CartId, ItemId, UserId};
+use crate::invite::{Invite, InvitePreview, InviteTerms, InviteToken};
 use crate::item::Item;
 use crate::metrics::{self, Metric};
 use crate::money::Currency;
@@ -56,9 +57,13 @@ pub struct CartService {
     published_here: Arc<PublishedHere>,
     settles: Arc<Settles>,
     settle_before_answering: bool,
+    lock_lasts: chrono::Duration,
     #[cfg(any(test, feature = "testing"))]
     crash_after_save: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// How long a checkout lock lasts unless the service is told otherwise.
+pub const DEFAULT_LOCK: chrono::Duration = chrono::Duration::minutes(15);
 
 /// Wall-clock time truncated to milliseconds, the precision the API shows and every store keeps.
 pub fn now() -> DateTime<Utc> {
@@ -82,6 +87,7 @@ impl CartService {
             published_here: Arc::default(),
             settles: Arc::default(),
             settle_before_answering: false,
+            lock_lasts: DEFAULT_LOCK,
             #[cfg(any(test, feature = "testing"))]
             crash_after_save: Arc::default(),
         }
@@ -99,6 +105,13 @@ impl CartService {
     /// left running then finishes only if that environment is used again.
     pub fn settling_before_answering(mut self) -> Self {
         self.settle_before_answering = true;
+        self
+    }
+
+    /// The same service, its checkout locks lapsing after `lasting` (at most
+    /// [`commands::MAX_LOCK`]).
+    pub fn with_lock_lasting(mut self, lasting: chrono::Duration) -> Self {
+        self.lock_lasts = lasting.min(commands::MAX_LOCK);
         self
     }
 
@@ -154,7 +167,7 @@ impl CartService {
             if let Some(cart) = self.store.load(id).await?
                 && cart.role_of(actor).is_some()
             {
-                carts.push(as_answered(cart));
+                carts.push(as_answered(cart.as_of(now())));
             }
         }
         carts.sort_by(|a, b| {
@@ -255,6 +268,125 @@ impl CartService {
         .map(|(cart, ())| cart)
     }
 
+    /// lockCart: the owner holds the cart's lines for checkout; a lock in force is extended.
+    pub async fn lock(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
+        self.apply(actor, id, None, |cart| {
+            let next = commands::lock(cart, actor, self.lock_lasts, now())?;
+            Ok((Change::announced_as(next, EventType::CartLocked), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// unlockCart: the owner, or whoever locked the cart, lets its lines change again.
+    pub async fn unlock(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
+        self.apply(actor, id, None, |cart| {
+            let next = commands::unlock(cart, actor, now())?;
+            Ok((Change::announced_as(next, EventType::CartUnlocked), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// createInvite: the owner's new invite link on `terms`, and its token (the only time the
+    /// token is seen: the cart keeps its hash).
+    pub async fn create_invite(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        terms: InviteTerms,
+    ) -> Result<(Invite, InviteToken), CartError> {
+        let token = InviteToken::generate(id)
+            .map_err(|e| CartError::Unavailable(StoreError::unavailable(e.to_string())))?;
+        let (_, invite) = self
+            .apply(actor, id, None, |cart| {
+                let (next, invite) =
+                    commands::create_invite(cart, actor, token.secret_hash(), terms, now())?;
+                Ok((
+                    Change::announced_as(next, EventType::CartInviteCreated),
+                    invite,
+                ))
+            })
+            .await?;
+        Ok((invite, token))
+    }
+
+    /// listInvites: the cart's invites, newest first, for its owner.
+    pub async fn invites(&self, actor: &UserId, id: CartId) -> Result<Vec<Invite>, CartError> {
+        let cart = self.load(id).await?;
+        if require_member(&cart, actor)? != Role::Owner {
+            return Err(CartError::OwnerOnly("list invites"));
+        }
+        let mut invites = cart.invites;
+        invites.reverse();
+        Ok(invites)
+    }
+
+    /// revokeInvite: the owner takes invite `invite_id` back.
+    pub async fn revoke_invite(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        invite_id: &str,
+    ) -> Result<(), CartError> {
+        self.apply(actor, id, None, |cart| {
+            let next = commands::revoke_invite(cart, actor, invite_id, now())?;
+            Ok((Change::announced_as(next, EventType::CartInviteRevoked), ()))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// getInvite: what `token` opens, for whoever holds it, before they join.
+    pub async fn preview_invite(
+        &self,
+        actor: &UserId,
+        token: &InviteToken,
+    ) -> Result<InvitePreview, CartError> {
+        let cart = self.invited_to(token).await?;
+        let hash = token.secret_hash();
+        let invite = match commands::usable_invite(&cart, actor, &hash, now()) {
+            Err(CartError::AlreadyAMember) => cart.invites.iter().find(|i| i.secret_hash == hash),
+            Err(refused) => return Err(refused),
+            Ok(invite) => Some(invite),
+        }
+        .ok_or(CartError::InviteNotFound)?;
+        Ok(InvitePreview {
+            cart_id: cart.cart_id,
+            owner_id: cart.owner_id.clone(),
+            role: invite.role,
+            expires_at: invite.expires_at,
+            member_count: cart.members.len(),
+            item_count: cart.items.len(),
+            already_member: cart.role_of(actor).is_some(),
+        })
+    }
+
+    /// acceptInvite: `actor` joins the cart `token` opens, in its invite's role.
+    pub async fn accept_invite(
+        &self,
+        actor: &UserId,
+        token: &InviteToken,
+    ) -> Result<Cart, CartError> {
+        self.invited_to(token).await?;
+        let hash = token.secret_hash();
+        self.apply_admitting(Admit::InviteHolders, actor, token.cart_id, None, |cart| {
+            let next = commands::accept_invite(cart, actor, &hash, now())?;
+            Ok((Change::announced_as(next, EventType::CartJoined), ()))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
+    /// The cart `token` names; to its holder, a cart that does not exist is an invite that does
+    /// not.
+    async fn invited_to(&self, token: &InviteToken) -> Result<Cart, CartError> {
+        match self.load(token.cart_id).await {
+            Err(CartError::CartNotFound(_)) => Err(CartError::InviteNotFound),
+            other => other,
+        }
+    }
+
     /// checkoutCart: validates stock and prices, closes the cart and hands its order to the
     /// order queue. When prices moved, the cart is saved at the new prices and the caller gets
     /// `PriceChanged` to review them.
@@ -266,40 +398,41 @@ impl CartService {
     pub async fn checkout(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
         // Stock is read fresh from the catalog on every attempt: never from a cache at checkout.
         let mut conflicts = 0u32;
-        let (cart, repriced) = loop {
-            let cart = self.load(id).await?;
-            if cart.status == Status::CheckedOut {
-                require_member(&cart, actor)?;
-                if cart.role_of(actor) == Some(Role::Viewer) {
-                    return Err(CartError::ReadOnly);
-                }
-                self.hand_off(&cart, actor).await?;
-                return Ok(as_answered(cart));
-            }
-            let ids: Vec<ItemId> = cart.items.iter().map(|l| l.item_id.clone()).collect();
-            let fresh = self.catalog.items(&ids).await?;
-            let attempt = self
-                .apply_once(actor, &cart, None, |c| {
-                    match commands::checkout(c, actor, &fresh, now())? {
-                        CheckoutOutcome::CheckedOut(next) => {
-                            Ok((Change::announced_as(next, EventType::CartCheckedOut), None))
-                        }
-                        CheckoutOutcome::Repriced(next, changes) => Ok((
-                            Change::announced_as(next, EventType::CartModified),
-                            Some(changes),
-                        )),
+        let (cart, repriced) =
+            loop {
+                let cart = self.load(id).await?;
+                if cart.status == Status::CheckedOut {
+                    require_member(&cart, actor)?;
+                    if cart.role_of(actor) == Some(Role::Viewer) {
+                        return Err(CartError::ReadOnly);
                     }
-                })
-                .await;
-            match attempt {
-                Err(Retry::Conflict(current)) => {
-                    self.retry_after_conflict(id, None, &mut conflicts, current)
-                        .await?
+                    self.hand_off(&cart, actor).await?;
+                    return Ok(as_answered(cart));
                 }
-                Err(Retry::Fail(e)) => return Err(e),
-                Ok(done) => break done,
-            }
-        };
+                let ids: Vec<ItemId> = cart.items.iter().map(|l| l.item_id.clone()).collect();
+                let fresh = self.catalog.items(&ids).await?;
+                let attempt =
+                    self.apply_once(Admit::Members, actor, &cart, None, |c| {
+                        match commands::checkout(c, actor, &fresh, now())? {
+                            CheckoutOutcome::CheckedOut(next) => {
+                                Ok((Change::announced_as(next, EventType::CartCheckedOut), None))
+                            }
+                            CheckoutOutcome::Repriced(next, changes) => Ok((
+                                Change::announced_as(next, EventType::CartModified),
+                                Some(changes),
+                            )),
+                        }
+                    })
+                    .await;
+                match attempt {
+                    Err(Retry::Conflict(current)) => {
+                        self.retry_after_conflict(id, None, &mut conflicts, current)
+                            .await?
+                    }
+                    Err(Retry::Fail(e)) => return Err(e),
+                    Ok(done) => break done,
+                }
+            };
         match repriced {
             None => {
                 self.hand_off(&cart, actor).await?;
@@ -323,10 +456,12 @@ impl CartService {
         })
     }
 
+    /// The cart as it stands now: a checkout lock past its expiry has lapsed.
     async fn load(&self, id: CartId) -> Result<Cart, CartError> {
         self.store
             .load(id)
             .await?
+            .map(|cart| cart.as_of(now()))
             .ok_or(CartError::CartNotFound(id))
     }
 
@@ -337,11 +472,24 @@ impl CartService {
             .ok_or_else(|| CartError::UnknownItem(id.clone()))
     }
 
-    /// Runs `command` against the latest cart until its conditional save lands, or, with
-    /// `expected`, once against that version.
-    #[tracing::instrument(name = "change", skip_all, fields(cart_id = %id, user_id = %actor))]
+    /// Runs `command` for a member against the latest cart until its conditional save lands,
+    /// or, with `expected`, once against that version.
     async fn apply<T>(
         &self,
+        actor: &UserId,
+        id: CartId,
+        expected: Option<u64>,
+        command: impl Fn(&Cart) -> Result<(Change, T), CartError>,
+    ) -> Result<(Cart, T), CartError> {
+        self.apply_admitting(Admit::Members, actor, id, expected, command)
+            .await
+    }
+
+    /// [`Self::apply`], for the callers `admit` lets through.
+    #[tracing::instrument(name = "change", skip_all, fields(cart_id = %id, user_id = %actor))]
+    async fn apply_admitting<T>(
+        &self,
+        admit: Admit,
         actor: &UserId,
         id: CartId,
         expected: Option<u64>,
@@ -350,7 +498,10 @@ impl CartService {
         let mut attempt = 0;
         loop {
             let cart = self.load(id).await?;
-            match self.apply_once(actor, &cart, expected, &command).await {
+            match self
+                .apply_once(admit, actor, &cart, expected, &command)
+                .await
+            {
                 Ok(done) => return Ok(done),
                 Err(Retry::Fail(e)) => return Err(e),
                 Err(Retry::Conflict(current)) => {
@@ -389,13 +540,16 @@ impl CartService {
 
     async fn apply_once<T>(
         &self,
+        admit: Admit,
         actor: &UserId,
         cart: &Cart,
         expected: Option<u64>,
         command: impl Fn(&Cart) -> Result<(Change, T), CartError>,
     ) -> Result<(Cart, T), Retry> {
         // Membership first, so a stranger learns neither the version nor anything else.
-        require_member(cart, actor).map_err(Retry::Fail)?;
+        if admit == Admit::Members {
+            require_member(cart, actor).map_err(Retry::Fail)?;
+        }
         if let Some(expected) = expected
             && expected != cart.version
         {
@@ -560,6 +714,15 @@ impl CartService {
 fn as_answered(mut cart: Cart) -> Cart {
     cart.unpublished = Default::default();
     cart
+}
+
+/// Who a change lets through before its command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admit {
+    /// The cart's members: anyone else is told there is no such cart.
+    Members,
+    /// Anyone: the command itself checks the invite the caller holds.
+    InviteHolders,
 }
 
 /// How one attempt ended when it did not land.

@@ -285,3 +285,116 @@ async fn a_failed_hand_off_is_503_and_checking_out_again_completes_it() {
     assert_eq!(handed.len(), 1);
     assert_eq!(handed[0].order_id, cart.cart_id);
 }
+
+#[tokio::test]
+async fn no_add_lands_after_a_lock_that_races_it() {
+    let (service, events, _) = service();
+    let owner = user("alice");
+    let cart = service
+        .create(&owner, Currency::DEFAULT, &[(apple().item_id, one())])
+        .await
+        .unwrap();
+    let adds: Vec<_> = (0..60)
+        .map(|_| {
+            let (service, owner) = (service.clone(), owner.clone());
+            tokio::spawn(async move {
+                service
+                    .add_item(&owner, cart.cart_id, &apple().item_id, one())
+                    .await
+            })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    let locked = service.lock(&owner, cart.cart_id).await.unwrap();
+    let mut landed = 0;
+    for add in adds {
+        match add.await.unwrap() {
+            Ok(_) => landed += 1,
+            Err(CartError::Locked(lock)) => assert_eq!(lock.locked_by, owner),
+            Err(other) => panic!("an add failed otherwise: {other}"),
+        }
+    }
+    let now = service.get(&owner, cart.cart_id).await.unwrap();
+    assert_eq!(now.status, Status::Locked);
+    assert_eq!(
+        now.version, locked.version,
+        "nothing changed after the lock"
+    );
+    assert_eq!(now.items[0].quantity.get(), 1 + landed);
+    let kinds: Vec<EventType> = events.events().iter().map(|e| e.event_type).collect();
+    assert_eq!(kinds.last(), Some(&EventType::CartLocked), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_lock_nobody_releases_lapses_and_the_cart_is_editable_again() {
+    let (service, _, _) = service();
+    let service = service.with_lock_lasting(chrono::Duration::milliseconds(30));
+    let owner = user("alice");
+    let cart = service
+        .create(&owner, Currency::DEFAULT, &[(apple().item_id, one())])
+        .await
+        .unwrap();
+    service.lock(&owner, cart.cart_id).await.unwrap();
+    assert!(matches!(
+        service
+            .add_item(&owner, cart.cart_id, &apple().item_id, one())
+            .await,
+        Err(CartError::Locked(_))
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    let lapsed = service.get(&owner, cart.cart_id).await.unwrap();
+    assert_eq!((lapsed.status, lapsed.lock), (Status::Active, None));
+    let added = service
+        .add_item(&owner, cart.cart_id, &apple().item_id, one())
+        .await
+        .unwrap();
+    assert_eq!(
+        (added.status, added.items[0].quantity.get()),
+        (Status::Active, 2)
+    );
+    assert!(matches!(
+        service.unlock(&owner, cart.cart_id).await,
+        Err(CartError::NotLocked)
+    ));
+}
+
+#[tokio::test]
+async fn twenty_people_racing_for_a_link_of_three_uses_let_exactly_three_in() {
+    let (service, _, _) = service();
+    let owner = user("alice");
+    let cart = service
+        .create(&owner, Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    let terms = crate::invite::InviteTerms {
+        max_uses: Some(3),
+        ..Default::default()
+    };
+    let (_, token) = service
+        .create_invite(&owner, cart.cart_id, terms)
+        .await
+        .unwrap();
+    let joins: Vec<_> = (0..20)
+        .map(|n| {
+            let (service, token) = (service.clone(), token.clone());
+            tokio::spawn(async move {
+                service
+                    .accept_invite(&user(&format!("guest{n}")), &token)
+                    .await
+            })
+        })
+        .collect();
+    let mut joined = 0;
+    for join in joins {
+        match join.await.unwrap() {
+            Ok(_) => joined += 1,
+            Err(CartError::InviteUsedUp) => {}
+            Err(other) => panic!("a join failed otherwise: {other}"),
+        }
+    }
+    assert_eq!(joined, 3);
+    let now = service.get(&owner, cart.cart_id).await.unwrap();
+    assert_eq!(now.members.len(), 4);
+    let invites = service.invites(&owner, cart.cart_id).await.unwrap();
+    assert_eq!(invites[0].uses, 3);
+}

@@ -1,0 +1,9 @@
+//! The getInvite Lambda: builds its adapters once, then answers API Gateway events with the handler.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = wiring::Config::from_env()?;
+    let carts = wiring::cart_service(&config).await?;
+    edge::run(|request| get_invite::handle(&carts, request)).await
+}
