@@ -22,17 +22,27 @@ function showError(error) {
   $("error").hidden = !error;
 }
 
+// A member's display name, as the cart knows it, or their id.
+function nameIn(members, userId) {
+  const member = (members || []).find((m) => m.userId === userId);
+  return (member && member.name) || userId;
+}
+
 function note(text) {
   const item = document.createElement("li");
   item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
   $("activity").prepend(item);
 }
 
+// A development sign-in: the name as typed is the display name, and the user id is made from it
+// ("Dana Lee" is dana-lee), as an issuer would give an id and a name.
 async function signIn(name) {
-  const response = await fetch("/dev/token", { method: "POST", body: JSON.stringify({ userId: name }) });
+  const userId = name.toLowerCase().replace(/[^a-z0-9._@-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 128);
+  if (!userId) throw new Error("type a name with a letter or a digit in it");
+  const response = await fetch("/dev/token", { method: "POST", body: JSON.stringify({ userId, name }) });
   const data = await response.json();
   if (!response.ok) throw new Error(data.detail);
-  Object.assign(state, { token: data.token, user: name });
+  Object.assign(state, { token: data.token, user: userId, name });
   $("who").textContent = `signed in as ${name}`;
   $("who").hidden = false;
   $("sign-in").hidden = true;
@@ -52,8 +62,8 @@ async function showInvite() {
   try {
     const invite = await api("GET", `/invites/${encodeURIComponent(token)}`);
     $("invite-summary").textContent = invite.alreadyMember
-      ? `You are already in ${invite.ownerId}'s cart.`
-      : `${invite.ownerId} invites you to their cart as ${invite.role} (${invite.memberCount} in it, ${invite.itemCount} items). The link works until ${new Date(invite.expiresAt).toLocaleString()}.`;
+      ? `You are already in ${invite.ownerName || invite.ownerId}'s cart.`
+      : `${invite.ownerName || invite.ownerId} invites you to their cart as ${invite.role} (${invite.memberCount} in it, ${invite.itemCount} items). The link works until ${new Date(invite.expiresAt).toLocaleString()}.`;
     $("join").hidden = invite.alreadyMember;
     $("invite-panel").hidden = false;
     $("join").onclick = () => act(async () => {
@@ -109,7 +119,8 @@ async function onMessage(message) {
   if (message.type === "snapshot" && state.cart && message.cartId === state.cart.cartId) {
     render(message.cart);
   } else if (message.type === "change") {
-    const actor = message.actor === state.user ? "you" : message.actor;
+    const members = (message.cart && message.cart.members) || (state.cart && state.cart.cartId === message.cartId ? state.cart.members : []);
+    const actor = message.actor === state.user ? "you" : nameIn(members, message.actor);
     note(`${actor}: ${message.event} (version ${message.version})`);
     // Drop what is not newer than the open cart; re-read on a gap or when the snapshot did not fit.
     if (state.cart && message.cartId === state.cart.cartId && message.version > state.cart.version) {
@@ -141,7 +152,7 @@ async function loadCarts() {
   $("carts").replaceChildren(...state.carts.map((c) => {
     const item = document.createElement("li");
     item.dataset.cartId = c.cartId;
-    item.textContent = `${c.ownerId}'s cart · ${c.itemCount} items · ${money(c.total, c.currency)} · ${c.role}`;
+    item.textContent = `${c.ownerName || c.ownerId}'s cart · ${c.itemCount} items · ${money(c.total, c.currency)} · ${c.role}`;
     if (state.cart && state.cart.cartId === c.cartId) item.classList.add("current");
     item.onclick = () => openCart(c.cartId);
     return item;
@@ -166,7 +177,7 @@ function render(cart, changed) {
   $("lines").replaceChildren(...cart.items.map((line) => {
     const row = document.createElement("tr");
     row.dataset.itemId = line.itemId;
-    for (const text of [line.name, line.quantity, money(line.lineTotal, cart.currency), line.addedBy]) {
+    for (const text of [line.name, line.quantity, money(line.lineTotal, cart.currency), line.addedByName || line.addedBy]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.append(cell);
@@ -181,7 +192,7 @@ function render(cart, changed) {
     return row;
   }));
   $("total").textContent = money(cart.total, cart.currency);
-  $("members").textContent = cart.members.map((m) => `${m.userId} (${m.role})`).join(", ");
+  $("members").textContent = cart.members.map((m) => `${m.name || m.userId} (${m.role})`).join(", ");
   renderLock(cart);
 }
 
@@ -194,7 +205,7 @@ function renderLock(cart) {
   const until = lock ? new Date(lock.expiresAt) : null;
   $("lock-state").hidden = !lock;
   $("lock-state").textContent = lock
-    ? `Locked for checkout by ${lock.lockedBy === state.user ? "you" : lock.lockedBy} until ${until.toLocaleTimeString()}`
+    ? `Locked for checkout by ${lock.lockedBy === state.user ? "you" : nameIn(cart.members, lock.lockedBy)} until ${until.toLocaleTimeString()}`
     : "";
   $("lock").hidden = !owner || cart.status !== "ACTIVE";
   $("unlock").hidden = !lock || !(owner || lock.lockedBy === state.user);

@@ -89,7 +89,8 @@ test("a change by one member appears live at the other, with who made it", async
 test("a group order: the owner invites two by link, both join and add, the owner locks (the others see it and cannot edit) and checks out", async () => {
   mkdirSync(shots, { recursive: true });
   const shoot = (page, step) => page.screenshot({ path: join(shots, `group-${step}.png`), fullPage: true });
-  const dana = await signedIn("dana");
+  // Display names as an issuer gives them: the page shows names, never ids (dana-lee).
+  const dana = await signedIn("Dana Lee");
 
   await dana.click("#create-cart");
   await dana.waitForSelector("#inviting:not([hidden])", { timeout: WAIT });
@@ -101,31 +102,33 @@ test("a group order: the owner invites two by link, both join and add, the owner
 
   // Each guest opens the link, signs in, sees whose cart it is and joins with one click.
   const guests = [];
-  for (const [name, item] of [["erin", "coffee"], ["finn", "bread"]]) {
+  for (const [name, item] of [["Erin Park", "coffee"], ["Finn Ode", "bread"]]) {
     const page = await (await browser.newContext()).newPage();
     await page.goto(link);
     await page.fill("#user-name", name);
     await page.click("#sign-in button");
     await page.waitForSelector("#invite-panel:not([hidden])", { timeout: WAIT });
-    assert.match(await page.textContent("#invite-summary"), /dana invites you to their cart as editor/);
-    await shoot(page, `2-${name}-is-invited`);
+    assert.match(await page.textContent("#invite-summary"), /Dana Lee invites you to their cart as editor/);
+    await shoot(page, `2-${name.split(" ")[0].toLowerCase()}-is-invited`);
     await page.click("#join");
     await page.waitForSelector("#cart-panel:not([hidden])", { timeout: WAIT });
     await page.selectOption("#catalog", item);
     await page.click("#add-item button");
-    await dana.waitForSelector(`#lines tr[data-item-id="${item}"]`, { timeout: WAIT });
+    const line = await dana.waitForSelector(`#lines tr[data-item-id="${item}"]`, { timeout: WAIT });
+    assert.match(await line.textContent(), new RegExp(name), "a line shows who added it by name");
     guests.push(page);
   }
   const [erin, finn] = guests;
   await erin.waitForSelector('#lines tr[data-item-id="bread"]', { timeout: WAIT });
-  assert.match(await dana.textContent("#members"), /erin \(editor\).*finn \(editor\)/);
+  await dana.waitForFunction(() => document.querySelector("#members").textContent.includes("Finn Ode"), null, { timeout: WAIT });
+  assert.match(await dana.textContent("#members"), /Dana Lee \(owner\), Erin Park \(editor\), Finn Ode \(editor\)/);
   assert.match(await dana.textContent("#invites"), /used 2/);
   await shoot(dana, "3-both-joined-and-added");
 
   await dana.click("#lock");
   for (const guest of guests) {
     await guest.waitForSelector("#lock-state:not([hidden])", { timeout: WAIT });
-    assert.match(await guest.textContent("#lock-state"), /Locked for checkout by dana until/);
+    assert.match(await guest.textContent("#lock-state"), /Locked for checkout by Dana Lee until/);
     assert.equal(await guest.isDisabled("#add-item button"), true, "the page turns the line controls off");
   }
   await shoot(erin, "4-a-guest-sees-the-lock");
@@ -141,7 +144,7 @@ test("a group order: the owner invites two by link, both join and add, the owner
   });
   assert.equal(refused.status, 409);
   assert.equal(refused.body.code, "CART_LOCKED");
-  assert.equal(refused.body.lockedBy, "dana");
+  assert.equal(refused.body.lockedBy, "dana-lee");
 
   await dana.click("#checkout");
   for (const guest of guests) {

@@ -13,6 +13,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn accept(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let token = InviteToken::parse(&request::path_param(request, "token")?)?;
     let cart = carts.accept_invite(&caller.user_id, &token).await?;
     Ok(respond::cart(StatusCode::OK, &cart))

@@ -22,6 +22,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn add(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let cart_id = request::cart_id(request)?;
     let body: AddItem = request::json_body(request)?;
     let item = ItemId::parse(&body.item_id)?;

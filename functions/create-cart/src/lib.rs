@@ -31,6 +31,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn create(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let body: CreateCart = optional_json_body(request)?.unwrap_or_default();
     let currency = body
         .currency

@@ -29,6 +29,7 @@ struct Created<'a> {
     invite: domain::invite::InviteView<'a>,
     token: String,
     url: String,
+    cart_version: u64,
 }
 
 /// Answers one createInvite request; links point at `page` (the page's address, such as
@@ -43,6 +44,8 @@ async fn create(
     request: &Request,
 ) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let cart_id = request::cart_id(request)?;
     let body: CreateInvite = optional_json_body(request)?.unwrap_or_default();
     // A negative number is out of range like any other: it must not wrap into one that fits.
@@ -52,13 +55,15 @@ async fn create(
         count(body.expires_in_days),
         count(body.max_uses),
     )?;
-    let (invite, token) = carts.create_invite(&caller.user_id, cart_id, terms).await?;
+    let (invite, token, cart_version) =
+        carts.create_invite(&caller.user_id, cart_id, terms).await?;
     let token = token.as_text();
     let url = format!("{}?invite={token}", page_address(page, request));
     let created = Created {
         invite: invite.view(now()),
         token,
         url,
+        cart_version,
     };
     Ok(respond::json(StatusCode::CREATED, &created))
 }

@@ -12,6 +12,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn lock(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let cart = carts
         .lock(&caller.user_id, request::cart_id(request)?)
         .await?;

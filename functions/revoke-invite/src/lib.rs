@@ -11,6 +11,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn revoke(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let cart_id = request::cart_id(request)?;
     let invite_id = request::path_param(request, "inviteId")?;
     if invite_id.len() != 16 || !invite_id.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -23,6 +23,8 @@ pub async fn handle(carts: &CartService, request: Request) -> Response {
 
 async fn share(carts: &CartService, request: &Request) -> Result<Response, Problem> {
     let caller = Caller::from_request(request)?;
+    // Each change keeps the caller's display name in the cart, for its members to see.
+    let carts = &carts.acting_as(caller.name.as_deref());
     let cart_id = request::cart_id(request)?;
     let body: ShareCart = request::json_body(request)?;
     if body.user_ids.is_empty() || body.user_ids.len() > MAX_USERS_PER_CALL {

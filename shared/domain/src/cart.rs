@@ -5,11 +5,15 @@ use crate::money::Currency;
 use crate::quantity::Quantity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The most lines a cart may hold.
 pub const MAX_LINES: usize = 250;
 /// The most members (owner included) a cart may have.
 pub const MAX_MEMBERS: usize = 1000;
+/// The longest display name kept, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
 /// The most users one share names. With the cart itself that is one DynamoDB transaction
 /// (at most 100 writes) for the cart and its membership index together.
 pub const MAX_USERS_PER_SHARE: usize = 50;
@@ -146,6 +150,11 @@ pub struct Cart {
     /// Its invite links (`crate::invite`), the owner's to list; not part of its view.
     #[serde(default)]
     pub invites: Vec<crate::invite::Invite>,
+    /// The display names of its members and line authors, as each last presented it (their
+    /// token's `name`): kept in the cart so that its members see each other's names, and
+    /// nobody sees the name of someone they share no cart with.
+    #[serde(default)]
+    pub names: BTreeMap<UserId, String>,
     /// Events of its changes not yet known to be published, saved with the change they
     /// announce (the transactional outbox, `crate::unpublished`). Not part of its view.
     #[serde(default)]
@@ -170,8 +179,37 @@ impl Cart {
             }],
             lock: None,
             invites: Vec::new(),
+            names: BTreeMap::new(),
             unpublished: Default::default(),
         }
+    }
+
+    /// Keeps `name` as `user`'s display name (cleaned: trimmed, no control characters, at most
+    /// [`MAX_NAME_CHARS`]), then drops the names of whoever is neither a member nor a line's
+    /// author any more.
+    pub fn remember_name(&mut self, user: &UserId, name: &str) {
+        if let Some(name) = display_name(name) {
+            self.names.insert(user.clone(), name);
+        }
+        self.forget_unneeded_names();
+    }
+
+    /// Drops the names of whoever is neither a member nor a line's author.
+    pub fn forget_unneeded_names(&mut self) {
+        let Cart {
+            names,
+            members,
+            items,
+            ..
+        } = self;
+        names.retain(|user, _| {
+            members.iter().any(|m| &m.user_id == user) || items.iter().any(|l| &l.added_by == user)
+        });
+    }
+
+    /// `user`'s display name, if the cart knows it.
+    pub fn name_of(&self, user: &UserId) -> Option<&str> {
+        self.names.get(user).map(String::as_str)
     }
 
     /// The lock in force at `now`, if any.
@@ -232,6 +270,19 @@ impl Cart {
     }
 }
 
+/// `raw` as a display name: trimmed, control characters dropped, at most [`MAX_NAME_CHARS`];
+/// `None` when nothing is left.
+pub fn display_name(raw: &str) -> Option<String> {
+    let name: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim_end();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 /// A line as the API shows it, with its total.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -242,6 +293,18 @@ pub struct LineView<'a> {
     unit_price: i64,
     line_total: i64,
     added_by: &'a UserId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    added_by_name: Option<&'a str>,
+}
+
+/// A member as the API shows it: with their display name, when the cart knows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView<'a> {
+    user_id: &'a UserId,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
 }
 
 /// A cart as the API shows it: the stored cart plus line totals and the cart total.
@@ -250,13 +313,15 @@ pub struct LineView<'a> {
 pub struct CartView<'a> {
     cart_id: CartId,
     owner_id: &'a UserId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_name: Option<&'a str>,
     status: Status,
     version: u64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     currency: crate::money::Currency,
     items: Vec<LineView<'a>>,
-    members: &'a [Member],
+    members: Vec<MemberView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lock: Option<&'a CheckoutLock>,
     total: i64,
@@ -267,6 +332,7 @@ impl<'a> From<&'a Cart> for CartView<'a> {
         CartView {
             cart_id: cart.cart_id,
             owner_id: &cart.owner_id,
+            owner_name: cart.name_of(&cart.owner_id),
             status: cart.status,
             version: cart.version,
             created_at: cart.created_at,
@@ -282,9 +348,18 @@ impl<'a> From<&'a Cart> for CartView<'a> {
                     unit_price: l.unit_price,
                     line_total: l.unit_price.saturating_mul(i64::from(l.quantity.get())),
                     added_by: &l.added_by,
+                    added_by_name: cart.name_of(&l.added_by),
                 })
                 .collect(),
-            members: &cart.members,
+            members: cart
+                .members
+                .iter()
+                .map(|m| MemberView {
+                    user_id: &m.user_id,
+                    role: m.role,
+                    name: cart.name_of(&m.user_id),
+                })
+                .collect(),
             lock: cart.lock.as_ref(),
             total: cart.total(),
         }
@@ -297,6 +372,8 @@ impl<'a> From<&'a Cart> for CartView<'a> {
 pub struct CartSummary<'a> {
     cart_id: CartId,
     owner_id: &'a UserId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_name: Option<&'a str>,
     role: Role,
     status: Status,
     version: u64,
@@ -312,6 +389,7 @@ impl Cart {
         Some(CartSummary {
             cart_id: self.cart_id,
             owner_id: &self.owner_id,
+            owner_name: self.name_of(&self.owner_id),
             role: self.role_of(user)?,
             status: self.status,
             version: self.version,
@@ -320,5 +398,43 @@ impl Cart {
             total: self.total(),
             currency: self.currency,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn a_display_name_is_cleaned_and_bounded() {
+        assert_eq!(
+            display_name("  Ann \u{7}Lee \n").as_deref(),
+            Some("Ann Lee")
+        );
+        assert_eq!(
+            display_name(&"x".repeat(100)).map(|n| n.chars().count()),
+            Some(64)
+        );
+        assert_eq!(display_name(" \t "), None);
+    }
+
+    #[test]
+    fn a_cart_keeps_the_names_of_its_members_and_authors_only() {
+        let mut cart = Cart::new(CartId::new(), user("ann"), Currency::DEFAULT, Utc::now());
+        cart.remember_name(&user("ann"), "Ann");
+        cart.remember_name(&user("zed"), "Zed");
+        assert_eq!(cart.name_of(&user("ann")), Some("Ann"));
+        assert_eq!(
+            cart.name_of(&user("zed")),
+            None,
+            "not a member, wrote no line"
+        );
+        let view = serde_json::to_value(cart.view()).unwrap();
+        assert_eq!(view["ownerName"], "Ann");
+        assert_eq!(view["members"][0]["name"], "Ann");
     }
 }

@@ -212,6 +212,9 @@ pub struct InvitePreview {
     pub cart_id: CartId,
     /// Whose it is.
     pub owner_id: UserId,
+    /// The owner's display name, when the cart knows it: the invited may see who invites them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_name: Option<String>,
     /// The role joining gives.
     pub role: Role,
     /// Until when the invite works.

@@ -216,7 +216,8 @@ pub async fn cart_store_round_trips(store: &dyn CartStore) {
     let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
     let now = crate::service::now();
     let (alice, bob) = (user("alice"), user("bob"));
-    let created = Cart::new(CartId::new(), alice.clone(), Currency::DEFAULT, now);
+    let mut created = Cart::new(CartId::new(), alice.clone(), Currency::DEFAULT, now);
+    created.remember_name(&alice, "Alice Liddell");
     let id = created.cart_id;
     assert_eq!(store.load(id).await.unwrap_or_else(|e| fail(e)), None);
 

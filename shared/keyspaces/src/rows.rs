@@ -26,6 +26,7 @@ pub(crate) struct CartRow {
     unpublished: Option<String>,
     checkout_lock: Option<String>,
     invites: Option<String>,
+    names: Option<HashMap<String, String>>,
 }
 
 /// A row that does not decode into a valid cart: written by something other than this adapter.
@@ -98,6 +99,12 @@ impl CartRow {
             currency: Currency::parse(&self.currency).map_err(|_| bad("currency"))?,
             items,
             members,
+            names: self
+                .names
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(user, name)| Ok((UserId::parse(&user).map_err(|_| bad("names"))?, name)))
+                .collect::<Result<_, _>>()?,
             invites: match self.invites.as_deref() {
                 None | Some("") => Vec::new(),
                 Some(json) => serde_json::from_str(json).map_err(|_| bad("invites"))?,
@@ -172,6 +179,12 @@ pub(crate) fn cart_values(cart: &Cart) -> Vec<CqlValue> {
         } else {
             serde_json::to_string(&cart.invites).unwrap_or_default()
         }),
+        CqlValue::Map(
+            cart.names
+                .iter()
+                .map(|(user, name)| (text(user.as_str()), text(name)))
+                .collect(),
+        ),
         CqlValue::Uuid(uuid(cart.cart_id)),
     ]
 }
@@ -216,7 +229,7 @@ mod tests {
         let (created_at, updated_at, user_ids, roles) = (next(), next(), next(), next());
         let (items, item_order, item_names, unit_prices) = (next(), next(), next(), next());
         let (added_by, unpublished, checkout_lock) = (next(), next(), next());
-        let (invites, cart_id) = (next(), next());
+        let (invites, names, cart_id) = (next(), next(), next());
         CartRow {
             cart_id: cart_id.as_uuid().unwrap_or_default(),
             owner_id: text(owner_id),
@@ -243,6 +256,7 @@ mod tests {
             unpublished: Some(text(unpublished)),
             checkout_lock: checkout_lock.into_string(),
             invites: invites.into_string(),
+            names: map(names).map(|m| m.into_iter().map(|(k, v)| (k, text(v))).collect()),
         }
     }
 
@@ -259,6 +273,8 @@ mod tests {
                 domain::commands::share(&c, &user("alice"), &[user("bob")], Role::Viewer, now)
             })
             .unwrap_or_else(|e| panic!("{e}"));
+        let mut cart = cart;
+        cart.remember_name(&user("bob"), "Bob Builder");
         let back = row_of(cart_values(&cart)).into_cart();
         assert_eq!(
             back.ok(),

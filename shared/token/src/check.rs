@@ -59,6 +59,12 @@ struct Payload {
     sub: String,
     #[serde(default)]
     name: Option<String>,
+    /// A Cognito ID token's user name: the display name when the pool keeps no `name`.
+    #[serde(default, rename = "cognito:username")]
+    cognito_username: Option<String>,
+    /// A Cognito access token's user name.
+    #[serde(default)]
+    username: Option<String>,
     #[serde(default)]
     scope: String,
     #[serde(default, rename = "cognito:groups")]
@@ -106,7 +112,10 @@ pub(crate) fn claims(
         .join(" ");
     Ok(Claims {
         sub: payload.sub,
-        name: payload.name,
+        name: payload
+            .name
+            .or(payload.cognito_username)
+            .or(payload.username),
         scope,
         iss: payload.iss,
         aud: audience.to_owned(),
@@ -150,5 +159,27 @@ mod tests {
             ),
             Err(TokenError::WrongAudience)
         );
+    }
+
+    #[test]
+    fn a_cognito_user_name_is_the_display_name_when_the_token_has_no_name() {
+        let name = |json: &str| claims(&payload(json), "i", "api", 50).unwrap().name;
+        let base = r#""sub":"u1","iss":"i","aud":"api","exp":100"#;
+        assert_eq!(
+            name(&format!(
+                r#"{{{base},"name":"Ann","cognito:username":"ann7"}}"#
+            ))
+            .as_deref(),
+            Some("Ann")
+        );
+        assert_eq!(
+            name(&format!(r#"{{{base},"cognito:username":"ann7"}}"#)).as_deref(),
+            Some("ann7")
+        );
+        assert_eq!(
+            name(&format!(r#"{{{base},"username":"ann8"}}"#)).as_deref(),
+            Some("ann8")
+        );
+        assert_eq!(name(&format!("{{{base}}}")), None);
     }
 }

@@ -58,6 +58,7 @@ pub struct CartService {
     settles: Arc<Settles>,
     settle_before_answering: bool,
     lock_lasts: chrono::Duration,
+    actor_name: Option<Arc<str>>,
     #[cfg(any(test, feature = "testing"))]
     crash_after_save: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -88,6 +89,7 @@ impl CartService {
             settles: Arc::default(),
             settle_before_answering: false,
             lock_lasts: DEFAULT_LOCK,
+            actor_name: None,
             #[cfg(any(test, feature = "testing"))]
             crash_after_save: Arc::default(),
         }
@@ -113,6 +115,14 @@ impl CartService {
     pub fn with_lock_lasting(mut self, lasting: chrono::Duration) -> Self {
         self.lock_lasts = lasting.min(commands::MAX_LOCK);
         self
+    }
+
+    /// The same service, for a caller whose token names them `name`: each change they make
+    /// keeps it as their display name in the cart (`Cart::names`). Cheap: the ports are shared.
+    pub fn acting_as(&self, name: Option<&str>) -> CartService {
+        let mut named = self.clone();
+        named.actor_name = name.and_then(crate::cart::display_name).map(Arc::from);
+        named
     }
 
     /// The same service with another retry policy.
@@ -143,7 +153,10 @@ impl CartService {
         for (id, quantity) in initial {
             lines.push((self.known_item(id).await?, *quantity));
         }
-        let cart = commands::create(CartId::new(), actor, currency, &lines, now())?;
+        let cart = self.named(
+            actor,
+            commands::create(CartId::new(), actor, currency, &lines, now())?,
+        );
         let (cart, event) = self
             .with_event(Change::announced_as(cart, EventType::CartCreated), actor)
             .await?;
@@ -288,17 +301,17 @@ impl CartService {
         .map(|(cart, ())| cart)
     }
 
-    /// createInvite: the owner's new invite link on `terms`, and its token (the only time the
-    /// token is seen: the cart keeps its hash).
+    /// createInvite: the owner's new invite link on `terms`, its token (the only time the
+    /// token is seen: the cart keeps its hash), and the cart's version with it.
     pub async fn create_invite(
         &self,
         actor: &UserId,
         id: CartId,
         terms: InviteTerms,
-    ) -> Result<(Invite, InviteToken), CartError> {
+    ) -> Result<(Invite, InviteToken, u64), CartError> {
         let token = InviteToken::generate(id)
             .map_err(|e| CartError::Unavailable(StoreError::unavailable(e.to_string())))?;
-        let (_, invite) = self
+        let (cart, invite) = self
             .apply(actor, id, None, |cart| {
                 let (next, invite) =
                     commands::create_invite(cart, actor, token.secret_hash(), terms, now())?;
@@ -308,7 +321,7 @@ impl CartService {
                 ))
             })
             .await?;
-        Ok((invite, token))
+        Ok((invite, token, cart.version))
     }
 
     /// listInvites: the cart's invites, newest first, for its owner.
@@ -354,6 +367,7 @@ impl CartService {
         Ok(InvitePreview {
             cart_id: cart.cart_id,
             owner_id: cart.owner_id.clone(),
+            owner_name: cart.name_of(&cart.owner_id).map(str::to_owned),
             role: invite.role,
             expires_at: invite.expires_at,
             member_count: cart.members.len(),
@@ -558,7 +572,8 @@ impl CartService {
                 current: cart.version,
             }));
         }
-        let (change, extra) = command(cart).map_err(Retry::Fail)?;
+        let (mut change, extra) = command(cart).map_err(Retry::Fail)?;
+        change.next = self.named(actor, change.next);
         let (next, event) = self.with_event(change, actor).await.map_err(Retry::Fail)?;
         match self.store.save(Some(cart), &next).await {
             Ok(()) => {
@@ -679,6 +694,15 @@ impl CartService {
             self.published_here.note(event.cart_id, event.version);
         }
         delivered
+    }
+
+    /// `next` with the caller's display name kept, and the names it no longer needs dropped.
+    fn named(&self, actor: &UserId, mut next: Cart) -> Cart {
+        match &self.actor_name {
+            Some(name) => next.remember_name(actor, name),
+            None => next.forget_unneeded_names(),
+        }
+        next
     }
 
     /// Whether a test asked this service to end every operation right after its save.

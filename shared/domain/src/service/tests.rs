@@ -370,7 +370,7 @@ async fn twenty_people_racing_for_a_link_of_three_uses_let_exactly_three_in() {
         max_uses: Some(3),
         ..Default::default()
     };
-    let (_, token) = service
+    let (_, token, _) = service
         .create_invite(&owner, cart.cart_id, terms)
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! `bench soak`: the product's promises under load. Many users on many shared carts add,
-//! remove, modify, share, unshare, check out and read at once, at a person's pace (under the
-//! per-user rate limit, which stays on), while every user listens on a WebSocket. At the end it
+//! remove, modify, share, unshare, join by invite link, lock, unlock, check out and read at
+//! once, at a person's pace (under the per-user rate limit, which stays on), while every user
+//! listens on a WebSocket. At the end it
 //! checks, for every cart:
 //!
 //! - every acknowledged change is in the store: the acknowledged versions are 1, 2, ... up to
@@ -23,14 +24,17 @@ use std::time::{Duration, Instant};
 use tests::{Client, Socket, TestStack};
 
 /// What a user does, and how often (out of 100).
-const MIX: [(Action, u32); 7] = [
-    (Action::Add, 45),
-    (Action::Remove, 12),
+const MIX: [(Action, u32); 10] = [
+    (Action::Add, 40),
+    (Action::Remove, 10),
     (Action::Modify, 10),
-    (Action::Read, 15),
-    (Action::Share, 7),
-    (Action::Unshare, 6),
+    (Action::Read, 14),
+    (Action::Share, 6),
+    (Action::Unshare, 5),
     (Action::Checkout, 5),
+    (Action::Join, 4),
+    (Action::Lock, 3),
+    (Action::Unlock, 3),
 ];
 
 /// How long a user waits between requests: a person's pace, well under the rate limit.
@@ -48,6 +52,11 @@ enum Action {
     Share,
     Unshare,
     Checkout,
+    /// A user who is not a member accepts the cart's invite link.
+    Join,
+    /// The owner locks the cart for checkout (edits then answer 409 `CART_LOCKED`).
+    Lock,
+    Unlock,
 }
 
 /// The soak's shape.
@@ -65,6 +74,8 @@ struct Known {
     owner: usize,
     members: Vec<usize>,
     active: bool,
+    /// The token of its invite link (two uses).
+    invite: Option<String>,
 }
 
 /// A change the API acknowledged: which cart and version, when it was asked for, and the
@@ -235,12 +246,37 @@ async fn new_shared_cart(world: &World, client: &mut Client, owner: usize, users
             members.push(*other);
         }
     }
+    // Nobody else knows the cart yet, so its members at the invite's version are these.
+    let sent = Instant::now();
+    let invited = client
+        .send(
+            "POST",
+            &format!("/carts/{cart}/invites"),
+            Some(token),
+            Some(json!({"maxUses": 2})),
+        )
+        .await;
+    count(world, "invite", invited.status, invited.code());
+    let invite = invited.body["token"].as_str().map(str::to_owned);
+    if let Some(version) = invited.body["cartVersion"].as_u64() {
+        lock(&world.tally).acks.push(Ack {
+            label: "invite",
+            cart: cart.clone(),
+            version,
+            sent,
+            members: members.iter().map(|m| user(*m)).collect(),
+            // The cart was created empty and nobody has added to it yet.
+            items: json!([]),
+            removed: None,
+        });
+    }
     lock(&world.known).insert(
         cart,
         Known {
             owner,
             members,
             active: true,
+            invite,
         },
     );
 }
@@ -259,10 +295,16 @@ async fn work(world: Arc<World>, me: usize, users: usize, deadline: Instant) {
             .map(|(c, k)| (c.clone(), k.clone()))
             .collect();
         let owned: Vec<&(String, Known)> = mine.iter().filter(|(_, k)| k.owner == me).collect();
+        let others: Vec<(String, Known)> = lock(&world.known)
+            .iter()
+            .filter(|(_, k)| k.active && k.invite.is_some() && !k.members.contains(&me))
+            .map(|(c, k)| (c.clone(), k.clone()))
+            .collect();
         let Some((cart, known)) = (match action {
-            Action::Share | Action::Unshare => owned
+            Action::Share | Action::Unshare | Action::Lock | Action::Unlock => owned
                 .get(fastrand::usize(..owned.len().max(1)))
                 .map(|c| (*c).clone()),
+            Action::Join => others.get(fastrand::usize(..others.len().max(1))).cloned(),
             _ => mine.get(fastrand::usize(..mine.len().max(1))).cloned(),
         }) else {
             if owned.is_empty() && fastrand::u32(..10) == 0 {
@@ -301,6 +343,17 @@ async fn work(world: Arc<World>, me: usize, users: usize, deadline: Instant) {
                     "share",
                 )
             }
+            Action::Join => (
+                "POST",
+                format!(
+                    "/invites/{}/accept",
+                    known.invite.clone().unwrap_or_default()
+                ),
+                None,
+                "join",
+            ),
+            Action::Lock => ("POST", format!("/carts/{cart}/lock"), None, "lock"),
+            Action::Unlock => ("DELETE", format!("/carts/{cart}/lock"), None, "unlock"),
             Action::Unshare => {
                 let Some(other) = known.members.iter().copied().find(|m| *m != me) else {
                     continue;
@@ -400,7 +453,7 @@ fn learn(world: &World, cart: &str, action: Action, reply: &tests::Reply) {
     if reply.body["status"] == "CHECKED_OUT" || reply.code() == "CART_CHECKED_OUT" {
         entry.active = false;
     }
-    if matches!(action, Action::Share | Action::Unshare) && reply.status == 200 {
+    if matches!(action, Action::Share | Action::Unshare | Action::Join) && reply.status == 200 {
         entry.members = reply.body["members"]
             .as_array()
             .map(|m| {
@@ -543,6 +596,7 @@ fn report(
         }
     }
     let mut missing = 0usize;
+    let mut missed: Vec<String> = Vec::new();
     for ack in &changes {
         let recipients: HashSet<&str> = ack
             .members
@@ -556,12 +610,21 @@ fn report(
                 Some(at) => {
                     latencies_us.push(at.saturating_duration_since(ack.sent).as_micros() as u64)
                 }
-                None => missing += 1,
+                None => {
+                    missing += 1;
+                    if missed.len() < 10 {
+                        missed.push(format!(
+                            "{member} never heard cart {} version {} (a {})",
+                            ack.cart, ack.version, ack.label
+                        ));
+                    }
+                }
             }
         }
     }
     if missing > 0 {
         broken.push(format!("{missing} of {expected} pushes never arrived"));
+        broken.extend(missed);
     }
     broken.extend(late.iter().take(10).cloned());
     latencies_us.sort_unstable();
