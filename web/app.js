@@ -73,8 +73,13 @@ async function showInvite() {
       await loadCarts();
       await openCart(cart.cartId);
     });
-    if (invite.alreadyMember) await openCart(invite.cartId);
+    if (invite.alreadyMember) {
+      history.replaceState(null, "", location.pathname);
+      await openCart(invite.cartId);
+    }
   } catch (error) {
+    // A link that no longer works is of no use in the address bar either.
+    history.replaceState(null, "", location.pathname);
     showError(error);
   }
 }
@@ -194,6 +199,8 @@ function render(cart, changed) {
   $("total").textContent = money(cart.total, cart.currency);
   $("members").textContent = cart.members.map((m) => `${m.name || m.userId} (${m.role})`).join(", ");
   renderLock(cart);
+  // An ordered cart takes no more invites, whoever's push said so.
+  if (cart.status === "CHECKED_OUT") $("inviting").hidden = true;
 }
 
 // The checkout lock: who holds the cart and until when, the owner's buttons, and the line

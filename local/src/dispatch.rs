@@ -13,12 +13,16 @@ pub enum Target {
 }
 
 /// Invokes the handler of `target`, exactly as its Lambda would be invoked: the mutating
-/// ones at most once per `Idempotency-Key` (reads pass through that check untouched).
+/// ones at most once per `Idempotency-Key` (reads pass through that check untouched), save
+/// createInvite, whose answer holds a token that nothing may keep.
 pub async fn invoke(services: &Services, target: Target, request: Request) -> Response {
     let operation = match target {
         Target::Operation(operation, _) => operation,
         Target::Noop => return edge::respond::json(http::StatusCode::OK, &serde_json::json!({})),
     };
+    if operation == Operation::CreateInvite {
+        return handle(services, operation, request).await;
+    }
     edge::idempotency::once(services.idempotency.as_ref(), request, |request| {
         handle(services, operation, request)
     })
@@ -37,7 +41,11 @@ async fn handle(services: &Services, operation: Operation, request: Request) -> 
         Operation::ModifyCart => modify_cart::handle(carts, request).await,
         Operation::ShareCart => share_cart::handle(carts, request).await,
         Operation::UnshareCart => unshare_cart::handle(carts, request).await,
-        Operation::CreateInvite => create_invite::handle(carts, None, request).await,
+        Operation::CreateInvite => {
+            // The local stack serves the page itself, where the request came.
+            let page = create_invite::request_origin(&request);
+            create_invite::handle(carts, Some(&page), request).await
+        }
         Operation::ListInvites => list_invites::handle(carts, request).await,
         Operation::RevokeInvite => revoke_invite::handle(carts, request).await,
         Operation::GetInvite => get_invite::handle(carts, request).await,

@@ -1,7 +1,7 @@
 //! createInvite (`POST /carts/{cartId}/invites`): the owner creates an invite link, with a role
 //! (`editor` by default, or `viewer`), a lifetime (7 days by default, at most 30) and an optional
-//! use limit. The answer (201) holds the token and the page's link, shown this once: the cart
-//! keeps only the token's hash.
+//! use limit. The answer (201) holds the token, and the page's link when the deployment says
+//! where the page is, shown this once: the cart keeps only the token's hash.
 
 use domain::CartService;
 use domain::invite::InviteTerms;
@@ -28,12 +28,13 @@ struct Created<'a> {
     #[serde(flatten)]
     invite: domain::invite::InviteView<'a>,
     token: String,
-    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
     cart_version: u64,
 }
 
 /// Answers one createInvite request; links point at `page` (the page's address, such as
-/// `https://carts.example.com/`), or, without one, at the origin the request came to.
+/// `https://carts.example.com/`), and without one the answer holds the token alone.
 pub async fn handle(carts: &CartService, page: Option<&str>, request: Request) -> Response {
     respond::outcome(create(carts, page, &request).await)
 }
@@ -58,7 +59,7 @@ async fn create(
     let (invite, token, cart_version) =
         carts.create_invite(&caller.user_id, cart_id, terms).await?;
     let token = token.as_text();
-    let url = format!("{}?invite={token}", page_address(page, request));
+    let url = page.map(|page| format!("{}?invite={token}", with_slash(page)));
     let created = Created {
         invite: invite.view(now()),
         token,
@@ -68,16 +69,18 @@ async fn create(
     Ok(respond::json(StatusCode::CREATED, &created))
 }
 
-/// Where the page is: `page`, else the origin of the request (its `Host`, behind
-/// `X-Forwarded-Proto`), ending in `/`.
-fn page_address(page: Option<&str>, request: &Request) -> String {
-    if let Some(page) = page {
-        return if page.ends_with('/') {
-            page.to_owned()
-        } else {
-            format!("{page}/")
-        };
+fn with_slash(page: &str) -> String {
+    if page.ends_with('/') {
+        page.to_owned()
+    } else {
+        format!("{page}/")
     }
+}
+
+/// The origin `request` came to (its `Host`, behind `X-Forwarded-Proto`): where the local stack
+/// serves the page. On AWS the REST API's origin serves no page, so a function is told where
+/// the page is instead (`PAGE_URL`).
+pub fn request_origin(request: &Request) -> String {
     let header = |name: &str| {
         request
             .headers()

@@ -15,8 +15,11 @@ async fn revoke(carts: &CartService, request: &Request) -> Result<Response, Prob
     let carts = &carts.acting_as(caller.name.as_deref());
     let cart_id = request::cart_id(request)?;
     let invite_id = request::path_param(request, "inviteId")?;
-    if invite_id.len() != 16 || !invite_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ValidationError::new("inviteId", "must be 16 hexadecimal digits").into());
+    let lowercase_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if invite_id.len() != 16 || !invite_id.bytes().all(lowercase_hex) {
+        return Err(
+            ValidationError::new("inviteId", "must be 16 lowercase hexadecimal digits").into(),
+        );
     }
     carts
         .revoke_invite(&caller.user_id, cart_id, &invite_id)

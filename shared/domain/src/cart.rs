@@ -24,10 +24,12 @@ pub const MAX_USERS_PER_SHARE: usize = 50;
 pub enum Status {
     /// Members may edit it.
     Active,
-    /// Held for checkout (`Cart::lock` says by whom and until when): its lines do not change.
-    Locked,
     /// Ordered; terminal for edits.
     CheckedOut,
+    /// Held for checkout (`Cart::lock` says by whom and until when): its lines do not change.
+    /// Last, because the embedded store encodes a variant by its position: carts it already
+    /// holds keep reading as they were written.
+    Locked,
 }
 
 impl Status {
@@ -42,7 +44,7 @@ impl Status {
 
     /// The status `raw` names, as [`Status::as_str`] writes it.
     pub fn parse(raw: &str) -> Option<Status> {
-        [Status::Active, Status::Locked, Status::CheckedOut]
+        [Status::Active, Status::CheckedOut, Status::Locked]
             .into_iter()
             .find(|s| s.as_str() == raw)
     }
@@ -273,10 +275,16 @@ impl Cart {
 /// `raw` as a display name: trimmed, control characters dropped, at most [`MAX_NAME_CHARS`];
 /// `None` when nothing is left.
 pub fn display_name(raw: &str) -> Option<String> {
+    // Control characters, and the invisible ones that reorder or hide text (bidirectional
+    // overrides, zero-width spaces), which would let one name pass for another.
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
     let name: String = raw
         .trim()
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !invisible(*c))
         .take(MAX_NAME_CHARS)
         .collect();
     let name = name.trim_end();
@@ -420,6 +428,11 @@ mod tests {
             Some(64)
         );
         assert_eq!(display_name(" \t "), None);
+        assert_eq!(
+            display_name("Ann\u{202E}eeL\u{200B}").as_deref(),
+            Some("AnneeL"),
+            "no character that reorders or hides text"
+        );
     }
 
     #[test]

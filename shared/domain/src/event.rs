@@ -96,6 +96,10 @@ pub struct CartEvent {
     /// The cart after the change, in the API's representation. Kept as serialized JSON: it is
     /// written once here and copied verbatim into every message that carries it.
     pub snapshot: Box<serde_json::value::RawValue>,
+    /// Whether the change also changed a member's display name, so the member list a client
+    /// holds is out of date even though membership did not change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub names_changed: bool,
     /// What stock could not cover: only on `CartStockShort`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shortages: Vec<Shortage>,
@@ -118,6 +122,7 @@ impl CartEvent {
             occurred_at: cart.updated_at,
             members,
             snapshot: snapshot_of(cart),
+            names_changed: false,
             shortages: Vec::new(),
         }
     }

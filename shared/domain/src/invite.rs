@@ -33,7 +33,7 @@ const SECRET_BYTES: usize = 32;
 pub struct Invite {
     /// How the owner names it to list or revoke it: the first 16 hex digits of its hash.
     pub invite_id: String,
-    /// SHA-256 of the token's secret, in hex.
+    /// SHA-256 of the token's secret as the token writes it (its base64url text), in hex.
     pub secret_hash: String,
     /// The role a user who joins with it gets.
     pub role: Role,
@@ -150,7 +150,8 @@ impl InviteToken {
         })
     }
 
-    /// The SHA-256 of the secret in hex: what the record keeps.
+    /// The SHA-256 of the secret's text (base64url) in hex: what the record keeps. The text has
+    /// one spelling per secret, since `parse` refuses any other.
     pub fn secret_hash(&self) -> String {
         Sha256::digest(self.secret.as_bytes())
             .iter()

@@ -89,16 +89,22 @@ fn mutates(method: &Method) -> bool {
     )
 }
 
-/// What the request was: method, path and the body's digest. JSON bodies are compared by
-/// meaning (key order and spacing do not matter); other bodies byte for byte.
+/// What the request was: the method, and one digest of the path and the body. JSON bodies are
+/// compared by meaning (key order and spacing do not matter); other bodies byte for byte. The
+/// path is digested, not kept: an invite's token travels in it, and the store keeps tokens only
+/// hashed.
 fn fingerprint(request: &Request) -> String {
     let bytes: &[u8] = request.body().as_ref();
     let canonical = serde_json::from_slice::<serde_json::Value>(bytes)
         .ok()
         .map(|value| canonical_json(&value));
-    let digest = Sha256::digest(canonical.as_deref().map_or(bytes, str::as_bytes));
+    let digest = Sha256::new()
+        .chain_update(request.uri().path().as_bytes())
+        .chain_update(b"\n")
+        .chain_update(canonical.as_deref().map_or(bytes, str::as_bytes))
+        .finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{} {} {hex}", request.method(), request.uri().path())
+    format!("{} {hex}", request.method())
 }
 
 /// `value` with every object's keys sorted, whatever map order serde_json was built with.

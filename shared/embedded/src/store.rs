@@ -176,7 +176,7 @@ fn encode_cart(cart: &Cart) -> Vec<u8> {
 
 fn decode_cart(value: &[u8]) -> Result<Cart, redb::Error> {
     let body = value.get(8..).unwrap_or_default();
-    postcard::from_bytes(body).map_err(|e| redb::Error::Corrupted(format!("undecodable cart: {e}")))
+    earlier::decode(body).map_err(|e| redb::Error::Corrupted(format!("undecodable cart: {e}")))
 }
 
 fn decode_item(value: &[u8]) -> Option<Item> {
@@ -282,5 +282,6 @@ impl StockLedger for EmbeddedStore {
     }
 }
 
+mod earlier;
 #[cfg(test)]
 mod tests;

@@ -26,8 +26,9 @@ pub enum ServerMessage<'a> {
         /// When.
         occurred_at: chrono::DateTime<chrono::Utc>,
         /// The cart after the change; absent only when `snapshotOmitted` (re-read the cart).
-        /// Its `members` are there only after `CartCreated`, `CartShared` and `CartUnshared`;
-        /// after any other change they are as the recipient already holds them.
+        /// Its `members` are there only after `CartCreated`, `CartShared`, `CartUnshared` and
+        /// `CartJoined`, or a change that also changed a member's display name; after any other
+        /// change they are as the recipient already holds them.
         #[serde(skip_serializing_if = "Option::is_none")]
         cart: Option<&'a RawValue>,
         /// True when the snapshot would pass the message limit and was left out.
@@ -103,10 +104,11 @@ impl ServerMessage<'_> {
 /// `MAX_MESSAGE_BYTES`), and for whoever the change removed, only that they were removed (never
 /// the cart they may no longer see).
 ///
-/// The snapshot leaves out the member list unless the change is to membership: at a thousand
+/// The snapshot leaves out the member list unless the change is to membership (or to a member's
+/// display name, `CartEvent::names_changed`): at a thousand
 /// members that list is some 40 KB, and sending it to every member on every quantity change
 /// would be 40 MB of pushes per click (and two billed messages each, API Gateway counting in
-/// 32 KB units) to say nothing new. Members change only through the events that carry it, so a
+/// 32 KB units) to say nothing new. The list changes only with the events that carry it, so a
 /// client that holds the previous version holds the current list.
 pub struct PushMessages {
     change: std::sync::Arc<str>,
@@ -138,7 +140,7 @@ impl PushMessages {
             cart,
             snapshot_omitted: cart.is_none(),
         };
-        let trimmed = (!event.event_type.changes_membership())
+        let trimmed = (!event.event_type.changes_membership() && !event.names_changed)
             .then(|| without_members(&event.snapshot))
             .flatten();
         let full = change(Some(trimmed.as_deref().unwrap_or(&event.snapshot))).to_json();

@@ -59,12 +59,11 @@ struct Payload {
     sub: String,
     #[serde(default)]
     name: Option<String>,
-    /// A Cognito ID token's user name: the display name when the pool keeps no `name`.
+    /// A Cognito ID token's user name: the display name when the pool keeps no `name`
+    /// ("Understanding the identity (ID) token"). Access tokens, which carry `username`
+    /// instead, have no `aud` and are refused.
     #[serde(default, rename = "cognito:username")]
     cognito_username: Option<String>,
-    /// A Cognito access token's user name.
-    #[serde(default)]
-    username: Option<String>,
     #[serde(default)]
     scope: String,
     #[serde(default, rename = "cognito:groups")]
@@ -110,12 +109,17 @@ pub(crate) fn claims(
         .chain(payload.groups.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join(" ");
+    // A pool whose users sign in by email makes their user name the `sub` itself: a UUID is no
+    // name to show, so it is skipped.
+    let sub = payload.sub;
+    let name = payload.name.or_else(|| {
+        payload
+            .cognito_username
+            .filter(|user_name| *user_name != sub)
+    });
     Ok(Claims {
-        sub: payload.sub,
-        name: payload
-            .name
-            .or(payload.cognito_username)
-            .or(payload.username),
+        sub,
+        name,
         scope,
         iss: payload.iss,
         aud: audience.to_owned(),
@@ -176,10 +180,11 @@ mod tests {
             name(&format!(r#"{{{base},"cognito:username":"ann7"}}"#)).as_deref(),
             Some("ann7")
         );
-        assert_eq!(
-            name(&format!(r#"{{{base},"username":"ann8"}}"#)).as_deref(),
-            Some("ann8")
-        );
         assert_eq!(name(&format!("{{{base}}}")), None);
+        assert_eq!(
+            name(&format!(r#"{{{base},"cognito:username":"u1"}}"#)),
+            None,
+            "a user name that is the sub is no name"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! checkoutCart: validate every line against the catalog's stock and price, then close the cart.
-//! An unlocked cart is locked and checked out in one step; a locked one only by whoever locked
-//! it or the owner.
+//! An unlocked cart is checked out directly; a locked one only by whoever locked it or the
+//! owner.
 
 use crate::access::require_buyer;
 use crate::cart::{Cart, Status};
@@ -15,8 +15,8 @@ use std::collections::HashMap;
 pub enum CheckoutOutcome {
     /// Every line is in stock at the price it shows: the cart is checked out.
     CheckedOut(Cart),
-    /// Some prices moved: the cart holds the catalog's prices now and stays active, so its
-    /// members see the new total before anyone checks out again.
+    /// Some prices moved: the cart holds the catalog's prices now and stays open (active, or
+    /// still locked), so its members see the new total before anyone checks out again.
     Repriced(Cart, Vec<PriceChange>),
 }
 

@@ -34,6 +34,8 @@ struct Change {
     next: Cart,
     event: EventType,
     also_notify: Vec<UserId>,
+    /// Whether a member's display name changed with it.
+    names_changed: bool,
 }
 
 impl Change {
@@ -42,6 +44,7 @@ impl Change {
             next,
             event,
             also_notify: Vec::new(),
+            names_changed: false,
         }
     }
 }
@@ -274,6 +277,7 @@ impl CartService {
                 next,
                 event: EventType::CartUnshared,
                 also_notify: vec![target.clone()],
+                names_changed: false,
             };
             Ok((change, ()))
         })
@@ -574,6 +578,7 @@ impl CartService {
         }
         let (mut change, extra) = command(cart).map_err(Retry::Fail)?;
         change.next = self.named(actor, change.next);
+        change.names_changed = change.next.names != cart.names;
         let (next, event) = self.with_event(change, actor).await.map_err(Retry::Fail)?;
         match self.store.save(Some(cart), &next).await {
             Ok(()) => {
@@ -655,8 +660,10 @@ impl CartService {
             mut next,
             event,
             also_notify,
+            names_changed,
         } = change;
-        let event = CartEvent::new(event, &next, actor, &also_notify);
+        let mut event = CartEvent::new(event, &next, actor, &also_notify);
+        event.names_changed = names_changed;
         // What this process published itself need not be carried on.
         let mine = self.published_here.of(next.cart_id);
         next.unpublished.remove(&mine);

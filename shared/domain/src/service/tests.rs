@@ -398,3 +398,32 @@ async fn twenty_people_racing_for_a_link_of_three_uses_let_exactly_three_in() {
     let invites = service.invites(&owner, cart.cart_id).await.unwrap();
     assert_eq!(invites[0].uses, 3);
 }
+
+#[tokio::test]
+async fn a_members_first_change_brings_their_name_and_says_so_once() {
+    let (service, events, _) = service();
+    let cart = service
+        .acting_as(Some("Alice"))
+        .create(&user("alice"), Currency::DEFAULT, &[])
+        .await
+        .unwrap();
+    service
+        .share(&user("alice"), cart.cart_id, &[user("bob")], Role::Editor)
+        .await
+        .unwrap();
+    let bob = service.acting_as(Some(" Bob\u{200B} "));
+    for _ in 0..2 {
+        bob.add_item(&user("bob"), cart.cart_id, &apple().item_id, one())
+            .await
+            .unwrap();
+    }
+    let now = service.get(&user("alice"), cart.cart_id).await.unwrap();
+    assert_eq!(now.name_of(&user("bob")), Some("Bob"));
+    assert_eq!(now.name_of(&user("alice")), Some("Alice"));
+    let flags: Vec<bool> = events.events().iter().map(|e| e.names_changed).collect();
+    assert_eq!(
+        flags,
+        [false, false, true, false],
+        "create, share, bob's first add, his second"
+    );
+}

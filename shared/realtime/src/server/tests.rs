@@ -55,15 +55,31 @@ fn only_a_change_to_membership_carries_the_member_list() {
     }
 }
 
-const ALL_EVENT_TYPES: [EventType; 7] = [
+const ALL_EVENT_TYPES: [EventType; 12] = [
     EventType::CartCreated,
     EventType::CartItemAdded,
     EventType::CartItemRemoved,
     EventType::CartModified,
     EventType::CartShared,
     EventType::CartUnshared,
+    EventType::CartJoined,
+    EventType::CartInviteCreated,
+    EventType::CartInviteRevoked,
+    EventType::CartLocked,
+    EventType::CartUnlocked,
     EventType::CartCheckedOut,
 ];
+
+#[test]
+fn a_change_that_changed_a_members_name_carries_the_member_list_with_it() {
+    let mut cart = small_cart();
+    cart.remember_name(&user("bob"), "Bob Builder");
+    let mut event = CartEvent::new(EventType::CartItemAdded, &cart, &user("bob"), &[]);
+    event.names_changed = true;
+    let message: serde_json::Value =
+        serde_json::from_str(&push_message_for(&event, &user("alice"))).unwrap();
+    assert_eq!(message["cart"]["members"][1]["name"], "Bob Builder");
+}
 
 #[test]
 fn a_removed_member_is_told_once_without_the_cart() {
