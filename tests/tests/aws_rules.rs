@@ -545,6 +545,13 @@ fn both_stages_log_each_request_as_json_with_its_request_id_and_its_caller() {
         edge::identity::context_keys::USER_ID == "userId",
         "the key the access logs read is the authorizer's"
     );
+    // `$context.path` is the path as called, an invite's token in it; `$context.resourcePath`
+    // is the route (`/invites/{token}`). Tokens are kept only hashed, so the log keeps the route.
+    let rest_format = rest["Format"].as_str().unwrap_or_default();
+    assert!(
+        rest_format.contains("$context.resourcePath") && !rest_format.contains("$context.path"),
+        "the REST access log records the route, never the path with a token in it"
+    );
 }
 
 /// "Set up CloudWatch logging for REST APIs in API Gateway" (WebSocket APIs use the same

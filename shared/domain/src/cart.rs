@@ -196,17 +196,24 @@ impl Cart {
         self.forget_unneeded_names();
     }
 
-    /// Drops the names of whoever is neither a member nor a line's author.
+    /// Drops the names of whoever is neither a member nor a line's author. Every change runs it,
+    /// so it looks each name up in a set rather than scanning a thousand members per name.
     pub fn forget_unneeded_names(&mut self) {
+        if self.names.is_empty() {
+            return;
+        }
         let Cart {
             names,
             members,
             items,
             ..
         } = self;
-        names.retain(|user, _| {
-            members.iter().any(|m| &m.user_id == user) || items.iter().any(|l| &l.added_by == user)
-        });
+        let kept: std::collections::HashSet<&UserId> = members
+            .iter()
+            .map(|m| &m.user_id)
+            .chain(items.iter().map(|l| &l.added_by))
+            .collect();
+        names.retain(|user, _| kept.contains(user));
     }
 
     /// `user`'s display name, if the cart knows it.
