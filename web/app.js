@@ -2,7 +2,11 @@
 // it, and watch other members' changes arrive over the WebSocket. No build step, no framework.
 "use strict";
 
-const state = { token: null, user: null, socket: null, carts: [], cart: null, catalog: [], lapse: null };
+const state = { token: null, user: null, socket: null, carts: [], cart: null, catalog: [], lapse: null, viewers: [] };
+
+// How often the open cart is subscribed to again: it tells the server this page still has it
+// open (a viewer not seen for 90 seconds is no longer listed) and reads who else has.
+const PRESENCE_REFRESH_MS = 30 * 1000;
 const $ = (id) => document.getElementById(id);
 const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${currency || ""}`.trim();
 
@@ -114,15 +118,37 @@ function connect() {
   state.socket = socket;
   socket.onopen = () => {
     $("live").classList.add("on");
-    if (state.cart) socket.send(JSON.stringify({ action: "subscribe", cartId: state.cart.cartId }));
+    subscribe();
   };
   socket.onclose = () => { $("live").classList.remove("on"); setTimeout(connect, 1000); };
   socket.onmessage = (frame) => onMessage(JSON.parse(frame.data));
 }
 
+// Subscribes to the open cart: its snapshot and who has it open come back.
+function subscribe() {
+  if (state.cart && state.socket && state.socket.readyState === WebSocket.OPEN) {
+    state.socket.send(JSON.stringify({ action: "subscribe", cartId: state.cart.cartId }));
+  }
+}
+setInterval(subscribe, PRESENCE_REFRESH_MS);
+
+// Who has the open cart open now, by name, you first.
+function renderViewers() {
+  const others = state.viewers.filter((id) => id !== state.user);
+  const names = others.map((id) => nameIn(state.cart && state.cart.members, id));
+  $("viewers").textContent = (state.viewers.includes(state.user) ? ["you", ...names] : names).join(", ") || "nobody";
+}
+
 async function onMessage(message) {
   if (message.type === "snapshot" && state.cart && message.cartId === state.cart.cartId) {
-    render(message.cart);
+    if (message.version >= state.cart.version) render(message.cart);
+    state.viewers = message.viewers || [];
+    renderViewers();
+  } else if (message.type === "presence") {
+    if (state.cart && message.cartId === state.cart.cartId) {
+      state.viewers = message.viewers;
+      renderViewers();
+    }
   } else if (message.type === "change") {
     const members = (message.cart && message.cart.members) || (state.cart && state.cart.cartId === message.cartId ? state.cart.members : []);
     const actor = message.actor === state.user ? "you" : nameIn(members, message.actor);
@@ -165,12 +191,11 @@ async function loadCarts() {
 }
 
 async function openCart(cartId) {
+  if (!state.cart || state.cart.cartId !== cartId) state.viewers = [];
   render(await api("GET", `/carts/${cartId}`));
   $("invite-url").hidden = $("copy-invite").hidden = true;
   await loadInvites(state.cart);
-  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
-    state.socket.send(JSON.stringify({ action: "subscribe", cartId }));
-  }
+  subscribe();
   await loadCarts();
 }
 
@@ -198,6 +223,7 @@ function render(cart, changed) {
   }));
   $("total").textContent = money(cart.total, cart.currency);
   $("members").textContent = cart.members.map((m) => `${m.name || m.userId} (${m.role})`).join(", ");
+  renderViewers();
   renderLock(cart);
   // An ordered cart takes no more invites, whoever's push said so.
   if (cart.status === "CHECKED_OUT") $("inviting").hidden = true;

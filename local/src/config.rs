@@ -29,6 +29,9 @@ pub struct Config {
     /// How long a checkout lock lasts: `CHECKOUT_LOCK_MINUTES` (default
     /// `domain::service::DEFAULT_LOCK`).
     pub checkout_lock: chrono::Duration,
+    /// How long presence notices are gathered before presence is pushed (default
+    /// `presence_push::WINDOW`, as on AWS).
+    pub presence_window: std::time::Duration,
 }
 
 /// A flag or variable that does not parse.
@@ -70,6 +73,8 @@ impl Config {
             backends: crate::Backends::embedded(),
             rate_per_user: Some(limits::PER_USER),
             checkout_lock: domain::service::DEFAULT_LOCK,
+            // A fifth of AWS's window: tests wait for presence, and nothing here batches.
+            presence_window: presence_push::WINDOW / 5,
         }
     }
 
@@ -123,6 +128,7 @@ impl Config {
                 .map_or(domain::service::DEFAULT_LOCK, |minutes| {
                     chrono::Duration::minutes(i64::from(minutes))
                 }),
+            presence_window: presence_push::WINDOW,
             rate_per_user: match std::env::var("RATE_PER_USER") {
                 Ok(value) => parse_rate(&value)?,
                 Err(_) => Some(limits::PER_USER),

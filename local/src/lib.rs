@@ -10,6 +10,7 @@ mod connections_api;
 mod dev;
 mod dispatch;
 mod gateway;
+mod presence;
 mod push;
 mod relay;
 mod republish;

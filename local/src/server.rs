@@ -34,6 +34,8 @@ pub struct Services {
     pub idempotency: Arc<dyn domain::idempotency::IdempotencyStore>,
     /// The connection registry of the WebSocket functions.
     pub registry: Arc<dyn domain::ConnectionRegistry>,
+    /// Where the WebSocket functions announce presence changes.
+    pub notices: Arc<dyn domain::PresenceNotices>,
     /// The open WebSockets, for the `@connections` API.
     pub sockets: Sockets,
     /// Each user's token bucket across the REST routes, when rates are limited.
@@ -103,6 +105,7 @@ impl LocalStack {
             connected.publisher.clone(),
             crate::republish::GRACE,
         );
+        let (notices, presence_notices) = crate::presence::channel();
         let services = Arc::new(Services {
             carts: CartService::new(
                 connected.carts,
@@ -119,6 +122,7 @@ impl LocalStack {
             keys: config.keys,
             bus,
             registry: connected.registry,
+            notices: Arc::new(notices),
             idempotency: connected.idempotency,
             sockets: Sockets::default(),
             throttle: config.rate_per_user.map(Buckets::new),
@@ -135,12 +139,12 @@ impl LocalStack {
             source,
         })?;
         let (stop, stopped) = watch::channel(false);
-        let push = sync_push::Push::new(
-            services.registry.clone(),
-            Arc::new(apigw::ManagementApi::unsigned_local(&format!(
-                "http://{addr}"
-            ))),
-        );
+        let poster = Arc::new(apigw::ManagementApi::unsigned_local(&format!(
+            "http://{addr}"
+        )));
+        let push = sync_push::Push::new(services.registry.clone(), poster.clone())
+            .announcing_presence(services.notices.clone());
+        let presence = presence_push::Presence::new(services.registry.clone(), poster);
         let consumers = Arc::new(crate::push::Consumers {
             push,
             inventory: inventory::Inventory {
@@ -157,6 +161,11 @@ impl LocalStack {
             )),
         }];
         feeders.push(tokio::spawn(crate::republish::run(relay)));
+        feeders.push(tokio::spawn(crate::presence::run(
+            presence,
+            presence_notices,
+            config.presence_window,
+        )));
         if let Some((client, queue_url, topic)) = connected.outbox {
             feeders.push(tokio::spawn(crate::relay::run(client, queue_url, topic)));
         }

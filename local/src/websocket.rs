@@ -115,7 +115,13 @@ async fn serve(
         tokio::select! {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let answer = ws_message::handle(&services.carts, services.registry.as_ref(), &services.message_rate, message_event(&id, text.as_str())).await;
+                    let routes = ws_message::Routes {
+                        carts: &services.carts,
+                        registry: services.registry.as_ref(),
+                        notices: services.notices.as_ref(),
+                        rate: &services.message_rate,
+                    };
+                    let answer = ws_message::handle(&routes, message_event(&id, text.as_str())).await;
                     if let Some(aws_lambda_events::encodings::Body::Text(reply)) = answer.body
                         && sink.send(Message::text(reply)).await.is_err()
                     {
@@ -154,7 +160,7 @@ async fn serve(
 
 async fn disconnect(services: &Services, id: &ConnectionId) {
     let event = event_for(id, "$disconnect", "DISCONNECT", chrono::Utc::now());
-    ws_disconnect::handle(services.registry.as_ref(), event).await;
+    ws_disconnect::handle(services.registry.as_ref(), services.notices.as_ref(), event).await;
 }
 
 /// An id in API Gateway's style: 16 characters of base64.

@@ -86,7 +86,7 @@ test("a change by one member appears live at the other, with who made it", async
   assert.equal(await alice.textContent("#cart-version"), await bob.textContent("#cart-version"));
 });
 
-test("a group order: the owner invites two by link, both join and add, the owner locks (the others see it and cannot edit) and checks out", async () => {
+test("a group order: the owner invites two by link, both join and add, each sees who is here, the owner locks (the others see it and cannot edit) and checks out", async () => {
   mkdirSync(shots, { recursive: true });
   const shoot = (page, step) => page.screenshot({ path: join(shots, `group-${step}.png`), fullPage: true });
   // Display names as an issuer gives them: the page shows names, never ids (dana-lee).
@@ -125,6 +125,12 @@ test("a group order: the owner invites two by link, both join and add, the owner
   assert.match(await dana.textContent("#invites"), /used 2/);
   await shoot(dana, "3-both-joined-and-added");
 
+  // Presence: each sees who else has the cart open, by name, without reloading.
+  const hereNow = (page, text) => page.waitForFunction((t) => document.querySelector("#viewers").textContent === t, text, { timeout: WAIT });
+  await hereNow(erin, "you, Dana Lee, Finn Ode");
+  await hereNow(dana, "you, Erin Park, Finn Ode");
+  await shoot(erin, "3-a-guest-sees-who-is-here");
+
   await dana.click("#lock");
   for (const guest of guests) {
     await guest.waitForSelector("#lock-state:not([hidden])", { timeout: WAIT });
@@ -152,4 +158,10 @@ test("a group order: the owner invites two by link, both join and add, the owner
     assert.equal(await guest.isVisible("#lock-state"), false);
   }
   await shoot(finn, "5-a-guest-sees-the-checkout");
+
+  // Finn closes his tab: the others see him go.
+  await finn.context().close();
+  await hereNow(dana, "you, Erin Park");
+  await hereNow(erin, "you, Dana Lee");
+  await shoot(dana, "6-the-owner-sees-who-left");
 });

@@ -443,9 +443,13 @@ impl User {
     }
 }
 
-/// A WebSocket client on the local stack's `/ws`.
+/// A WebSocket client on the local stack's `/ws`. Presence messages come whenever someone
+/// opens or leaves a cart the socket views, between any two others: the readers of other
+/// messages set them aside for [`Socket::next_presence`].
 pub struct Socket {
     stream: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    presence: std::collections::VecDeque<Value>,
+    others: std::collections::VecDeque<String>,
 }
 
 impl Socket {
@@ -468,7 +472,11 @@ impl Socket {
             Some(config),
         )
         .await?;
-        Ok(Socket { stream })
+        Ok(Socket {
+            stream,
+            presence: Default::default(),
+            others: Default::default(),
+        })
     }
 
     /// Sends a text frame.
@@ -490,6 +498,34 @@ impl Socket {
     /// The next text message as it came, for readers that pick out a field or two (the bench,
     /// where parsing whole snapshots at a thousand sockets would cost more than the server).
     pub async fn next_text(&mut self, wait: std::time::Duration) -> Option<String> {
+        if let Some(text) = self.others.pop_front() {
+            return Some(text);
+        }
+        loop {
+            let text = self.next_frame(wait).await?;
+            if text.starts_with(r#"{"type":"presence""#) {
+                self.presence.extend(serde_json::from_str(&text).ok());
+                continue;
+            }
+            return Some(text);
+        }
+    }
+
+    /// The next presence message; what comes before it waits for the other readers.
+    pub async fn next_presence(&mut self, wait: std::time::Duration) -> Option<Value> {
+        loop {
+            if let Some(presence) = self.presence.pop_front() {
+                return Some(presence);
+            }
+            let text = self.next_frame(wait).await?;
+            match serde_json::from_str::<Value>(&text) {
+                Ok(message) if message["type"] == "presence" => return Some(message),
+                _ => self.others.push_back(text),
+            }
+        }
+    }
+
+    async fn next_frame(&mut self, wait: std::time::Duration) -> Option<String> {
         use futures_util::StreamExt;
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {

@@ -675,3 +675,120 @@ fn the_dashboard_shows_every_metric_the_functions_count() {
         );
     }
 }
+
+/// "Lambda parameters for Amazon SQS event source mappings": a standard queue's batch is 1 to
+/// 10,000 messages, a batch over 10 needs `MaximumBatchingWindowInSeconds` of at least 1, and
+/// the window is at most 300 s. "Configuring an Amazon SQS queue to trigger an AWS Lambda
+/// function": the queue's visibility timeout is at least six times the function's timeout, or
+/// a message still being handled is handed to another instance. The presence trigger's window
+/// is `presence_push::WINDOW`, the debounce the code and the local stack assume.
+#[test]
+fn every_sqs_trigger_batches_within_lambda_s_bounds_and_its_queue_outlasts_the_function() {
+    let template = template();
+    let global_timeout = template["Globals"]["Function"]["Timeout"]
+        .as_u64()
+        .expect("a global timeout");
+    let mut presence_window = None;
+    for (id, function, events) in functions_with_events(&template, "SQS") {
+        let timeout = function["Properties"]["Timeout"]
+            .as_u64()
+            .unwrap_or(global_timeout);
+        for event in events {
+            let properties = &event["Properties"];
+            let batch = properties["BatchSize"].as_u64().unwrap_or(10);
+            let window = properties["MaximumBatchingWindowInSeconds"]
+                .as_u64()
+                .unwrap_or(0);
+            assert!((1..=10_000).contains(&batch), "{id}: batch {batch}");
+            assert!(window <= 300, "{id}: window {window}");
+            assert!(
+                batch <= 10 || window >= 1,
+                "{id}: a batch of {batch} needs a window of at least 1 s"
+            );
+            let queue = target(&properties["Queue"]).expect("a queue of the template");
+            let visibility = template["Resources"][queue.as_str()]["Properties"]
+                ["VisibilityTimeout"]
+                .as_u64()
+                .unwrap_or(30);
+            assert!(
+                visibility >= 6 * timeout,
+                "{queue}: visibility {visibility} s under six times {id}'s {timeout} s"
+            );
+            if queue == "PresenceQueue" {
+                presence_window = Some(window);
+            }
+        }
+    }
+    assert_eq!(
+        presence_window,
+        Some(presence_push::WINDOW.as_secs()),
+        "the presence trigger gathers notices over presence_push::WINDOW"
+    );
+}
+
+/// "AWS::SQS::Queue": `MessageRetentionPeriod` is 60 to 1,209,600 seconds.
+#[test]
+fn every_queue_keeps_messages_within_sqs_s_retention_bounds() {
+    let template = template();
+    for (id, queue) in resources(&template, "AWS::SQS::Queue") {
+        if let Some(retention) = queue["Properties"]["MessageRetentionPeriod"].as_u64() {
+            assert!(
+                (60..=1_209_600).contains(&retention),
+                "{id}: retention {retention} s"
+            );
+        }
+    }
+}
+
+/// "Take advantage of sparse indexes" (DynamoDB): the connections table's `byCart` index is
+/// keyed on `viewing`, which only a viewing connection has, so it holds only viewers. Every
+/// function that reads or changes presence may do so, and knows where to announce it.
+#[test]
+fn the_functions_that_keep_presence_may_use_the_sparse_index_and_the_presence_queue() {
+    let template = template();
+    let table = &template["Resources"]["ConnectionsTable"]["Properties"];
+    let by_cart = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|index| index["IndexName"] == dynamo::tables::CONNECTIONS_BY_CART)
+        .expect("the byCart index");
+    assert_eq!(by_cart["KeySchema"][0]["AttributeName"], "viewing");
+    assert_eq!(by_cart["Projection"]["ProjectionType"], "ALL");
+    let packages = function_packages(&template);
+    let functions = resources(&template, "AWS::Serverless::Function");
+    let function = |package: &str| {
+        let id = packages
+            .iter()
+            .find(|(_, p)| p.as_str() == package)
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| panic!("{package} is in the template"));
+        functions[id]
+    };
+    let index = "${ConnectionsTable.Arn}/index/byCart";
+    for reader in ["ws-message", "presence-push"] {
+        assert!(
+            allowed(&template, function(reader), "dynamodb:Query", index),
+            "{reader} reads the viewers"
+        );
+    }
+    for writer in ["ws-message", "sync-push"] {
+        assert!(
+            allowed(&template, function(writer), "dynamodb:UpdateItem", "ConnectionsTable"),
+            "{writer} records what a connection views"
+        );
+    }
+    for announcer in ["ws-message", "ws-disconnect", "sync-push"] {
+        let function = function(announcer);
+        assert!(
+            allowed(&template, function, "sqs:SendMessage", "PresenceQueue"),
+            "{announcer} announces presence changes"
+        );
+        assert_eq!(
+            target(&function["Properties"]["Environment"]["Variables"]["PRESENCE_QUEUE_URL"])
+                .as_deref(),
+            Some("PresenceQueue"),
+            "{announcer} knows the queue"
+        );
+    }
+}

@@ -6,7 +6,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Functions triggered by the topic, the outbox or a schedule rather than by a route.
-const CONSUMERS: &[&str] = &["event-relay", "inventory", "republish", "sync-push"];
+const CONSUMERS: &[&str] = &[
+    "event-relay",
+    "inventory",
+    "presence-push",
+    "republish",
+    "sync-push",
+];
 
 /// Functions CloudFormation calls while it deploys (custom resources), not a route or a trigger.
 const DEPLOY_TIME: &[&str] = &["create-topic", "seed-catalog"];

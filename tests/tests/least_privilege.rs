@@ -126,7 +126,14 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
                 .expect("a registry");
             let rate = domain::limits::Buckets::new(domain::limits::PER_CONNECTION);
             let event = websocket_event(&sample_event(package));
-            let answer = ws_message::handle(&carts().await, registry.as_ref(), &rate, event).await;
+            let (carts, notices) = (carts().await, domain::memory::RecordingNotices::default());
+            let routes = ws_message::Routes {
+                carts: &carts,
+                registry: registry.as_ref(),
+                notices: &notices,
+                rate: &rate,
+            };
+            let answer = ws_message::handle(&routes, event).await;
             return u16::try_from(answer.status_code).unwrap_or(500);
         }
         "seed-catalog" => {

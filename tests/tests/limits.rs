@@ -151,6 +151,14 @@ fn the_limits_the_specs_document_are_the_limits_the_code_enforces() {
         documented("serverMessageBytes"),
         realtime::MAX_MESSAGE_BYTES as u64
     );
+    assert_eq!(
+        documented("presenceTtlSeconds"),
+        domain::connection::PRESENCE_TTL_SECS as u64
+    );
+    assert_eq!(
+        documented("presenceRefreshSeconds"),
+        domain::connection::PRESENCE_REFRESH_SECS as u64
+    );
 }
 
 /// What is sent, as what (method, path, body), and the answer: status, code, and the member

@@ -19,6 +19,7 @@ use support::template::*;
 const CONSUMERS: &[(&str, &str)] = &[
     ("event-relay", "SQS"),
     ("inventory", "MSK"),
+    ("presence-push", "SQS"),
     ("republish", "Schedule"),
     ("sync-push", "MSK"),
 ];

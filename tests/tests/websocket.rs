@@ -33,6 +33,94 @@ async fn a_member_subscribes_and_gets_the_snapshot_and_a_stranger_does_not() {
 }
 
 #[tokio::test]
+async fn members_see_who_has_the_cart_open_and_a_second_tab_changes_nothing() {
+    let stack = spawn_stack().await;
+    let (_alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
+    let subscribe = json!({"action": "subscribe", "cartId": cart});
+    let mut alice = stack.socket("alice").await;
+    assert_eq!(
+        alice.ask(subscribe.clone()).await["viewers"],
+        json!(["alice"])
+    );
+    assert_eq!(
+        alice
+            .next_presence(WAIT)
+            .await
+            .map(|p| p["viewers"].clone()),
+        Some(json!(["alice"]))
+    );
+
+    let snapshot = bob.ask(subscribe.clone()).await;
+    assert_eq!(snapshot["viewers"], json!(["alice", "bob"]));
+    let arrived = alice.next_presence(WAIT).await.expect("bob's arrival");
+    assert_eq!(
+        (arrived["cartId"].as_str(), arrived["viewers"].clone()),
+        (Some(cart.as_str()), json!(["alice", "bob"]))
+    );
+
+    let mut bobs_phone = stack.socket("bob").await;
+    assert_eq!(
+        bobs_phone.ask(subscribe.clone()).await["viewers"],
+        json!(["alice", "bob"])
+    );
+    assert_eq!(
+        alice.next_presence(Duration::from_secs(1)).await,
+        None,
+        "the same people: no message"
+    );
+
+    drop(bobs_phone);
+    drop(bob);
+    let left = alice.next_presence(WAIT).await.expect("bob's departure");
+    assert_eq!(left["viewers"], json!(["alice"]));
+}
+
+#[tokio::test]
+async fn a_member_removed_while_viewing_leaves_the_viewers_at_once() {
+    let stack = spawn_stack().await;
+    let (mut alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
+    let subscribe = json!({"action": "subscribe", "cartId": cart});
+    let mut alices_socket = stack.socket("alice").await;
+    alices_socket.ask(subscribe.clone()).await;
+    assert_eq!(bob.ask(subscribe).await["viewers"], json!(["alice", "bob"]));
+    let both = alices_socket
+        .next_presence(WAIT)
+        .await
+        .map(|p| p["viewers"].clone());
+    let both = match both {
+        Some(viewers) if viewers == json!(["alice"]) => alices_socket
+            .next_presence(WAIT)
+            .await
+            .map(|p| p["viewers"].clone()),
+        other => other,
+    };
+    assert_eq!(both, Some(json!(["alice", "bob"])));
+
+    let removed = alice
+        .send("DELETE", &format!("/carts/{cart}/members/bob"), None)
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    let left = alices_socket
+        .next_presence(WAIT)
+        .await
+        .expect("bob's departure");
+    assert_eq!(
+        left["viewers"],
+        json!(["alice"]),
+        "not at alice's next refresh: now"
+    );
+    let viewers = stack
+        .registry()
+        .viewers_of(domain::CartId::parse(&cart).expect("a cart id"))
+        .await
+        .expect("the registry answers");
+    assert!(
+        viewers.iter().all(|c| c.user_id.as_str() != "bob"),
+        "bob's socket no longer views the cart"
+    );
+}
+
+#[tokio::test]
 async fn a_bad_token_is_refused_at_the_handshake() {
     let stack = spawn_stack().await;
     let refused = Socket::connect(stack.addr(), "not-a-token").await;

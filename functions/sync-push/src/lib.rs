@@ -15,6 +15,10 @@
 //!
 //! A record that does not decode is logged and counted and the batch goes on, so no poison
 //! record can stall a partition.
+//!
+//! A member told they were removed from a cart stops viewing it: their connections' presence
+//! there is cleared and a presence notice sent, so the others see them go at once and they
+//! hear no more about who has the cart open.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use domain::{CartEvent, ConnectionPoster, ConnectionRegistry, PostError, UserId};
@@ -69,6 +73,8 @@ pub struct Push {
     unsent: Mutex<Vec<CartEvent>>,
     /// Connections whose posts failed every attempt, by how many events in a row.
     failing: Mutex<std::collections::HashMap<domain::ConnectionId, u32>>,
+    /// Where presence changes are announced (a removed member leaving the cart's viewers).
+    notices: Option<Arc<dyn domain::PresenceNotices>>,
 }
 
 impl Push {
@@ -80,7 +86,14 @@ impl Push {
             sequencer: Mutex::new(Sequencer::new(sequencer::HOLD_FOR_MISSING)),
             unsent: Mutex::new(Vec::new()),
             failing: Mutex::new(std::collections::HashMap::new()),
+            notices: None,
         }
+    }
+
+    /// The same, announcing presence changes through `notices`.
+    pub fn announcing_presence(mut self, notices: Arc<dyn domain::PresenceNotices>) -> Self {
+        self.notices = Some(notices);
+        self
     }
 
     /// The same, with events waiting at most `hold` for a missing version.
@@ -298,6 +311,11 @@ async fn push_member(
             Ok(()) => {
                 report.posted += 1;
                 push.failing().remove(id);
+                if connection.viewing == Some(event.cart_id)
+                    && messages.get().is_some_and(|m| m.removes(member))
+                {
+                    stop_viewing(push, &connection, event.cart_id).await;
+                }
             }
             Err(PostError::Gone) => {
                 report.gone += 1;
@@ -342,6 +360,21 @@ async fn post_with_retries(
             }
             other => return other,
         }
+    }
+}
+
+/// Clears a removed member's presence in `cart`, and announces it; presence's TTL covers what
+/// fails here.
+async fn stop_viewing(push: &Push, connection: &domain::Connection, cart: domain::CartId) {
+    let id = &connection.connection_id;
+    if let Err(e) = push.registry.view(id, None, chrono::Utc::now()).await {
+        tracing::warn!(connection_id = %id, error = %e, "cannot clear a removed member's presence");
+        return;
+    }
+    if let Some(notices) = &push.notices
+        && let Err(e) = notices.changed(cart).await
+    {
+        tracing::warn!(cart_id = %cart, error = %e, "presence notice not sent");
     }
 }
 

@@ -1,6 +1,6 @@
 //! The sync-push Lambda: builds the management API client (endpoint from
-//! `WEBSOCKET_MANAGEMENT_ENDPOINT`) and the registry (DynamoDB when `CONNECTIONS_TABLE` is set)
-//! once, then pushes MSK batches.
+//! `WEBSOCKET_MANAGEMENT_ENDPOINT`), the registry (DynamoDB when `CONNECTIONS_TABLE` is set)
+//! and the presence queue once, then pushes MSK batches.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::sync::Arc;
@@ -22,7 +22,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(apigw::ManagementApi::new(
             aws_sdk_apigatewaymanagement::Client::from_conf(management),
         )),
-    );
+    )
+    .announcing_presence(wiring::presence_notices(&config).await);
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let push = &push;
         async move {

@@ -4,28 +4,45 @@
 //! [`domain::limits::PER_CONNECTION`] messages; past it the answer is a `RATE_LIMITED` error.
 //! The buckets live in the warm instance, so on AWS, where a connection's messages may reach
 //! several instances, the bound is per instance (the stage throttle bounds the total).
+//!
+//! Presence: `subscribe` marks the connection as viewing the cart (and answers who else is),
+//! `unsubscribe` ends that, and `ping` refreshes it. When that makes someone arrive or leave,
+//! a presence notice goes out (see [`domain::PresenceNotices`]); a failed notice is logged and
+//! the answer stands, since pages correct presence at their next refresh.
 
+use chrono::Utc;
 use domain::limits::Buckets;
-use domain::{CartError, CartService, ConnectionId, ConnectionRegistry};
+use domain::{
+    CartError, CartId, CartService, Connection, ConnectionId, ConnectionRegistry, PresenceNotices,
+    UserId,
+};
 use edge::websocket::{Answer, Event, answer, connection_id};
 use realtime::{ClientMessage, ServerMessage};
 
-/// Answers one client message.
-pub async fn handle(
-    carts: &CartService,
-    registry: &dyn ConnectionRegistry,
-    rate: &Buckets<ConnectionId>,
-    event: Event,
-) -> Answer {
-    answer(200, Some(reply(carts, registry, rate, &event).await))
+/// What the message routes need, opened once per instance.
+pub struct Routes<'a> {
+    /// The cart service (for snapshots, and who may see them).
+    pub carts: &'a CartService,
+    /// The connection registry.
+    pub registry: &'a dyn ConnectionRegistry,
+    /// Where presence changes are announced.
+    pub notices: &'a dyn PresenceNotices,
+    /// Each connection's message rate.
+    pub rate: &'a Buckets<ConnectionId>,
 }
 
-async fn reply(
-    carts: &CartService,
-    registry: &dyn ConnectionRegistry,
-    rate: &Buckets<ConnectionId>,
-    event: &Event,
-) -> String {
+/// Answers one client message.
+pub async fn handle(routes: &Routes<'_>, event: Event) -> Answer {
+    answer(200, Some(reply(routes, &event).await))
+}
+
+async fn reply(routes: &Routes<'_>, event: &Event) -> String {
+    let Routes {
+        carts,
+        registry,
+        rate,
+        ..
+    } = routes;
     let error = |code: &str, detail: String| ServerMessage::Error { code, detail }.to_json();
     let Some(id) = connection_id(event) else {
         return error("VALIDATION_FAILED", "no connection id".into());
@@ -41,8 +58,8 @@ async fn reply(
             ),
         );
     }
-    let user = match registry.connection(&id).await {
-        Ok(Some(connection)) => connection.user_id,
+    let connection = match registry.connection(&id).await {
+        Ok(Some(connection)) => connection,
         Ok(None) => {
             return error(
                 "UNAUTHENTICATED",
@@ -59,15 +76,27 @@ async fn reply(
         Err(e) => return error(e.code(), e.detail()),
     };
     match message {
-        ClientMessage::Ping => ServerMessage::Pong.to_json(),
-        ClientMessage::Unsubscribe(cart_id) => ServerMessage::Unsubscribed { cart_id }.to_json(),
-        ClientMessage::Subscribe(cart_id) => match carts.get(&user, cart_id).await {
+        ClientMessage::Ping => {
+            if let Some(cart) = connection.viewing {
+                view(routes, &connection, Some(cart)).await;
+            }
+            ServerMessage::Pong.to_json()
+        }
+        ClientMessage::Unsubscribe(cart_id) => {
+            if connection.viewing == Some(cart_id) {
+                view(routes, &connection, None).await;
+            }
+            ServerMessage::Unsubscribed { cart_id }.to_json()
+        }
+        ClientMessage::Subscribe(cart_id) => match carts.get(&connection.user_id, cart_id).await {
             Ok(cart) => {
+                let viewers = view(routes, &connection, Some(cart_id)).await;
                 let snapshot = serde_json::value::to_raw_value(&cart.view()).unwrap_or_default();
                 ServerMessage::Snapshot {
                     cart_id,
                     version: cart.version,
                     cart: &snapshot,
+                    viewers: &viewers,
                 }
                 .to_json()
             }
@@ -77,5 +106,43 @@ async fn reply(
             }
             Err(e) => error(e.code(), e.to_string()),
         },
+    }
+}
+
+/// Records that `connection` views `cart` (or nothing) as of now, announces the presence
+/// change of every cart someone arrived at or left, and answers who views `cart` now (the
+/// connection's user alone when the registry cannot say: presence is advisory).
+async fn view(routes: &Routes<'_>, connection: &Connection, cart: Option<CartId>) -> Vec<UserId> {
+    let now = Utc::now();
+    let id = &connection.connection_id;
+    if let Err(e) = routes.registry.view(id, cart, now).await {
+        tracing::error!(connection_id = %id, error = %e, "cannot record what the connection views");
+    }
+    let left = connection
+        .viewing
+        .filter(|viewed| connection.is_viewing(*viewed, now) && Some(*viewed) != cart);
+    let arrived = cart.filter(|cart| !connection.is_viewing(*cart, now));
+    for changed in left.into_iter().chain(arrived) {
+        if let Err(e) = routes.notices.changed(changed).await {
+            tracing::warn!(cart_id = %changed, error = %e, "presence notice not sent");
+        }
+    }
+    let Some(cart) = cart else {
+        return Vec::new();
+    };
+    match routes.registry.viewers_of(cart).await {
+        Ok(viewers) => {
+            let mut present = domain::present_users(&viewers, cart, now);
+            if !present.contains(&connection.user_id) {
+                // An index read a moment behind the write above.
+                present.push(connection.user_id.clone());
+                present.sort();
+            }
+            present
+        }
+        Err(e) => {
+            tracing::error!(cart_id = %cart, error = %e, "cannot read who views the cart");
+            vec![connection.user_id.clone()]
+        }
     }
 }

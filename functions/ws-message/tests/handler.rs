@@ -1,10 +1,38 @@
 //! ws-message's handler, fed its sample `subscribe` event and variations of it.
 
 use domain::limits::{self, Buckets};
-use domain::memory::MemoryConnectionRegistry;
+use domain::memory::{MemoryConnectionRegistry, RecordingNotices};
 use domain::testing::{SAMPLE_CART_ID, Sample, user};
-use domain::{Connection, ConnectionId, ConnectionRegistry};
+use domain::{CartId, CartService, Connection, ConnectionId, ConnectionRegistry};
 use edge::testing::{answer_json, sample_event, websocket_event};
+use edge::websocket::{Answer, Event};
+
+/// One message through the routes, its presence notices dropped.
+async fn send(
+    carts: &CartService,
+    registry: &MemoryConnectionRegistry,
+    rate: &Buckets<ConnectionId>,
+    event: Event,
+) -> Answer {
+    let notices = RecordingNotices::default();
+    send_noting(carts, registry, &notices, rate, event).await
+}
+
+async fn send_noting(
+    carts: &CartService,
+    registry: &MemoryConnectionRegistry,
+    notices: &RecordingNotices,
+    rate: &Buckets<ConnectionId>,
+    event: Event,
+) -> Answer {
+    let routes = ws_message::Routes {
+        carts,
+        registry,
+        notices,
+        rate,
+    };
+    ws_message::handle(&routes, event).await
+}
 
 async fn connected(as_user: &str) -> MemoryConnectionRegistry {
     let registry = MemoryConnectionRegistry::default();
@@ -30,7 +58,7 @@ fn message(body: &str) -> edge::websocket::Event {
 #[tokio::test]
 async fn the_sample_subscribe_answers_with_the_snapshot_for_a_member() {
     let sample = Sample::new().await;
-    let answer = ws_message::handle(
+    let answer = send(
         &sample.carts,
         &connected("carol").await,
         &rate(),
@@ -41,12 +69,79 @@ async fn the_sample_subscribe_answers_with_the_snapshot_for_a_member() {
     assert_eq!(reply["type"], "snapshot");
     assert_eq!(reply["cartId"], SAMPLE_CART_ID);
     assert_eq!(reply["cart"]["version"], 3);
+    assert_eq!(reply["viewers"], serde_json::json!(["carol"]));
+}
+
+#[tokio::test]
+async fn subscribing_announces_an_arrival_once_and_lists_who_else_views_the_cart() {
+    let sample = Sample::new().await;
+    let (registry, notices, rate) = (
+        connected("carol").await,
+        RecordingNotices::default(),
+        rate(),
+    );
+    let bob = ConnectionId::parse("B0bsPhone=").expect("an id");
+    registry
+        .register(&Connection::opened(
+            bob.clone(),
+            user("bob"),
+            chrono::Utc::now(),
+        ))
+        .await
+        .expect("the memory registry never fails");
+    let cart = CartId::parse(SAMPLE_CART_ID).expect("the sample cart");
+    registry
+        .view(&bob, Some(cart), chrono::Utc::now())
+        .await
+        .expect("the memory registry never fails");
+    let subscribe = || message(&format!(r#"{{"action":"subscribe","cartId":"{cart}"}}"#));
+
+    let first =
+        answer_json(&send_noting(&sample.carts, &registry, &notices, &rate, subscribe()).await);
+    assert_eq!(first["viewers"], serde_json::json!(["bob", "carol"]));
+    assert_eq!(notices.take(), [cart], "carol arrived");
+    let again =
+        answer_json(&send_noting(&sample.carts, &registry, &notices, &rate, subscribe()).await);
+    assert_eq!(again["viewers"], serde_json::json!(["bob", "carol"]));
+    assert_eq!(notices.take(), [], "a refresh announces nothing");
+
+    let ping = message(r#"{"action":"ping"}"#);
+    send_noting(&sample.carts, &registry, &notices, &rate, ping).await;
+    assert_eq!(notices.take(), [], "nor does a ping");
+
+    let unsubscribe = message(&format!(r#"{{"action":"unsubscribe","cartId":"{cart}"}}"#));
+    let reply =
+        answer_json(&send_noting(&sample.carts, &registry, &notices, &rate, unsubscribe).await);
+    assert_eq!(reply["type"], "unsubscribed");
+    assert_eq!(notices.take(), [cart], "carol left");
+    let viewers = registry
+        .viewers_of(cart)
+        .await
+        .expect("the memory registry never fails");
+    assert_eq!(
+        domain::present_users(&viewers, cart, chrono::Utc::now()),
+        [user("bob")]
+    );
+}
+
+#[tokio::test]
+async fn a_non_member_is_not_made_a_viewer() {
+    let sample = Sample::new().await;
+    let (registry, notices) = (connected("eve").await, RecordingNotices::default());
+    let event = websocket_event(&sample_event("ws-message"));
+    send_noting(&sample.carts, &registry, &notices, &rate(), event).await;
+    assert_eq!(notices.take(), []);
+    let cart = CartId::parse(SAMPLE_CART_ID).expect("the sample cart");
+    assert_eq!(
+        registry.viewers_of(cart).await.map(|v| v.len()).ok(),
+        Some(0)
+    );
 }
 
 #[tokio::test]
 async fn a_non_member_cannot_subscribe() {
     let sample = Sample::new().await;
-    let answer = ws_message::handle(
+    let answer = send(
         &sample.carts,
         &connected("eve").await,
         &rate(),
@@ -66,7 +161,7 @@ async fn ping_pongs_and_nonsense_gets_an_error_message() {
     let registry = connected("bob").await;
     assert_eq!(
         answer_json(
-            &ws_message::handle(
+            &send(
                 &sample.carts,
                 &registry,
                 &rate(),
@@ -81,9 +176,7 @@ async fn ping_pongs_and_nonsense_gets_an_error_message() {
         (r#"{"action":"dance"}"#, "UNKNOWN_ACTION"),
         (r#"{"action":"subscribe"}"#, "VALIDATION_FAILED"),
     ] {
-        let reply = answer_json(
-            &ws_message::handle(&sample.carts, &registry, &rate(), message(body)).await,
-        );
+        let reply = answer_json(&send(&sample.carts, &registry, &rate(), message(body)).await);
         assert_eq!(reply["code"], code, "{body}");
     }
 }
@@ -91,7 +184,7 @@ async fn ping_pongs_and_nonsense_gets_an_error_message() {
 #[tokio::test]
 async fn an_unregistered_connection_is_told_to_reconnect() {
     let sample = Sample::new().await;
-    let answer = ws_message::handle(
+    let answer = send(
         &sample.carts,
         &MemoryConnectionRegistry::default(),
         &rate(),
@@ -107,10 +200,10 @@ async fn a_connection_past_its_message_rate_is_told_so_and_others_are_not() {
     let (registry, rate) = (connected("bob").await, rate());
     let ping = || message(r#"{"action":"ping"}"#);
     for _ in 0..limits::PER_CONNECTION.burst {
-        let reply = answer_json(&ws_message::handle(&sample.carts, &registry, &rate, ping()).await);
+        let reply = answer_json(&send(&sample.carts, &registry, &rate, ping()).await);
         assert_eq!(reply["type"], "pong");
     }
-    let refused = answer_json(&ws_message::handle(&sample.carts, &registry, &rate, ping()).await);
+    let refused = answer_json(&send(&sample.carts, &registry, &rate, ping()).await);
     assert_eq!(refused["code"], "RATE_LIMITED");
     assert!(
         refused["detail"]
@@ -128,7 +221,7 @@ async fn a_connection_past_its_message_rate_is_told_so_and_others_are_not() {
         .await
         .expect("the memory registry never fails");
     let reply = answer_json(
-        &ws_message::handle(
+        &send(
             &sample.carts,
             &other_registry,
             &rate,

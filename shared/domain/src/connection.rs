@@ -3,8 +3,13 @@
 //! API Gateway names each connection; the registry (DynamoDB on AWS, the embedded store locally)
 //! maps it to the user its token named, and a user to all their open connections (one per tab
 //! or device).
+//!
+//! Presence (who has a cart open now) lives on the same records: a connection that subscribed to
+//! a cart views it, and each message it sends refreshes when it was last seen. A viewer whose
+//! connection died without `$disconnect` stops being seen and drops out after
+//! [`PRESENCE_TTL_SECS`], with no timer anywhere: presence is computed when it is read.
 
-use crate::ids::UserId;
+use crate::ids::{CartId, UserId};
 use crate::ports::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,6 +20,15 @@ use std::fmt;
 /// after two hours in any case; the TTL lets the registry forget connections whose
 /// `$disconnect` never arrived.
 pub const CONNECTION_TTL_SECS: i64 = 2 * 3600;
+
+/// How long a viewer counts as present after its connection was last seen. Pages refresh
+/// their subscription every [`PRESENCE_REFRESH_SECS`], so a live page is never this stale; a
+/// connection that died without `$disconnect` is, within three refreshes.
+pub const PRESENCE_TTL_SECS: i64 = 90;
+
+/// How often an open page re-subscribes to the cart it shows (which refreshes its presence and
+/// reads who else is there).
+pub const PRESENCE_REFRESH_SECS: i64 = 30;
 
 /// An API Gateway WebSocket connection id (base64-ish text such as `L0SM9cOFvHcCIhw=`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,6 +73,11 @@ pub struct Connection {
     pub connected_at: DateTime<Utc>,
     /// When the registry may forget it.
     pub expires_at: DateTime<Utc>,
+    /// The cart it last subscribed to and has not unsubscribed from.
+    #[serde(default)]
+    pub viewing: Option<CartId>,
+    /// When it last subscribed, unsubscribed or pinged (when it opened, until then).
+    pub seen_at: DateTime<Utc>,
 }
 
 impl Connection {
@@ -69,7 +88,16 @@ impl Connection {
             user_id,
             connected_at: now,
             expires_at: now + chrono::Duration::seconds(CONNECTION_TTL_SECS),
+            viewing: None,
+            seen_at: now,
         }
+    }
+
+    /// True while it views `cart` and was seen within [`PRESENCE_TTL_SECS`] of `now`.
+    pub fn is_viewing(&self, cart: CartId, now: DateTime<Utc>) -> bool {
+        self.viewing == Some(cart)
+            && !self.is_expired(now)
+            && now - self.seen_at < chrono::Duration::seconds(PRESENCE_TTL_SECS)
     }
 
     /// True once the registry may forget it.
@@ -92,6 +120,41 @@ pub trait ConnectionRegistry: Send + Sync {
 
     /// Every unexpired connection of `user`.
     async fn connections_of(&self, user: &UserId) -> Result<Vec<Connection>, StoreError>;
+
+    /// Records that the connection views `cart` (or no cart) and was seen at `now`; a connection
+    /// the registry does not know stays unknown (a message racing its `$disconnect` must not
+    /// bring it back). Returns the connection as it was before, if it was known.
+    async fn view(
+        &self,
+        id: &ConnectionId,
+        cart: Option<CartId>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Connection>, StoreError>;
+
+    /// Every unexpired connection that views `cart`, however long ago it was seen (the caller
+    /// judges with [`Connection::is_viewing`]).
+    async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError>;
+}
+
+/// The users who have `cart` open at `now`, each once, in order: what a presence message lists.
+pub fn present_users(viewers: &[Connection], cart: CartId, now: DateTime<Utc>) -> Vec<UserId> {
+    let present: std::collections::BTreeSet<&UserId> = viewers
+        .iter()
+        .filter(|c| c.is_viewing(cart, now))
+        .map(|c| &c.user_id)
+        .collect();
+    present.into_iter().cloned().collect()
+}
+
+/// Where the WebSocket functions say that a cart's presence may have changed (someone opened
+/// it, left it or disconnected): the SQS queue `presence-push` reads on AWS, a channel locally.
+/// The reader collects notices for a moment and sends each cart's presence once, so a
+/// reconnect (a disconnect and a subscribe a moment apart) is one message, or none.
+#[async_trait]
+pub trait PresenceNotices: Send + Sync {
+    /// Notes that `cart`'s presence may have changed. Presence is advisory: a caller logs a
+    /// failure and goes on (pages correct it at their next refresh).
+    async fn changed(&self, cart: CartId) -> Result<(), crate::ports::BoxError>;
 }
 
 /// Why a message did not reach a connection.

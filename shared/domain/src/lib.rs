@@ -30,7 +30,10 @@ pub mod testing;
 pub mod unpublished;
 
 pub use cart::{Cart, CartView, CheckoutLock, Line, Member, Role, Status};
-pub use connection::{Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError};
+pub use connection::{
+    Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError, PresenceNotices,
+    present_users,
+};
 pub use error::{CartError, Shortage, ValidationError};
 pub use event::{CartEvent, EventType};
 pub use ids::{CartId, ItemId, UserId};

@@ -283,6 +283,52 @@ impl ConnectionRegistry for MemoryConnectionRegistry {
             .cloned()
             .collect())
     }
+
+    async fn view(
+        &self,
+        id: &ConnectionId,
+        cart: Option<CartId>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Connection>, StoreError> {
+        let mut connections = lock(&self.connections);
+        let Some(connection) = connections.get_mut(id) else {
+            return Ok(None);
+        };
+        let before = connection.clone();
+        connection.viewing = cart;
+        connection.seen_at = now;
+        Ok(Some(before))
+    }
+
+    async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
+        let now = chrono::Utc::now();
+        Ok(lock(&self.connections)
+            .values()
+            .filter(|c| c.viewing == Some(cart) && !c.is_expired(now))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Keeps every presence notice, in order, for a test to read.
+#[derive(Default)]
+pub struct RecordingNotices {
+    notices: Mutex<Vec<CartId>>,
+}
+
+impl RecordingNotices {
+    /// Every cart noted so far, and forgets them.
+    pub fn take(&self) -> Vec<CartId> {
+        std::mem::take(&mut *lock(&self.notices))
+    }
+}
+
+#[async_trait]
+impl crate::PresenceNotices for RecordingNotices {
+    async fn changed(&self, cart: CartId) -> Result<(), crate::ports::BoxError> {
+        lock(&self.notices).push(cart);
+        Ok(())
+    }
 }
 
 /// Records every post, answers `Gone` for the connections it is told are closed, and fails

@@ -187,6 +187,91 @@ pub async fn connection_registry_contract(registry: &dyn crate::ConnectionRegist
             .map(|c| c.is_empty())
             .unwrap_or(false)
     );
+    connection_registry_presence(registry, &alice_laptop, &bob).await;
+}
+
+/// Presence on the registry: who views a cart, refreshed by `view`, gone with the connection.
+async fn connection_registry_presence(
+    registry: &dyn crate::ConnectionRegistry,
+    alice: &crate::ConnectionId,
+    bob: &crate::ConnectionId,
+) {
+    let (cart, other) = (CartId::new(), CartId::new());
+    let now = chrono::Utc::now();
+    let viewing = |cart: CartId| async move {
+        let viewers = registry
+            .viewers_of(cart)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::present_users(&viewers, cart, chrono::Utc::now())
+    };
+    let before = registry
+        .view(alice, Some(cart), now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        before.map(|c| c.viewing),
+        Some(None),
+        "view answers the connection as it was"
+    );
+    registry
+        .view(bob, Some(cart), now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(viewing(cart).await, [user("alice"), user("bob")]);
+    assert_eq!(
+        viewing(other).await,
+        Vec::<UserId>::new(),
+        "viewers of one cart only"
+    );
+
+    registry
+        .view(bob, Some(other), now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        viewing(cart).await,
+        [user("alice")],
+        "a connection views one cart"
+    );
+    registry
+        .view(bob, None, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(viewing(other).await, Vec::<UserId>::new(), "unsubscribed");
+
+    let long_ago = now - chrono::Duration::seconds(crate::connection::PRESENCE_TTL_SECS + 1);
+    registry
+        .view(alice, Some(cart), long_ago)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        viewing(cart).await,
+        Vec::<UserId>::new(),
+        "a viewer not seen within the presence TTL is not present"
+    );
+    registry
+        .view(alice, Some(cart), now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    registry
+        .remove(alice)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(viewing(cart).await, Vec::<UserId>::new(), "gone with it");
+    assert_eq!(
+        registry
+            .view(alice, Some(cart), now)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        None,
+        "a removed connection stays removed"
+    );
+    assert_eq!(
+        registry.connection(alice).await.ok().flatten(),
+        None,
+        "and is not brought back"
+    );
 }
 
 /// The `CartCreated` event of a new, empty cart of alice's.

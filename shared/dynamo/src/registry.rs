@@ -1,15 +1,20 @@
 //! The connection registry on DynamoDB: one item per connection, keyed by `connectionId`, found
 //! by user through the `byUser` index, and forgotten by DynamoDB's TTL when a `$disconnect`
 //! never arrives. TTL deletion lags (up to days), so reads also drop expired items themselves.
+//!
+//! The cart a connection views is its `viewing` attribute, removed (not emptied) on unsubscribe
+//! so that the sparse `byCart` index holds only viewers. That index is read eventually
+//! consistent, as every global secondary index is: presence may lag a write by a moment, which
+//! the pages' refresh absorbs.
 
 use crate::attributes::{Item, n, number, s, string};
-use crate::tables::{CONNECTION_TTL_ATTRIBUTE, CONNECTIONS_BY_USER};
+use crate::tables::{CONNECTION_TTL_ATTRIBUTE, CONNECTIONS_BY_CART, CONNECTIONS_BY_USER};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 use domain::ports::StoreError;
-use domain::{Connection, ConnectionId, ConnectionRegistry, UserId};
+use domain::{CartId, Connection, ConnectionId, ConnectionRegistry, UserId};
 
 /// The registry in one DynamoDB table.
 #[derive(Clone, Debug)]
@@ -37,6 +42,7 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
             .item("connectionId", s(connection.connection_id.as_str()))
             .item("userId", s(connection.user_id.as_str()))
             .item("connectedAt", s(connection.connected_at.to_rfc3339()))
+            .item("seenAt", s(connection.seen_at.to_rfc3339()))
             .item(
                 CONNECTION_TTL_ATTRIBUTE,
                 n(connection.expires_at.timestamp()),
@@ -76,14 +82,72 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
 
     async fn connections_of(&self, user: &UserId) -> Result<Vec<Connection>, StoreError> {
         let now = Utc::now();
+        self.query(CONNECTIONS_BY_USER, "userId", user.as_str(), now)
+            .await
+    }
+
+    async fn view(
+        &self,
+        id: &ConnectionId,
+        cart: Option<CartId>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Connection>, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("connectionId", s(id.as_str()))
+            // Only a registered connection: UpdateItem alone would create the item.
+            .condition_expression("attribute_exists(connectionId)")
+            .expression_attribute_values(":seen", s(now.to_rfc3339()))
+            .return_values(ReturnValue::AllOld);
+        let update = match cart {
+            Some(cart) => update
+                .update_expression("SET seenAt = :seen, viewing = :cart")
+                .expression_attribute_values(":cart", s(cart.to_string())),
+            None => update.update_expression("SET seenAt = :seen REMOVE viewing"),
+        };
+        match update.send().await {
+            Ok(before) => before.attributes.as_ref().map(decode).transpose(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(crate::unavailable(e)),
+        }
+    }
+
+    async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
+        self.query(
+            CONNECTIONS_BY_CART,
+            "viewing",
+            &cart.to_string(),
+            Utc::now(),
+        )
+        .await
+    }
+}
+
+impl DynamoConnectionRegistry {
+    /// The unexpired connections whose `attribute` is `value`, through `index`.
+    async fn query(
+        &self,
+        index: &str,
+        attribute: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Connection>, StoreError> {
         let mut found = Vec::new();
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(CONNECTIONS_BY_USER)
-            .key_condition_expression("userId = :user")
-            .expression_attribute_values(":user", s(user.as_str()))
+            .index_name(index)
+            .key_condition_expression("#key = :value")
+            .expression_attribute_names("#key", attribute)
+            .expression_attribute_values(":value", s(value))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -110,5 +174,17 @@ fn decode(item: &Item) -> Result<Connection, StoreError> {
             .with_timezone(&Utc),
         expires_at: DateTime::from_timestamp(number(item, CONNECTION_TTL_ATTRIBUTE)?, 0)
             .ok_or_else(|| invalid(CONNECTION_TTL_ATTRIBUTE))?,
+        viewing: item
+            .get("viewing")
+            .map(|v| {
+                v.as_s()
+                    .ok()
+                    .and_then(|raw| CartId::parse(raw).ok())
+                    .ok_or_else(|| invalid("viewing"))
+            })
+            .transpose()?,
+        seen_at: DateTime::parse_from_rfc3339(string(item, "seenAt")?)
+            .map_err(|_| invalid("seenAt"))?
+            .with_timezone(&Utc),
     })
 }

@@ -12,13 +12,16 @@ use domain::ports::StoreError;
 
 /// The connections table's index by user.
 pub const CONNECTIONS_BY_USER: &str = "byUser";
+/// The connections table's sparse index by the cart a connection views ("Take advantage of
+/// sparse indexes": an item without `viewing` is not in it), which presence reads.
+pub const CONNECTIONS_BY_CART: &str = "byCart";
 /// The carts table's sparse index of records holding unpublished events, which the relay scans.
 pub const CARTS_UNPUBLISHED: &str = "unpublished";
 /// The connections table's TTL attribute (epoch seconds).
 pub const CONNECTION_TTL_ATTRIBUTE: &str = "expiresAt";
 
-/// Creates the connections table (`connectionId` key, `byUser` index, TTL on `expiresAt`),
-/// unless it exists.
+/// Creates the connections table (`connectionId` key, `byUser` and `byCart` indexes, TTL on
+/// `expiresAt`), unless it exists.
 pub async fn create_connections_table(client: &Client, name: &str) -> Result<(), StoreError> {
     let created = client
         .create_table()
@@ -26,25 +29,30 @@ pub async fn create_connections_table(client: &Client, name: &str) -> Result<(),
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attribute("connectionId"))
         .attribute_definitions(string_attribute("userId"))
+        .attribute_definitions(string_attribute("viewing"))
         .key_schema(key("connectionId", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(CONNECTIONS_BY_USER)
-                .key_schema(key("userId", KeyType::Hash))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .map_err(StoreError::unavailable)?,
-        )
+        .global_secondary_indexes(index_of_all(CONNECTIONS_BY_USER, "userId")?)
+        .global_secondary_indexes(index_of_all(CONNECTIONS_BY_CART, "viewing")?)
         .send()
         .await;
     if !already_exists(created)? {
         enable_ttl(client, name, CONNECTION_TTL_ATTRIBUTE).await?;
     }
     Ok(())
+}
+
+/// A global secondary index `name` on the string `attribute`, projecting every attribute.
+fn index_of_all(name: &str, attribute: &str) -> Result<GlobalSecondaryIndex, StoreError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(attribute, KeyType::Hash))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(StoreError::unavailable)
 }
 
 /// Creates the idempotency table (`key` key, TTL on `expiresAt`), unless it exists.

@@ -1,12 +1,14 @@
 //! The connection registry on the embedded store. Connections die with the process that served
 //! them, so the local stack clears them at start; they are persisted only so that the registry
-//! behaves as the DynamoDB one does (a separate table, a TTL, an index by user).
+//! behaves as the DynamoDB one does (a separate table, a TTL, an index by user). The viewers
+//! of a cart are found by reading every connection: a local stack holds a few dozen.
 
 use crate::store::{CONNECTIONS, EmbeddedStore, USER_CONNECTIONS};
 use crate::writer::Write;
 use async_trait::async_trait;
 use domain::ports::StoreError;
-use domain::{Connection, ConnectionId, ConnectionRegistry, UserId};
+use domain::{CartId, Connection, ConnectionId, ConnectionRegistry, UserId};
+use redb::ReadableTable;
 
 pub(crate) fn encode(connection: &Connection) -> Vec<u8> {
     // Our own plain types always serialize.
@@ -50,6 +52,39 @@ impl ConnectionRegistry for EmbeddedStore {
             let mut found = Vec::new();
             for id in index.get(user.as_str())? {
                 if let Some(connection) = table.get(id?.value())?.and_then(|v| decode(v.value()))
+                    && !connection.is_expired(now)
+                {
+                    found.push(connection);
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    async fn view(
+        &self,
+        id: &ConnectionId,
+        cart: Option<CartId>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Connection>, StoreError> {
+        let id = id.clone();
+        self.write(|reply| Write::ViewConnection {
+            id,
+            cart,
+            now,
+            reply,
+        })
+        .await
+    }
+
+    async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
+        let now = chrono::Utc::now();
+        self.read(|txn| {
+            let table = txn.open_table(CONNECTIONS)?;
+            let mut found = Vec::new();
+            for entry in table.iter()? {
+                if let Some(connection) = decode(entry?.1.value())
+                    && connection.viewing == Some(cart)
                     && !connection.is_expired(now)
                 {
                     found.push(connection);

@@ -58,6 +58,13 @@ pub(crate) enum Write {
         connection: Connection,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Record what a connection views and when it was last seen, if it is still registered.
+    ViewConnection {
+        id: ConnectionId,
+        cart: Option<CartId>,
+        now: DateTime<Utc>,
+        reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
+    },
     /// Forget a connection.
     RemoveConnection {
         id: ConnectionId,
@@ -98,7 +105,8 @@ enum Outcome {
         Option<Item>,
     ),
     Done(oneshot::Sender<Result<(), StoreError>>),
-    Removed(
+    /// A connection as it was before the write (`None`: unknown).
+    Previous(
         oneshot::Sender<Result<Option<Connection>, StoreError>>,
         Option<Connection>,
     ),
@@ -159,7 +167,7 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Outcome::Took(reply, ..) => {
                         let _ = reply.send(Err(failed()));
                     }
-                    Outcome::Removed(reply, _) => {
+                    Outcome::Previous(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
                     Outcome::Claimed(reply, _) => {
@@ -182,7 +190,7 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Write::TakeStock { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
-                    Write::RemoveConnection { reply, .. } => {
+                    Write::RemoveConnection { reply, .. } | Write::ViewConnection { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::ClaimKey { reply, .. } => {
@@ -294,6 +302,24 @@ fn apply(
                     user_connections.insert(connection.user_id.as_str(), id)?;
                     Outcome::Done(reply)
                 }
+                Write::ViewConnection {
+                    id,
+                    cart,
+                    now,
+                    reply,
+                } => {
+                    let before = connections_table
+                        .get(id.as_str())?
+                        .and_then(|v| connections::decode(v.value()));
+                    if let Some(before) = &before {
+                        let mut after = before.clone();
+                        after.viewing = cart;
+                        after.seen_at = now;
+                        connections_table
+                            .insert(id.as_str(), connections::encode(&after).as_slice())?;
+                    }
+                    Outcome::Previous(reply, before)
+                }
                 Write::RemoveConnection { id, reply } => {
                     let removed = connections_table
                         .remove(id.as_str())?
@@ -301,7 +327,7 @@ fn apply(
                     if let Some(connection) = &removed {
                         user_connections.remove(connection.user_id.as_str(), id.as_str())?;
                     }
-                    Outcome::Removed(reply, removed)
+                    Outcome::Previous(reply, removed)
                 }
                 Write::ClaimKey {
                     key,
@@ -363,7 +389,7 @@ fn publish(cache: &Cache, outcome: Outcome) {
         Outcome::Done(reply) => {
             let _ = reply.send(Ok(()));
         }
-        Outcome::Removed(reply, connection) => {
+        Outcome::Previous(reply, connection) => {
             let _ = reply.send(Ok(connection));
         }
         Outcome::Claimed(reply, claim) => {

@@ -1,5 +1,5 @@
 //! What the server sends: a change to a cart (what every member receives), a snapshot on
-//! subscribe, pongs and errors.
+//! subscribe, who has a cart open, pongs and errors.
 
 use domain::{CartEvent, CartId, EventType, UserId};
 use serde::Serialize;
@@ -71,6 +71,18 @@ pub enum ServerMessage<'a> {
         version: u64,
         /// The cart.
         cart: &'a RawValue,
+        /// Who has the cart open now (the recipient among them), each once.
+        viewers: &'a [UserId],
+    },
+    /// Who has a cart open now changed: sent to each of them, a moment after the change (the
+    /// changes of that moment collapsed into one message). Names are in the member list the
+    /// recipient holds.
+    #[serde(rename = "presence", rename_all = "camelCase")]
+    Presence {
+        /// The cart.
+        cart_id: CartId,
+        /// Who has it open, each once, in order.
+        viewers: &'a [UserId],
     },
     /// The answer to `unsubscribe`.
     #[serde(rename = "unsubscribed", rename_all = "camelCase")]
@@ -169,6 +181,13 @@ impl PushMessages {
             change: change.into(),
             removed,
         }
+    }
+
+    /// True when the event removed `recipient` from the cart (they get `removed`).
+    pub fn removes(&self, recipient: &UserId) -> bool {
+        self.removed
+            .as_ref()
+            .is_some_and(|(_, gone)| gone.contains(recipient))
     }
 
     /// What `recipient` receives.

@@ -1,4 +1,5 @@
-//! The SQS adapters: the order hand-off queue checkout sends to (`orders`), and the outbox. The
+//! The SQS adapters: the order hand-off queue checkout sends to (`orders`), the presence notices
+//! the WebSocket functions send (`presence`), and the outbox. The
 //! outbox is a queue of cart events the broker did not take: each message
 //! is one event's JSON (the same bytes a Kafka record would carry), with the cart id, version
 //! and type as message attributes for whoever inspects the queue. The `event-relay` function,
@@ -6,9 +7,11 @@
 //! and, after the redrive policy's attempts, to the dead-letter queue.
 
 mod orders;
+mod presence;
 pub mod replay;
 
 pub use orders::SqsOrders;
+pub use presence::SqsPresenceNotices;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;

@@ -35,6 +35,9 @@ pub struct Config {
     pub outbox_queue_url: Option<String>,
     /// `ORDERS_QUEUE_URL`: checkout hands orders to this SQS queue.
     pub orders_queue_url: Option<String>,
+    /// `PRESENCE_QUEUE_URL`: the WebSocket functions announce presence changes on this SQS
+    /// queue, which `presence-push` reads.
+    pub presence_queue_url: Option<String>,
     /// `SQS_ENDPOINT`: SQS at this URL instead of AWS's.
     pub sqs_endpoint: Option<String>,
     /// `WEBSOCKET_MANAGEMENT_ENDPOINT`: the `@connections` API pushes go to.
@@ -200,6 +203,7 @@ impl Config {
             kafka: KafkaConfig::from_settings(settings)?,
             outbox_queue_url: settings("OUTBOX_QUEUE_URL"),
             orders_queue_url: settings("ORDERS_QUEUE_URL"),
+            presence_queue_url: settings("PRESENCE_QUEUE_URL"),
             sqs_endpoint: settings("SQS_ENDPOINT"),
             websocket_management_endpoint: settings("WEBSOCKET_MANAGEMENT_ENDPOINT"),
             data_dir: settings("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),

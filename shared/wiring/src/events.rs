@@ -92,3 +92,23 @@ pub async fn order_queue(config: &Config) -> Arc<dyn OrderQueue> {
         None => Arc::new(domain::memory::RecordingOrders::default()),
     }
 }
+
+/// Where the WebSocket functions announce presence changes: the SQS queue at
+/// `PRESENCE_QUEUE_URL`, or, without one (`cargo lambda watch`), the process's log.
+pub async fn presence_notices(config: &Config) -> Arc<dyn domain::PresenceNotices> {
+    match &config.presence_queue_url {
+        Some(url) => Arc::new(::sqs::SqsPresenceNotices::new(sqs(config).await, url)),
+        None => Arc::new(LoggedNotices),
+    }
+}
+
+/// Presence notices with nowhere to go: logged, so a developer sees them.
+struct LoggedNotices;
+
+#[async_trait::async_trait]
+impl domain::PresenceNotices for LoggedNotices {
+    async fn changed(&self, cart: domain::CartId) -> Result<(), domain::ports::BoxError> {
+        tracing::info!(cart_id = %cart, "presence changed (no PRESENCE_QUEUE_URL to announce it on)");
+        Ok(())
+    }
+}

@@ -27,7 +27,7 @@ pub use config::{
     Breakers, Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig,
     checkout_lock_minutes,
 };
-pub use events::{event_publisher, kafka_client, kafka_publisher, order_queue};
+pub use events::{event_publisher, kafka_client, kafka_publisher, order_queue, presence_notices};
 pub use stores::{RELAY_GRACE, cart_service, catalog, item_service, relay, stock_ledger};
 
 use domain::ConnectionRegistry;

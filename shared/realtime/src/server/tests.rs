@@ -215,6 +215,12 @@ fn every_kind_of_server_message_matches_the_published_schema() {
             cart_id: cart.cart_id,
             version: 1,
             cart: &event.snapshot,
+            viewers: &[user("alice"), user("bob")],
+        }
+        .to_json(),
+        ServerMessage::Presence {
+            cart_id: cart.cart_id,
+            viewers: &[user("bob")],
         }
         .to_json(),
         ServerMessage::Unsubscribed {

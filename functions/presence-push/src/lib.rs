@@ -1,0 +1,159 @@
+//! `presence-push`: tells everyone viewing a cart who else is viewing it. The WebSocket
+//! functions send a notice whenever a connection starts or stops viewing a cart; this function
+//! reads them in batches gathered over a short window, and for each cart named in a batch,
+//! however many times, reads its viewers from the registry and posts them one `presence`
+//! message. A reconnect (a disconnect and a subscribe a moment apart) is one message, or none:
+//! a warm instance remembers what it last sent for each cart and sends nothing when the viewers
+//! are the same people.
+//!
+//! Presence is computed fresh, never from the notices: a notice only says where to look, so a
+//! late, repeated or lost notice costs at most a message, and a page's refresh corrects it.
+
+use domain::ports::StoreError;
+use domain::{CartId, ConnectionPoster, ConnectionRegistry, PostError, UserId};
+use futures_util::StreamExt;
+use realtime::ServerMessage;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How long notices are gathered into one batch: the presence queue's trigger batches over
+/// this window on AWS (`MaximumBatchingWindowInSeconds` in the template), the local stack's
+/// task over the same.
+pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Carts served at once.
+const CONCURRENT_CARTS: usize = 16;
+
+/// Carts whose last presence a warm instance remembers; past it, it starts over (and may send
+/// a message it could have spared).
+const REMEMBERED_CARTS: usize = 10_000;
+
+/// What the function keeps between batches.
+pub struct Presence {
+    registry: Arc<dyn ConnectionRegistry>,
+    poster: Arc<dyn ConnectionPoster>,
+    last_sent: Mutex<HashMap<CartId, Vec<UserId>>>,
+}
+
+/// What one batch did, for logs and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Distinct carts the notices named.
+    pub carts: usize,
+    /// Carts whose viewers were the ones last sent: nothing posted.
+    pub unchanged: usize,
+    /// Messages delivered.
+    pub posted: usize,
+    /// Connections found gone (and forgotten) or failing.
+    pub unreached: usize,
+}
+
+impl Presence {
+    /// Presence read from `registry`, posted through `poster`.
+    pub fn new(registry: Arc<dyn ConnectionRegistry>, poster: Arc<dyn ConnectionPoster>) -> Self {
+        Self {
+            registry,
+            poster,
+            last_sent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn last_sent(&self) -> MutexGuard<'_, HashMap<CartId, Vec<UserId>>> {
+        self.last_sent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Posts the presence of every cart in `notices` to its viewers. Fails only when the registry
+/// cannot say who views a cart, so the queue hands the batch over again.
+pub async fn push(
+    presence: &Presence,
+    notices: impl IntoIterator<Item = CartId>,
+) -> Result<Report, StoreError> {
+    let carts: BTreeSet<CartId> = notices.into_iter().collect();
+    let mut report = Report {
+        carts: carts.len(),
+        ..Report::default()
+    };
+    let mut pushed = futures_util::stream::iter(carts)
+        .map(|cart| push_cart(presence, cart))
+        .buffer_unordered(CONCURRENT_CARTS);
+    while let Some(cart) = pushed.next().await {
+        let cart = cart?;
+        report.unchanged += cart.unchanged;
+        report.posted += cart.posted;
+        report.unreached += cart.unreached;
+    }
+    tracing::info!(?report, "presence pushed");
+    Ok(report)
+}
+
+async fn push_cart(presence: &Presence, cart: CartId) -> Result<Report, StoreError> {
+    let now = chrono::Utc::now();
+    let viewers = presence.registry.viewers_of(cart).await?;
+    let present = domain::present_users(&viewers, cart, now);
+    {
+        let mut last_sent = presence.last_sent();
+        if last_sent.get(&cart) == Some(&present) {
+            return Ok(Report {
+                unchanged: 1,
+                ..Report::default()
+            });
+        }
+        if last_sent.len() >= REMEMBERED_CARTS {
+            last_sent.clear();
+        }
+        if present.is_empty() {
+            last_sent.remove(&cart);
+        } else {
+            last_sent.insert(cart, present.clone());
+        }
+    }
+    let message: String = ServerMessage::Presence {
+        cart_id: cart,
+        viewers: &present,
+    }
+    .to_json();
+    let mut report = Report::default();
+    let message = &message;
+    let posts = viewers
+        .iter()
+        .filter(|c| c.is_viewing(cart, now))
+        .map(|c| async move {
+            let posted = presence
+                .poster
+                .post(&c.connection_id, message.as_bytes())
+                .await;
+            (c, posted)
+        });
+    for (connection, posted) in futures_util::future::join_all(posts).await {
+        match posted {
+            Ok(()) => report.posted += 1,
+            Err(PostError::Gone) => {
+                report.unreached += 1;
+                if let Err(e) = presence.registry.remove(&connection.connection_id).await {
+                    tracing::warn!(connection_id = %connection.connection_id, error = %e, "cannot forget a gone connection; its TTL will");
+                }
+            }
+            Err(PostError::Failed(e)) => {
+                // The next presence change or the page's refresh makes up for it.
+                report.unreached += 1;
+                tracing::warn!(connection_id = %connection.connection_id, error = %e, "presence not posted");
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The carts an SQS batch of notices names; a body that is no cart id is logged and skipped.
+pub fn carts_of(batch: &aws_lambda_events::event::sqs::SqsEvent) -> Vec<CartId> {
+    batch
+        .records
+        .iter()
+        .filter_map(|record| {
+            let body = record.body.as_deref().unwrap_or_default();
+            CartId::parse(body.trim())
+                .inspect_err(|_| tracing::warn!(body, "a presence notice that names no cart"))
+                .ok()
+        })
+        .collect()
+}
