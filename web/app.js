@@ -167,7 +167,12 @@ async function onMessage(message) {
     await loadCarts();
   } else if (message.type === "removed") {
     note(`${message.actor} removed you from a cart`);
-    if (state.cart && state.cart.cartId === message.cartId) { state.cart = null; $("cart-panel").hidden = true; }
+    if (state.cart && state.cart.cartId === message.cartId) {
+      state.cart = null;
+      $("cart-panel").hidden = true;
+      // The server ends a removed member's presence; this covers a subscribe it raced.
+      state.socket.send(JSON.stringify({ action: "unsubscribe", cartId: message.cartId }));
+    }
     await loadCarts();
   } else if (message.type === "shortfall") {
     // Not a change to the cart (its version is the checkout's): another checkout took the stock.

@@ -24,15 +24,26 @@ pub fn channel() -> (ChannelNotices, mpsc::UnboundedReceiver<CartId>) {
     (ChannelNotices(sender), receiver)
 }
 
+/// How long a notice is tried again after its batch failed: the presence queue's retention.
+const RETENTION: Duration = Duration::from_secs(60);
+
 /// Pushes presence until the channel closes: each batch is every notice that arrives within
-/// `window` of the first.
+/// `window` of the first. A batch that fails (the registry down) joins the next one, as SQS
+/// hands a failed batch over again, until the queue's retention would have dropped it.
 pub async fn run(
     presence: presence_push::Presence,
     mut notices: mpsc::UnboundedReceiver<CartId>,
     window: Duration,
 ) {
-    while let Some(first) = notices.recv().await {
-        let mut batch = vec![first];
+    let mut failed: Option<(Vec<CartId>, tokio::time::Instant)> = None;
+    loop {
+        let mut batch = match &failed {
+            Some(_) => Vec::new(),
+            None => match notices.recv().await {
+                Some(first) => vec![first],
+                None => return,
+            },
+        };
         let gathered = tokio::time::sleep(window);
         tokio::pin!(gathered);
         loop {
@@ -40,12 +51,20 @@ pub async fn run(
                 () = &mut gathered => break,
                 next = notices.recv() => match next {
                     Some(cart) => batch.push(cart),
-                    None => break,
+                    None => return,
                 },
             }
         }
-        if let Err(e) = presence_push::push(&presence, batch).await {
-            tracing::warn!(error = %e, "presence not pushed; pages refresh it");
+        let since = match failed.take() {
+            Some((earlier, since)) if since.elapsed() < RETENTION => {
+                batch.extend(earlier);
+                since
+            }
+            _ => tokio::time::Instant::now(),
+        };
+        if let Err(e) = presence_push::push(&presence, batch.clone()).await {
+            tracing::warn!(error = %e, "presence not pushed; trying again");
+            failed = Some((batch, since));
         }
     }
 }

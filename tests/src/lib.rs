@@ -525,7 +525,8 @@ impl Socket {
         }
     }
 
-    async fn next_frame(&mut self, wait: std::time::Duration) -> Option<String> {
+    /// The next text frame as it came, presence included (the soak's reader, which keeps them).
+    pub async fn next_frame(&mut self, wait: std::time::Duration) -> Option<String> {
         use futures_util::StreamExt;
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {

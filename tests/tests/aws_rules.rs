@@ -706,10 +706,10 @@ fn every_sqs_trigger_batches_within_lambda_s_bounds_and_its_queue_outlasts_the_f
                 "{id}: a batch of {batch} needs a window of at least 1 s"
             );
             let queue = target(&properties["Queue"]).expect("a queue of the template");
-            let visibility = template["Resources"][queue.as_str()]["Properties"]
-                ["VisibilityTimeout"]
-                .as_u64()
-                .unwrap_or(30);
+            let visibility =
+                template["Resources"][queue.as_str()]["Properties"]["VisibilityTimeout"]
+                    .as_u64()
+                    .unwrap_or(30);
             assert!(
                 visibility >= 6 * timeout,
                 "{queue}: visibility {visibility} s under six times {id}'s {timeout} s"
@@ -774,7 +774,12 @@ fn the_functions_that_keep_presence_may_use_the_sparse_index_and_the_presence_qu
     }
     for writer in ["ws-message", "sync-push"] {
         assert!(
-            allowed(&template, function(writer), "dynamodb:UpdateItem", "ConnectionsTable"),
+            allowed(
+                &template,
+                function(writer),
+                "dynamodb:UpdateItem",
+                "ConnectionsTable"
+            ),
             "{writer} records what a connection views"
         );
     }

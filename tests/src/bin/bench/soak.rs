@@ -9,7 +9,10 @@
 //!   and the stored cart is the one the last acknowledgement showed;
 //! - every member got every version of every cart it belonged to: a `change` (or `removed`)
 //!   message for each version whose cart listed it, in version order (two writers publish in
-//!   the order they finish; `sync-push` puts their versions back in order).
+//!   the order they finish; `sync-push` puts their versions back in order);
+//! - presence converges: every user's socket keeps switching between the carts it belongs to
+//!   (and now and then views none), as people open carts; once they settle, the last presence
+//!   message each viewer heard names exactly the users whose sockets view that cart.
 //!
 //! It prints ops/s, answers by code, and push latency (request sent to message received), and
 //! exits 1 when a promise was broken. Loopback only, bounded by `--seconds`. With `--faults`
@@ -99,6 +102,24 @@ struct Heard {
     at: Instant,
 }
 
+/// What one user's socket heard, and where it ended up.
+#[derive(Default)]
+struct Listened {
+    heard: Vec<Heard>,
+    /// The cart the socket views at the end, if any.
+    viewing: Option<String>,
+    /// The viewers the last presence message named, by cart.
+    presence: HashMap<String, Vec<String>>,
+    /// Presence messages heard.
+    presence_messages: usize,
+}
+
+/// How often a user's socket opens another cart (or none): a person moving between carts.
+const SWITCH_MS: (u64, u64) = (500, 2500);
+
+/// How long presence gets to settle once everyone stopped switching: its window, several times.
+const PRESENCE_SETTLE: Duration = Duration::from_secs(3);
+
 #[derive(Default)]
 struct Tally {
     acks: Vec<Ack>,
@@ -140,17 +161,21 @@ pub async fn run(shape: Shape) -> bool {
 
     // Everyone listens from the start.
     let stop = Arc::new(AtomicBool::new(false));
+    let settle = Arc::new(AtomicBool::new(false));
     let heard_so_far = Arc::new(AtomicUsize::new(0));
     let mut listeners = Vec::new();
     for index in 0..shape.users {
         let socket = Socket::connect(stack.addr(), &world.tokens[index])
             .await
             .unwrap_or_else(|e| panic!("socket for {}: {e}", user(index)));
-        listeners.push(tokio::spawn(listen(
-            socket,
-            stop.clone(),
-            heard_so_far.clone(),
-        )));
+        let listener = Listener {
+            me: index,
+            world: world.clone(),
+            settle: settle.clone(),
+            stop: stop.clone(),
+            count: heard_so_far.clone(),
+        };
+        listeners.push(tokio::spawn(listener.listen(socket)));
     }
     for cart in 0..shape.carts {
         let mut client = stack.client().await;
@@ -182,10 +207,15 @@ pub async fn run(shape: Shape) -> bool {
     } else {
         tokio::time::sleep(DRAIN).await;
     }
+    settle.store(true, Ordering::SeqCst);
+    tokio::time::sleep(PRESENCE_SETTLE).await;
     stop.store(true, Ordering::SeqCst);
     let mut heard: HashMap<String, Vec<Heard>> = HashMap::new();
+    let mut listened: HashMap<String, Listened> = HashMap::new();
     for (index, listener) in listeners.into_iter().enumerate() {
-        heard.insert(user(index), listener.await.unwrap_or_default());
+        let mut result = listener.await.unwrap_or_default();
+        heard.insert(user(index), std::mem::take(&mut result.heard));
+        listened.insert(user(index), result);
     }
     let tally = std::mem::take(&mut *world.tally.lock().unwrap_or_else(|p| p.into_inner()));
     let stored = stored_carts(&world).await;
@@ -196,7 +226,8 @@ pub async fn run(shape: Shape) -> bool {
         }
         println!();
     }
-    report(&shape, elapsed, &tally, &heard, &stored)
+    let kept = report(&shape, elapsed, &tally, &heard, &stored);
+    report_presence(&listened) && kept
 }
 
 /// Every demo item in stock for the whole run: stock is not what the soak is about.
@@ -471,31 +502,143 @@ fn learn(world: &World, cart: &str, action: Action, reply: &tests::Reply) {
     }
 }
 
-/// Every message `socket` hears until `stop`.
-async fn listen(mut socket: Socket, stop: Arc<AtomicBool>, count: Arc<AtomicUsize>) -> Vec<Heard> {
-    let mut heard = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        let Some(text) = socket.next_text(Duration::from_millis(200)).await else {
-            continue;
-        };
-        let at = Instant::now();
-        let Ok(message) = serde_json::from_str::<Value>(&text) else {
-            continue;
-        };
-        if let (Some("change" | "removed"), Some(cart), Some(version)) = (
-            message["type"].as_str(),
-            message["cartId"].as_str(),
-            message["version"].as_u64(),
-        ) {
-            count.fetch_add(1, Ordering::SeqCst);
-            heard.push(Heard {
-                cart: cart.to_owned(),
-                version,
-                at,
-            });
+/// One user's socket: it hears every push, and opens carts as a person would.
+struct Listener {
+    me: usize,
+    world: Arc<World>,
+    /// Set once the run is over: stop switching, refresh the cart viewed, and keep listening.
+    settle: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    count: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    /// Every message the socket hears until `stop`, switching carts every few seconds until
+    /// `settle`, then subscribing once more to the cart it ends on (a page's refresh).
+    async fn listen(self, mut socket: Socket) -> Listened {
+        let mut listened = Listened::default();
+        let mut next_switch = Instant::now();
+        let mut settled = false;
+        while !self.stop.load(Ordering::SeqCst) {
+            if !settled && self.settle.load(Ordering::SeqCst) {
+                settled = true;
+                if let Some(cart) = &listened.viewing {
+                    socket
+                        .send(&json!({"action": "subscribe", "cartId": cart}).to_string())
+                        .await;
+                }
+            } else if !settled && Instant::now() >= next_switch {
+                self.switch(&mut socket, &mut listened).await;
+                next_switch =
+                    Instant::now() + Duration::from_millis(fastrand::u64(SWITCH_MS.0..SWITCH_MS.1));
+            }
+            let Some(text) = socket.next_frame(Duration::from_millis(100)).await else {
+                continue;
+            };
+            let at = Instant::now();
+            let Ok(message) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            let cart = message["cartId"].as_str().map(str::to_owned);
+            match (message["type"].as_str(), cart) {
+                (Some(kind @ ("change" | "removed")), Some(cart)) => {
+                    let Some(version) = message["version"].as_u64() else {
+                        continue;
+                    };
+                    if kind == "removed" && listened.viewing.as_ref() == Some(&cart) {
+                        // As the page does: sync-push ends a removed member's presence in the
+                        // cart, unless the removal raced a subscribe it did not see.
+                        listened.viewing = None;
+                        let unsubscribe = json!({"action": "unsubscribe", "cartId": cart});
+                        socket.send(&unsubscribe.to_string()).await;
+                    }
+                    self.count.fetch_add(1, Ordering::SeqCst);
+                    listened.heard.push(Heard { cart, version, at });
+                }
+                (Some("presence"), Some(cart)) => {
+                    listened.presence_messages += 1;
+                    let viewers = message["viewers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                    listened.presence.insert(cart, viewers);
+                }
+                // A subscribe refused (no longer a member): the socket views nothing.
+                (Some("error"), _) if message["code"] == "CART_NOT_FOUND" => {
+                    listened.viewing = None;
+                }
+                _ => {}
+            }
+        }
+        listened
+    }
+
+    /// Opens another of the user's carts, or, one time in six, none.
+    async fn switch(&self, socket: &mut Socket, listened: &mut Listened) {
+        let mine: Vec<String> = lock(&self.world.known)
+            .iter()
+            .filter(|(_, k)| k.members.contains(&self.me))
+            .map(|(cart, _)| cart.clone())
+            .collect();
+        if mine.is_empty() || fastrand::u32(..6) == 0 {
+            if let Some(cart) = listened.viewing.take() {
+                socket
+                    .send(&json!({"action": "unsubscribe", "cartId": cart}).to_string())
+                    .await;
+            }
+            return;
+        }
+        let cart = mine[fastrand::usize(..mine.len())].clone();
+        socket
+            .send(&json!({"action": "subscribe", "cartId": cart}).to_string())
+            .await;
+        listened.viewing = Some(cart);
+    }
+}
+
+/// Prints how presence settled; false when a viewer's last presence message does not name
+/// exactly the users whose sockets view its cart.
+fn report_presence(listened: &HashMap<String, Listened>) -> bool {
+    let mut viewers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (who, result) in listened {
+        if let Some(cart) = &result.viewing {
+            viewers.entry(cart).or_default().push(who);
         }
     }
-    heard
+    let mut wrong = Vec::new();
+    for (cart, expected) in &mut viewers {
+        expected.sort_unstable();
+        for who in expected.iter() {
+            let last = listened[*who].presence.get(*cart);
+            if last.map(|l| l.iter().map(String::as_str).collect::<Vec<_>>())
+                != Some(expected.clone())
+            {
+                wrong.push(format!(
+                    "{who}, viewing cart {cart} with {expected:?}, last heard {last:?}"
+                ));
+            }
+        }
+    }
+    let messages: usize = listened.values().map(|l| l.presence_messages).sum();
+    println!(
+        "\n| presence messages | carts viewed at the end | viewers | viewers with the wrong presence |"
+    );
+    println!("|---:|---:|---:|---:|");
+    println!(
+        "| {messages} | {} | {} | {} |",
+        viewers.len(),
+        viewers.values().map(Vec::len).sum::<usize>(),
+        wrong.len()
+    );
+    if wrong.is_empty() {
+        println!("presence settled: every viewer's last presence names exactly who views its cart");
+    }
+    for line in wrong.iter().take(10) {
+        println!("  PRESENCE WRONG: {line}");
+    }
+    wrong.is_empty()
 }
 
 /// Each cart as the store holds it at the end, read by its owner.
