@@ -56,5 +56,8 @@ async fn handle(services: &Services, operation: Operation, request: Request) -> 
         Operation::ListItems => list_items::handle(items, request).await,
         Operation::GetItemDetails => get_item_details::handle(items, request).await,
         Operation::UpdateItemStock => update_item_stock::handle(items, request).await,
+        Operation::GetAnalytics => {
+            get_analytics::handle(services.analytics.as_ref(), request).await
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The local stand-in for MSK's event source mappings: events from the in-process bus (or the
-//! Kafka poller) are handed to the consumer functions, `sync-push` and `inventory`, as
-//! `KafkaEvent` batches (records keyed by cart id, spread over partitions, values base64 JSON),
-//! so they run exactly as on AWS. `sync-push` posts through the real AWS SDK client, pointed at
-//! this stack's own `@connections` emulation.
+//! Kafka poller) are handed to the consumer functions, `sync-push`, `inventory` and
+//! `analytics`, as `KafkaEvent` batches (records keyed by cart id, spread over partitions,
+//! values base64 JSON), so they run exactly as on AWS. `sync-push` posts through the real AWS
+//! SDK client, pointed at this stack's own `@connections` emulation.
 
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use base64::Engine;
@@ -23,6 +23,8 @@ pub struct Consumers {
     pub push: sync_push::Push,
     /// `inventory`.
     pub inventory: inventory::Inventory,
+    /// `analytics`' store.
+    pub analytics: Arc<dyn domain::analytics::AnalyticsStore>,
 }
 
 /// Times a failed batch is handed over again, as MSK would redeliver it: each wait is 200 ms
@@ -30,7 +32,7 @@ pub struct Consumers {
 const ATTEMPTS: u32 = 14;
 
 impl Consumers {
-    /// Hands `batch` to every consumer at once, as two event source mappings would, each
+    /// Hands `batch` to every consumer at once, as their event source mappings would, each
     /// redelivered while it fails.
     pub async fn consume(&self, batch: KafkaEvent) {
         let inventory = redeliver("inventory", || {
@@ -39,7 +41,10 @@ impl Consumers {
         let push = redeliver("sync-push", || {
             sync_push::handle_and_hold(&self.push, batch.clone())
         });
-        tokio::join!(push, inventory);
+        let analytics = redeliver("analytics", || {
+            analytics::handle(self.analytics.as_ref(), batch.clone())
+        });
+        tokio::join!(push, inventory, analytics);
     }
 }
 

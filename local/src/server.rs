@@ -34,6 +34,8 @@ pub struct Services {
     pub idempotency: Arc<dyn domain::idempotency::IdempotencyStore>,
     /// The connection registry of the WebSocket functions.
     pub registry: Arc<dyn domain::ConnectionRegistry>,
+    /// Where the analytics consumer counts, and `getAnalytics` reads (the embedded store).
+    pub analytics: Arc<dyn domain::analytics::AnalyticsStore>,
     /// Where the WebSocket functions announce presence changes.
     pub notices: Arc<dyn domain::PresenceNotices>,
     /// The open WebSockets, for the `@connections` API.
@@ -122,6 +124,7 @@ impl LocalStack {
             keys: config.keys,
             bus,
             registry: connected.registry,
+            analytics: store.clone(),
             notices: Arc::new(notices),
             idempotency: connected.idempotency,
             sockets: Sockets::default(),
@@ -147,6 +150,7 @@ impl LocalStack {
         let presence = presence_push::Presence::new(services.registry.clone(), poster);
         let consumers = Arc::new(crate::push::Consumers {
             push,
+            analytics: services.analytics.clone(),
             inventory: inventory::Inventory {
                 ledger: connected.ledger,
                 events: connected.publisher.clone(),

@@ -65,6 +65,8 @@ enum Op {
     ListItems,
     GetItemDetails,
     UpdateItemStock,
+    /// The day the fixture's changes were counted on.
+    GetAnalytics,
     /// `$connect`: 101 when the socket opens.
     WsConnect,
     /// 200 with the snapshot, or 404 for an `error` with `CART_NOT_FOUND`.
@@ -98,6 +100,7 @@ const MATRIX: &[(Op, [u16; 10])] = &[
     (Op::ListItems,          [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
     (Op::GetItemDetails,     [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
     (Op::UpdateItemStock,    [403, 403, 403, 403, 403, 200, 401, 401, 401, 401]),
+    (Op::GetAnalytics,       [403, 403, 403, 403, 403, 200, 401, 401, 401, 401]),
     (Op::WsConnect,          [101, 101, 101, 101, 101, 101, 401, 401, 401, 401]),
     (Op::WsSubscribe,        [200, 200, 200, 404, 404, 404, 401, 401, 401, 401]),
     (Op::WsUnsubscribe,      [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
@@ -245,6 +248,11 @@ fn request(op: Op, target: &Target) -> (&'static str, String, Option<Value>) {
             "/items/coffee/stock".into(),
             Some(json!({"stock": 500})),
         ),
+        Op::GetAnalytics => (
+            "GET",
+            format!("/analytics/days/{}", chrono::Utc::now().format("%Y-%m-%d")),
+            None,
+        ),
         Op::WsConnect | Op::WsSubscribe | Op::WsUnsubscribe | Op::WsPing => {
             ("WS", String::new(), None)
         }
@@ -297,7 +305,7 @@ fn expected_code(op: Op, status: u16) -> &'static str {
     match (op, status) {
         (_, 401) => "UNAUTHENTICATED",
         (_, 404) => "CART_NOT_FOUND",
-        (Op::UpdateItemStock, 403) => "SCOPE_REQUIRED",
+        (Op::UpdateItemStock | Op::GetAnalytics, 403) => "SCOPE_REQUIRED",
         (Op::AcceptInvite, 409) => "ALREADY_A_MEMBER",
         (
             Op::ShareCart

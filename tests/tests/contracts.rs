@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Functions triggered by the topic, the outbox or a schedule rather than by a route.
 const CONSUMERS: &[&str] = &[
+    "analytics",
     "event-relay",
     "inventory",
     "presence-push",

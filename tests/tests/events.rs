@@ -88,3 +88,83 @@ async fn each_operation_emits_its_event_with_the_snapshot_after_it() {
         "the refused share published nothing"
     );
 }
+
+/// The analytics consumer counts what the day's changes did, from the same events every other
+/// consumer reads, and an admin reads it back; the same cart shared twice counts as shared once.
+#[tokio::test]
+async fn an_admin_reads_what_the_day_s_changes_counted() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let at = |path: &str| format!("/carts/{cart}{path}");
+    for (method, path, body) in [
+        (
+            "POST",
+            at("/items"),
+            json!({"itemId": "apple", "quantity": 3}),
+        ),
+        (
+            "POST",
+            at("/items"),
+            json!({"itemId": "milk", "quantity": 1}),
+        ),
+        (
+            "POST",
+            at("/members"),
+            json!({"userIds": ["bob"], "role": "editor"}),
+        ),
+        (
+            "POST",
+            at("/members"),
+            json!({"userIds": ["carol"], "role": "viewer"}),
+        ),
+        (
+            "PATCH",
+            at(""),
+            json!({"changes": [{"itemId": "apple", "quantity": 2}]}),
+        ),
+        ("POST", at("/checkout"), json!({})),
+    ] {
+        let reply = alice.send(method, &path, Some(body)).await;
+        assert!(reply.status < 300, "{method} {path}: {}", reply.body);
+    }
+    let admin = stack.token("ops", &["admin"]).await;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let read = || async {
+        stack
+            .client()
+            .await
+            .send(
+                "GET",
+                &format!("/analytics/days/{today}"),
+                Some(&admin),
+                None,
+            )
+            .await
+    };
+    let counted = tests::within(std::time::Duration::from_secs(5), || async {
+        read().await.body["funnel"]["checkedOut"] == 1
+    })
+    .await;
+    assert!(counted, "the checkout was counted: {}", read().await.body);
+    let day = read().await.body;
+    assert_eq!(
+        day["funnel"],
+        json!({"created": 1, "shared": 1, "checkedOut": 1})
+    );
+    let item = |id: &str| {
+        day["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["itemId"] == id))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        item("apple"),
+        json!({"itemId": "apple", "added": 3, "removed": 1, "checkedOut": 2, "short": 0})
+    );
+    assert_eq!(
+        item("milk"),
+        json!({"itemId": "milk", "added": 1, "removed": 0, "checkedOut": 1, "short": 0})
+    );
+}

@@ -359,6 +359,18 @@ async fn every_request_limit_is_answered_with_a_4xx_problem_naming_it() {
     );
     assert_eq!(stock.body["field"], "stock");
 
+    // A day that is no date, asked by an admin (anyone else is refused the scope first).
+    let day = alice
+        .client
+        .send("GET", "/analytics/days/2026-02-30", Some(&admin), None)
+        .await;
+    assert_eq!(
+        (day.status, day.code(), day.body["field"].as_str()),
+        (400, "VALIDATION_FAILED", Some("day")),
+        "{}",
+        day.body
+    );
+
     let oversized = format!(
         "{{\"itemId\":\"apple\",\"quantity\":1,\"pad\":\"{}\"}}",
         long(edge::request::MAX_BODY_BYTES)

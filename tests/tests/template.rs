@@ -17,6 +17,7 @@ use support::template::*;
 
 /// Functions triggered by the topic, the outbox or a schedule rather than by a route.
 const CONSUMERS: &[(&str, &str)] = &[
+    ("analytics", "MSK"),
     ("event-relay", "SQS"),
     ("inventory", "MSK"),
     ("presence-push", "SQS"),

@@ -2,7 +2,7 @@
 
 use crate::cart::Cart;
 use crate::error::Shortage;
-use crate::ids::{CartId, UserId};
+use crate::ids::{CartId, ItemId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +103,40 @@ pub struct CartEvent {
     /// What stock could not cover: only on `CartStockShort`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shortages: Vec<Shortage>,
+    /// How the change moved each line's quantity (what analytics counts as added and removed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineChange>,
+}
+
+/// One line's quantity moved by a change: more (added) or fewer (removed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineChange {
+    /// The item.
+    pub item_id: ItemId,
+    /// Units added (positive) or removed (negative); never zero.
+    pub quantity: i64,
+}
+
+impl LineChange {
+    /// How `after`'s lines differ from `before`'s, by item, in item order.
+    pub fn between(before: &[crate::Line], after: &[crate::Line]) -> Vec<LineChange> {
+        let mut moved: std::collections::BTreeMap<&ItemId, i64> = std::collections::BTreeMap::new();
+        for line in before {
+            *moved.entry(&line.item_id).or_default() -= i64::from(line.quantity.get());
+        }
+        for line in after {
+            *moved.entry(&line.item_id).or_default() += i64::from(line.quantity.get());
+        }
+        moved
+            .into_iter()
+            .filter(|(_, quantity)| *quantity != 0)
+            .map(|(item_id, quantity)| LineChange {
+                item_id: item_id.clone(),
+                quantity,
+            })
+            .collect()
+    }
 }
 
 impl CartEvent {
@@ -124,6 +158,7 @@ impl CartEvent {
             snapshot: snapshot_of(cart),
             names_changed: false,
             shortages: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -135,6 +170,7 @@ impl CartEvent {
             event_type: EventType::CartStockShort,
             occurred_at: Utc::now(),
             shortages,
+            lines: Vec::new(),
             ..checked_out.clone()
         }
     }

@@ -4,6 +4,7 @@
 //! implementations in `memory` for tests.
 
 pub mod access;
+pub mod analytics;
 pub mod breaker;
 pub mod cart;
 pub mod commands;

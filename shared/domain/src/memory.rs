@@ -388,6 +388,11 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_memory_analytics_keep_the_analytics_contract() {
+        crate::testing::analytics_store_contract(&super::MemoryAnalytics::default()).await;
+    }
+
+    #[tokio::test]
     async fn the_memory_store_keeps_the_cart_store_contract() {
         crate::testing::cart_store_contract(&super::MemoryCartStore::default()).await;
     }
@@ -406,5 +411,63 @@ mod tests {
     #[tokio::test]
     async fn the_memory_catalog_keeps_the_catalog_contract() {
         crate::testing::catalog_contract(&super::MemoryCatalog::default()).await;
+    }
+}
+
+/// Analytics in maps, each event counted once, as the real stores count.
+#[derive(Default)]
+pub struct MemoryAnalytics {
+    counted: Mutex<AnalyticsMaps>,
+}
+
+#[derive(Default)]
+struct AnalyticsMaps {
+    events: std::collections::HashSet<uuid::Uuid>,
+    shared: std::collections::HashSet<CartId>,
+    items:
+        std::collections::BTreeMap<(crate::analytics::Day, ItemId), crate::analytics::ItemCounts>,
+    funnel: HashMap<crate::analytics::Day, crate::analytics::FunnelCounts>,
+}
+
+#[async_trait]
+impl crate::analytics::AnalyticsStore for MemoryAnalytics {
+    async fn record(&self, tally: &crate::analytics::Tally) -> Result<bool, StoreError> {
+        let mut maps = lock(&self.counted);
+        if !maps.events.insert(tally.event_id) {
+            return Ok(false);
+        }
+        let mut funnel = tally.funnel;
+        if let Some(cart) = tally.shares
+            && maps.shared.insert(cart)
+        {
+            funnel.shared += 1;
+        }
+        let day = maps.funnel.entry(tally.day).or_default();
+        *day = day.plus(funnel);
+        for (item, counts) in &tally.items {
+            let kept = maps.items.entry((tally.day, item.clone())).or_default();
+            *kept = kept.plus(*counts);
+        }
+        Ok(true)
+    }
+
+    async fn day(
+        &self,
+        day: crate::analytics::Day,
+    ) -> Result<crate::analytics::DayReport, StoreError> {
+        let maps = lock(&self.counted);
+        Ok(crate::analytics::DayReport {
+            day,
+            funnel: maps.funnel.get(&day).copied().unwrap_or_default(),
+            items: maps
+                .items
+                .iter()
+                .filter(|((d, _), _)| *d == day)
+                .map(|((_, item), counts)| crate::analytics::ItemDay {
+                    item_id: item.clone(),
+                    counts: *counts,
+                })
+                .collect(),
+        })
     }
 }

@@ -896,3 +896,162 @@ async fn relayed_once(
     assert_eq!(unpublished_in(store, id).await, 0, "and settles it");
     new[0].clone()
 }
+
+/// What every `AnalyticsStore` must do, run against each implementation: counts add up by day
+/// and item, an event counts once however often it is recorded (also when recorded at once by
+/// many), and a cart counts as shared once. Its days are picked at random, so a store that
+/// outlives one run (a table on moto) still starts each run empty.
+pub async fn analytics_store_contract(store: &dyn crate::analytics::AnalyticsStore) {
+    use crate::analytics::{Day, DayReport, FunnelCounts, ItemCounts, ItemDay, Tally};
+    let random_day = || {
+        let offset = i64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 97
+            + i64::from(uuid::Uuid::new_v4().as_bytes()[1]);
+        let date = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+            + chrono::Duration::days(offset);
+        Day::parse(&date.format("%Y-%m-%d").to_string()).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (day, other) = (random_day(), random_day());
+    let (day, other) = if day == other {
+        (
+            day,
+            Day::parse("1999-12-31").unwrap_or_else(|e| panic!("{e}")),
+        )
+    } else {
+        (day, other)
+    };
+    let item = |raw: &str| ItemId::parse(raw).unwrap_or_else(|e| panic!("{e}"));
+    let (apple, pear) = (item("apple"), item("pear"));
+    let cart = CartId::new();
+    let tally = |day: Day, items: Vec<(&ItemId, ItemCounts)>, funnel: FunnelCounts| Tally {
+        event_id: uuid::Uuid::new_v4(),
+        day,
+        items: items.into_iter().map(|(i, c)| (i.clone(), c)).collect(),
+        funnel,
+        shares: None,
+    };
+    let record =
+        |tally: Tally| async move { store.record(&tally).await.unwrap_or_else(|e| panic!("{e}")) };
+
+    let created = tally(
+        day,
+        vec![
+            (
+                &apple,
+                ItemCounts {
+                    added: 3,
+                    ..Default::default()
+                },
+            ),
+            (
+                &pear,
+                ItemCounts {
+                    added: 1,
+                    ..Default::default()
+                },
+            ),
+        ],
+        FunnelCounts {
+            created: 1,
+            ..Default::default()
+        },
+    );
+    assert!(record(created.clone()).await, "a new event counts");
+    assert!(!record(created).await, "the same event again does not");
+    record(tally(
+        day,
+        vec![(
+            &apple,
+            ItemCounts {
+                removed: 1,
+                ..Default::default()
+            },
+        )],
+        FunnelCounts::default(),
+    ))
+    .await;
+    for _ in 0..2 {
+        let mut shared = tally(day, Vec::new(), FunnelCounts::default());
+        shared.shares = Some(cart);
+        assert!(record(shared).await, "each share event counts once");
+    }
+    record(tally(
+        day,
+        vec![(
+            &apple,
+            ItemCounts {
+                checked_out: 2,
+                ..Default::default()
+            },
+        )],
+        FunnelCounts {
+            checked_out: 1,
+            ..Default::default()
+        },
+    ))
+    .await;
+    let racing = tally(
+        day,
+        vec![(
+            &pear,
+            ItemCounts {
+                short: 1,
+                ..Default::default()
+            },
+        )],
+        FunnelCounts::default(),
+    );
+    let counted = futures_util::future::join_all((0..8).map(|_| record(racing.clone()))).await;
+    assert_eq!(
+        counted.iter().filter(|c| **c).count(),
+        1,
+        "eight deliveries of one event at once count it once"
+    );
+    record(tally(
+        other,
+        vec![(
+            &apple,
+            ItemCounts {
+                added: 5,
+                ..Default::default()
+            },
+        )],
+        FunnelCounts::default(),
+    ))
+    .await;
+
+    let report = store.day(day).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        report,
+        DayReport {
+            day,
+            funnel: FunnelCounts {
+                created: 1,
+                shared: 1,
+                checked_out: 1
+            },
+            items: vec![
+                ItemDay {
+                    item_id: apple.clone(),
+                    counts: ItemCounts {
+                        added: 3,
+                        removed: 1,
+                        checked_out: 2,
+                        short: 0
+                    },
+                },
+                ItemDay {
+                    item_id: pear.clone(),
+                    counts: ItemCounts {
+                        added: 1,
+                        short: 1,
+                        ..Default::default()
+                    },
+                },
+            ],
+        },
+        "a cart counts as shared once, and every event once"
+    );
+    let elsewhere = store.day(other).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(elsewhere.items.len(), 1, "each day its own counts");
+    assert_eq!(elsewhere.funnel, FunnelCounts::default());
+}

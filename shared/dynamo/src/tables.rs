@@ -55,6 +55,24 @@ fn index_of_all(name: &str, attribute: &str) -> Result<GlobalSecondaryIndex, Sto
         .map_err(StoreError::unavailable)
 }
 
+/// Creates the analytics table (`pk` and `sk` keys, TTL on `expiresAt`), unless it exists.
+pub async fn create_analytics_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("pk"))
+        .attribute_definitions(string_attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await;
+    if !already_exists(created)? {
+        enable_ttl(client, name, "expiresAt").await?;
+    }
+    Ok(())
+}
+
 /// Creates the idempotency table (`key` key, TTL on `expiresAt`), unless it exists.
 pub async fn create_idempotency_table(client: &Client, name: &str) -> Result<(), StoreError> {
     let created = client

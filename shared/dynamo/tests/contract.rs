@@ -49,6 +49,58 @@ async fn the_dynamodb_registry_keeps_the_registry_contract() {
 }
 
 #[tokio::test]
+async fn the_dynamodb_analytics_keep_the_analytics_contract() {
+    let client = client();
+    let table = fresh("analytics");
+    tables::create_analytics_table(&client, &table)
+        .await
+        .unwrap();
+    domain::testing::analytics_store_contract(&dynamo::DynamoAnalytics::new(client, table)).await;
+}
+
+/// A checkout of more lines than one transaction takes is counted in chunks, each once: a
+/// second record of the event adds nothing, and every line is there.
+#[tokio::test]
+async fn a_checkout_of_more_lines_than_a_transaction_takes_is_counted_whole_and_once() {
+    use domain::analytics::{AnalyticsStore, Day, FunnelCounts, ItemCounts, Tally};
+    let client = client();
+    let table = fresh("analytics");
+    tables::create_analytics_table(&client, &table)
+        .await
+        .unwrap();
+    let store = dynamo::DynamoAnalytics::new(client, table);
+    let day = Day::parse("2026-11-22").unwrap();
+    let lines = domain::cart::MAX_LINES;
+    let tally = Tally {
+        event_id: uuid::Uuid::new_v4(),
+        day,
+        items: (0..lines)
+            .map(|i| {
+                let item = domain::ItemId::parse(&format!("item-{i:03}")).unwrap();
+                (
+                    item,
+                    ItemCounts {
+                        checked_out: 1,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect(),
+        funnel: FunnelCounts {
+            checked_out: 1,
+            ..Default::default()
+        },
+        shares: None,
+    };
+    assert!(store.record(&tally).await.unwrap());
+    assert!(!store.record(&tally).await.unwrap(), "counted once");
+    let report = store.day(day).await.unwrap();
+    assert_eq!(report.items.len(), lines);
+    assert!(report.items.iter().all(|i| i.counts.checked_out == 1));
+    assert_eq!(report.funnel.checked_out, 1);
+}
+
+#[tokio::test]
 async fn the_dynamodb_store_keeps_the_cart_store_contract() {
     cart_store_contract(&cart_store().await).await;
 }

@@ -44,6 +44,8 @@ pub enum Operation {
     GetItemDetails,
     /// `PUT /items/{itemId}/stock`
     UpdateItemStock,
+    /// `GET /analytics/days/{day}`
+    GetAnalytics,
 }
 
 /// One route: a method and a resource template in API Gateway's syntax.
@@ -91,6 +93,7 @@ routes! {
     ListItems          "GET"    "/items"                           "listItems"          "list-items";
     GetItemDetails     "GET"    "/items/{itemId}"                  "getItemDetails"     "get-item-details";
     UpdateItemStock    "PUT"    "/items/{itemId}/stock"            "updateItemStock"    "update-item-stock";
+    GetAnalytics       "GET"    "/analytics/days/{day}"            "getAnalytics"       "get-analytics";
 }
 
 /// How a request failed to match.

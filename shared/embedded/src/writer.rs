@@ -8,7 +8,8 @@
 
 use crate::cache::Cache;
 use crate::store::{
-    CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, STOCK_TAKEN, UNPUBLISHED, USER_CARTS, USER_CONNECTIONS,
+    ANALYTICS, CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, STOCK_TAKEN, UNPUBLISHED, USER_CARTS,
+    USER_CONNECTIONS,
 };
 use crate::{connections, idempotency};
 use chrono::{DateTime, Utc};
@@ -70,6 +71,11 @@ pub(crate) enum Write {
         id: ConnectionId,
         reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
     },
+    /// Count an event's tally unless it was counted already.
+    RecordAnalytics {
+        tally: domain::analytics::Tally,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     /// Claim an idempotency key unless a live record holds it.
     ClaimKey {
         key: RecordKey,
@@ -111,6 +117,8 @@ enum Outcome {
         Option<Connection>,
     ),
     Claimed(oneshot::Sender<Result<Claim, StoreError>>, Claim),
+    /// Whether an analytics record counted.
+    Counted(oneshot::Sender<Result<bool, StoreError>>, bool),
 }
 
 /// Starts the writer thread; it ends when every sender is dropped.
@@ -173,6 +181,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Outcome::Claimed(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
+                    Outcome::Counted(reply, _) => {
+                        let _ = reply.send(Err(failed()));
+                    }
                 }
             }
             for write in writes {
@@ -194,6 +205,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::ClaimKey { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Write::RecordAnalytics { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
@@ -218,6 +232,7 @@ fn apply(
         let mut connections_table = txn.open_table(CONNECTIONS)?;
         let mut user_connections = txn.open_multimap_table(USER_CONNECTIONS)?;
         let mut keys = txn.open_table(IDEMPOTENCY)?;
+        let mut analytics = txn.open_table(ANALYTICS)?;
         for write in writes.by_ref() {
             outcomes.push(match write {
                 Write::SaveCart {
@@ -350,6 +365,9 @@ fn apply(
                     keys.remove(key.as_str())?;
                     Outcome::Done(reply)
                 }
+                Write::RecordAnalytics { tally, reply } => {
+                    Outcome::Counted(reply, crate::analytics::record_in(&mut analytics, &tally)?)
+                }
             });
         }
     }
@@ -394,6 +412,9 @@ fn publish(cache: &Cache, outcome: Outcome) {
         }
         Outcome::Claimed(reply, claim) => {
             let _ = reply.send(Ok(claim));
+        }
+        Outcome::Counted(reply, counted) => {
+            let _ = reply.send(Ok(counted));
         }
     }
 }

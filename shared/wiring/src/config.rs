@@ -25,6 +25,8 @@ pub struct Config {
     pub connections_table: Option<String>,
     /// `IDEMPOTENCY_TABLE`: the answers kept under `Idempotency-Key` on this DynamoDB table.
     pub idempotency_table: Option<String>,
+    /// `ANALYTICS_TABLE`: the analytics counters on this DynamoDB table.
+    pub analytics_table: Option<String>,
     /// `DYNAMODB_ENDPOINT`: DynamoDB at this URL instead of AWS's.
     pub dynamodb_endpoint: Option<String>,
     /// `REDIS_URL`: item details cached in Redis as well as in the process.
@@ -198,6 +200,7 @@ impl Config {
             memberships_table: settings("MEMBERSHIPS_TABLE"),
             connections_table: settings("CONNECTIONS_TABLE"),
             idempotency_table: settings("IDEMPOTENCY_TABLE"),
+            analytics_table: settings("ANALYTICS_TABLE"),
             dynamodb_endpoint: settings("DYNAMODB_ENDPOINT"),
             redis_url: settings("REDIS_URL"),
             kafka: KafkaConfig::from_settings(settings)?,

@@ -63,6 +63,20 @@ pub async fn idempotency_store(config: &Config) -> Result<Arc<dyn IdempotencySto
     }
 }
 
+/// Where the analytics counters are kept: DynamoDB when `ANALYTICS_TABLE` is set, the embedded
+/// store otherwise.
+pub async fn analytics_store(
+    config: &Config,
+) -> Result<Arc<dyn domain::analytics::AnalyticsStore>, BoxError> {
+    match &config.analytics_table {
+        Some(table) => Ok(Arc::new(dynamo::DynamoAnalytics::new(
+            dynamodb(config).await,
+            table,
+        ))),
+        None => Ok(embedded_store(config)?),
+    }
+}
+
 /// The process's one embedded store, under `DATA_DIR` (its file can be open once at a time, and
 /// several ports of one function may fall back to it).
 pub fn embedded_store(config: &Config) -> Result<Arc<EmbeddedStore>, embedded::OpenError> {

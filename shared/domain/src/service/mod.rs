@@ -161,7 +161,11 @@ impl CartService {
             commands::create(CartId::new(), actor, currency, &lines, now())?,
         );
         let (cart, event) = self
-            .with_event(Change::announced_as(cart, EventType::CartCreated), actor)
+            .with_event(
+                Change::announced_as(cart, EventType::CartCreated),
+                actor,
+                &[],
+            )
             .await?;
         self.store.save(None, &cart).await?;
         self.announce(&cart, event).await?;
@@ -579,7 +583,10 @@ impl CartService {
         let (mut change, extra) = command(cart).map_err(Retry::Fail)?;
         change.next = self.named(actor, change.next);
         change.names_changed = change.next.names != cart.names;
-        let (next, event) = self.with_event(change, actor).await.map_err(Retry::Fail)?;
+        let (next, event) = self
+            .with_event(change, actor, &cart.items)
+            .await
+            .map_err(Retry::Fail)?;
         match self.store.save(Some(cart), &next).await {
             Ok(()) => {
                 self.announce(&next, event).await.map_err(Retry::Fail)?;
@@ -655,6 +662,7 @@ impl CartService {
         &self,
         change: Change,
         actor: &UserId,
+        lines_before: &[crate::Line],
     ) -> Result<(Cart, CartEvent), CartError> {
         let Change {
             mut next,
@@ -664,6 +672,7 @@ impl CartService {
         } = change;
         let mut event = CartEvent::new(event, &next, actor, &also_notify);
         event.names_changed = names_changed;
+        event.lines = crate::event::LineChange::between(lines_before, &next.items);
         // What this process published itself need not be carried on.
         let mine = self.published_here.of(next.cart_id);
         next.unpublished.remove(&mine);
