@@ -51,6 +51,8 @@ async function signIn(name) {
   $("who").hidden = false;
   $("sign-in").hidden = true;
   document.querySelector("main").hidden = false;
+  // The sign-in: the server keeps this user's profile, so others can share with them by name.
+  await api("GET", "/me");
   state.catalog = (await api("GET", "/items?limit=100")).items;
   $("catalog").replaceChildren(...state.catalog.map((i) => new Option(`${i.name} (${money(i.price, i.currency)})`, i.itemId)));
   connect();
@@ -274,7 +276,10 @@ $("add-item").onsubmit = (e) => {
 };
 $("share").onsubmit = (e) => {
   e.preventDefault();
-  act(() => api("POST", `/carts/${state.cart.cartId}/members`, { userIds: [$("share-with").value.trim()], role: $("share-role").value }));
+  // An address goes by email; anything else is a user name the directory knows, or an id.
+  const who = $("share-with").value.trim();
+  const named = who.includes("@") ? { emails: [who] } : { userIds: [who] };
+  act(() => api("POST", `/carts/${state.cart.cartId}/members`, { ...named, role: $("share-role").value }));
 };
 $("create-invite").onclick = () => act(async () => {
   const invite = await api("POST", `/carts/${state.cart.cartId}/invites`, { role: $("invite-role").value });

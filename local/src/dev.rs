@@ -20,6 +20,10 @@ struct TokenRequest {
     #[serde(default)]
     scopes: Vec<String>,
     name: Option<String>,
+    /// A verified email, as an issuer would vouch for it.
+    email: Option<String>,
+    /// The name the user is known by (`preferred_username`).
+    user_name: Option<String>,
 }
 
 /// `POST /dev/token` with `{"userId": "alice", "scopes": ["admin"]}` answers `{"token": ...}`.
@@ -41,13 +45,19 @@ pub async fn token(services: &Services, body: Bytes) -> HttpResponse {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let scopes: Vec<&str> = request.scopes.iter().map(String::as_str).collect();
-    let token = services.keys.issue(
-        user.as_str(),
-        request.name.as_deref(),
-        &scopes,
-        now,
-        TOKEN_TTL_SECS,
-    );
+    let token = services.keys.sign(&token::Claims {
+        sub: user.to_string(),
+        name: request.name,
+        email_verified: request.email.is_some(),
+        email: request.email,
+        user_name: request.user_name,
+        scope: scopes.join(" "),
+        iss: services.keys.issuer().to_owned(),
+        aud: services.keys.audience().to_owned(),
+        iat: now,
+        exp: now + TOKEN_TTL_SECS,
+        nbf: None,
+    });
     json(
         StatusCode::OK,
         &json!({ "token": token, "userId": user, "expiresIn": TOKEN_TTL_SECS }),

@@ -34,12 +34,16 @@ async fn handle(services: &Services, operation: Operation, request: Request) -> 
     match operation {
         Operation::CreateCart => create_cart::handle(carts, request).await,
         Operation::GetCart => get_cart::handle(carts, request).await,
-        Operation::GetUserDetails => get_user_details::handle(carts, request).await,
+        Operation::GetUserDetails => {
+            get_user_details::handle(carts, services.directory.as_ref(), request).await
+        }
         Operation::ListMyCarts => list_my_carts::handle(carts, request).await,
         Operation::AddItemToCart => add_item_to_cart::handle(carts, request).await,
         Operation::RemoveItemFromCart => remove_item_from_cart::handle(carts, request).await,
         Operation::ModifyCart => modify_cart::handle(carts, request).await,
-        Operation::ShareCart => share_cart::handle(carts, request).await,
+        Operation::ShareCart => {
+            share_cart::handle(carts, services.directory.as_ref(), request).await
+        }
         Operation::UnshareCart => unshare_cart::handle(carts, request).await,
         Operation::CreateInvite => {
             // The local stack serves the page itself, where the request came.

@@ -34,6 +34,8 @@ pub struct Services {
     pub idempotency: Arc<dyn domain::idempotency::IdempotencyStore>,
     /// The connection registry of the WebSocket functions.
     pub registry: Arc<dyn domain::ConnectionRegistry>,
+    /// The directory of profiles (the embedded store).
+    pub directory: Arc<dyn domain::directory::Directory>,
     /// Where the analytics consumer counts, and `getAnalytics` reads (the embedded store).
     pub analytics: Arc<dyn domain::analytics::AnalyticsStore>,
     /// Where the WebSocket functions announce presence changes.
@@ -125,6 +127,7 @@ impl LocalStack {
             bus,
             registry: connected.registry,
             analytics: store.clone(),
+            directory: store.clone(),
             notices: Arc::new(notices),
             idempotency: connected.idempotency,
             sockets: Sockets::default(),

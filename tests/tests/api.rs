@@ -468,3 +468,75 @@ async fn a_host_or_scheme_header_that_does_not_parse_gets_an_answer_not_a_droppe
         assert_eq!(reply.status, 200, "{headers:?}: {}", reply.body);
     }
 }
+
+/// Sharing by email or user name, as a group does once the other has signed in: the sign-in
+/// (`GET /me`) keeps the profile the token states, and the share finds it.
+#[tokio::test]
+async fn an_owner_shares_by_the_email_or_user_name_of_someone_who_signed_in() {
+    let stack = spawn_stack().await;
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let share = |field: &str, value: &str| json!({field: [value], "role": "editor"});
+
+    let refused = alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(share("emails", "dana@example.com")),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (422, "USER_UNKNOWN"),
+        "nobody signed in with it yet: {}",
+        refused.body
+    );
+
+    for (user, email, user_name) in [
+        ("dana", "Dana@Example.com", "dana.lee"),
+        ("erin", "erin@example.com", "erin.p"),
+    ] {
+        let issued = stack
+            .client()
+            .await
+            .send(
+                "POST",
+                "/dev/token",
+                None,
+                Some(json!({"userId": user, "email": email, "userName": user_name})),
+            )
+            .await;
+        let token = issued.body["token"].as_str().unwrap_or_default().to_owned();
+        let me = stack
+            .client()
+            .await
+            .send("GET", "/me", Some(&token), None)
+            .await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        assert_eq!(me.body["email"], email.to_lowercase());
+    }
+
+    let by_email = alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(share("emails", "dana@example.com")),
+        )
+        .await;
+    assert_eq!(by_email.status, 200, "{}", by_email.body);
+    let by_name = alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(share("userNames", "Erin.P")),
+        )
+        .await;
+    assert_eq!(by_name.status, 200, "{}", by_name.body);
+    let members: Vec<&str> = by_name.body["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["userId"].as_str())
+        .collect();
+    assert_eq!(members, ["alice", "dana", "erin"]);
+}

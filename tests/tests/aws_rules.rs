@@ -797,3 +797,60 @@ fn the_functions_that_keep_presence_may_use_the_sparse_index_and_the_presence_qu
         );
     }
 }
+
+/// "Take advantage of sparse indexes" (DynamoDB): the directory's `byEmail` and `byUserName`
+/// indexes hold only profiles that have the attribute. Whoever keeps profiles may read and put
+/// them, and whoever shares by email or user name may query both indexes, and nothing more.
+#[test]
+fn the_directory_is_kept_at_sign_in_and_read_by_the_share() {
+    let template = template();
+    let table = &template["Resources"]["ProfilesTable"]["Properties"];
+    for (index, attribute) in [
+        (dynamo::tables::PROFILES_BY_EMAIL, "email"),
+        (dynamo::tables::PROFILES_BY_USER_NAME, "userName"),
+    ] {
+        let found = table["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .find(|i| i["IndexName"] == index)
+            .unwrap_or_else(|| panic!("the {index} index"));
+        assert_eq!(found["KeySchema"][0]["AttributeName"], attribute);
+    }
+    let packages = function_packages(&template);
+    let functions = resources(&template, "AWS::Serverless::Function");
+    let function = |package: &str| {
+        let id = packages
+            .iter()
+            .find(|(_, p)| p.as_str() == package)
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| panic!("{package} is in the template"));
+        functions[id]
+    };
+    let keeper = function("get-user-details");
+    for action in ["dynamodb:GetItem", "dynamodb:PutItem"] {
+        assert!(
+            allowed(&template, keeper, action, "ProfilesTable"),
+            "{action}"
+        );
+    }
+    let sharer = function("share-cart");
+    for index in ["index/byEmail", "index/byUserName"] {
+        assert!(
+            allowed(&template, sharer, "dynamodb:Query", index),
+            "{index}"
+        );
+    }
+    assert!(!allowed(
+        &template,
+        sharer,
+        "dynamodb:PutItem",
+        "ProfilesTable"
+    ));
+    for reader in [keeper, sharer] {
+        assert_eq!(
+            target(&reader["Properties"]["Environment"]["Variables"]["PROFILES_TABLE"]).as_deref(),
+            Some("ProfilesTable")
+        );
+    }
+}

@@ -78,7 +78,10 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
     let response = match package {
         "get-cart" => get_cart::handle(&carts().await, as_alice(package)).await,
         "list-my-carts" => list_my_carts::handle(&carts().await, as_alice(package)).await,
-        "get-user-details" => get_user_details::handle(&carts().await, as_alice(package)).await,
+        "get-user-details" => {
+            let directory = wiring::directory(config).await.expect("a directory");
+            get_user_details::handle(&carts().await, directory.as_ref(), as_alice(package)).await
+        }
         "list-items" => list_items::handle(&items().await, as_alice(package)).await,
         "get-item-details" => get_item_details::handle(&items().await, as_alice(package)).await,
         "create-cart" => create_cart::handle(&carts().await, as_alice(package)).await,
@@ -101,7 +104,10 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
             event["requestContext"]["authorizer"]["userId"] = "alice".into();
             remove_item_from_cart::handle(&carts().await, edge::testing::request(&event)).await
         }
-        "share-cart" => share_cart::handle(&carts().await, as_alice(package)).await,
+        "share-cart" => {
+            let directory = wiring::directory(config).await.expect("a directory");
+            share_cart::handle(&carts().await, directory.as_ref(), as_alice(package)).await
+        }
         "unshare-cart" => unshare_cart::handle(&carts().await, as_alice(package)).await,
         "create-invite" => create_invite::handle(&carts().await, None, as_alice(package)).await,
         "list-invites" => list_invites::handle(&carts().await, as_alice(package)).await,

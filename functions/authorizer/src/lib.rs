@@ -89,6 +89,8 @@ pub fn context(claims: &Claims) -> serde_json::Value {
     json!({
         context_keys::USER_ID: claims.sub,
         context_keys::NAME: claims.name.clone().unwrap_or_default(),
+        context_keys::EMAIL: claims.email.clone().unwrap_or_default(),
+        context_keys::USER_NAME: claims.user_name.clone().unwrap_or_default(),
         context_keys::SCOPES: claims.scope,
         // When the token stops verifying (its exp and the verifier's leeway): the edge refuses
         // the request after that, whatever API Gateway cached.

@@ -6,7 +6,7 @@ use domain::{CartId, Connection, ConnectionId, ConnectionRegistry};
 use edge::testing::{sample_event, websocket_event};
 
 async fn registered(registry: &MemoryConnectionRegistry) -> ConnectionId {
-    let id = ConnectionId::parse("L0SM9cOFvHcCIhw=").unwrap();
+    let id = ConnectionId::parse("L0SM9cOFvHcCIhw=").expect("the sample's connection id");
     registry
         .register(&Connection::opened(
             id.clone(),
@@ -14,7 +14,7 @@ async fn registered(registry: &MemoryConnectionRegistry) -> ConnectionId {
             chrono::Utc::now(),
         ))
         .await
-        .unwrap();
+        .expect("the memory registry never fails");
     id
 }
 

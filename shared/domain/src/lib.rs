@@ -10,6 +10,7 @@ pub mod cart;
 pub mod commands;
 pub mod connection;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod event;
 pub mod idempotency;

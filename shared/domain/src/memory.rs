@@ -388,6 +388,11 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_memory_directory_keeps_the_directory_contract() {
+        crate::testing::directory_contract(&super::MemoryDirectory::default()).await;
+    }
+
+    #[tokio::test]
     async fn the_memory_analytics_keep_the_analytics_contract() {
         crate::testing::analytics_store_contract(&super::MemoryAnalytics::default()).await;
     }
@@ -469,5 +474,36 @@ impl crate::analytics::AnalyticsStore for MemoryAnalytics {
                 })
                 .collect(),
         })
+    }
+}
+
+/// Profiles in a map; finding one by handle reads them all.
+#[derive(Default)]
+pub struct MemoryDirectory {
+    profiles: Mutex<HashMap<UserId, crate::directory::Profile>>,
+}
+
+#[async_trait]
+impl crate::directory::Directory for MemoryDirectory {
+    async fn remember(&self, profile: &crate::directory::Profile) -> Result<(), StoreError> {
+        lock(&self.profiles).insert(profile.user_id.clone(), profile.clone());
+        Ok(())
+    }
+
+    async fn profile(
+        &self,
+        user: &UserId,
+    ) -> Result<Option<crate::directory::Profile>, StoreError> {
+        Ok(lock(&self.profiles).get(user).cloned())
+    }
+
+    async fn find(&self, handle: &crate::directory::Handle) -> Result<Vec<UserId>, StoreError> {
+        let mut found: Vec<UserId> = lock(&self.profiles)
+            .values()
+            .filter(|p| crate::directory::names(p, handle))
+            .map(|p| p.user_id.clone())
+            .collect();
+        found.sort();
+        Ok(found)
     }
 }

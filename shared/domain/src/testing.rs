@@ -1055,3 +1055,96 @@ pub async fn analytics_store_contract(store: &dyn crate::analytics::AnalyticsSto
     assert_eq!(elsewhere.items.len(), 1, "each day its own counts");
     assert_eq!(elsewhere.funnel, FunnelCounts::default());
 }
+
+/// What every `Directory` must do, run against each implementation: a profile is found by its
+/// verified email and user name (whatever their case), is replaced whole when its user signs in
+/// again (the old email finds nobody), and a handle two users share finds both. Its handles are
+/// random, so a store that outlives one run still starts each run clean.
+pub async fn directory_contract(directory: &dyn crate::directory::Directory) {
+    use crate::directory::{Email, Handle, Profile, UserName, find_one};
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let email = |local: &str| {
+        Email::parse("email", &format!("{local}.{run}@Example.com"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let name = |raw: &str| {
+        UserName::parse("userName", &format!("{raw}-{run}")).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let who = |raw: &str| user(&format!("{raw}-{run}"));
+    let dana = Profile {
+        user_id: who("dana"),
+        name: Some("Dana Lee".into()),
+        email: Some(email("dana")),
+        user_name: Some(name("Dana")),
+    };
+    let remember = |profile: Profile| async move {
+        directory
+            .remember(&profile)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let find = |handle: Handle| async move {
+        directory
+            .find(&handle)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    remember(dana.clone()).await;
+    assert_eq!(
+        directory.profile(&dana.user_id).await.ok().flatten(),
+        Some(dana.clone())
+    );
+    assert_eq!(
+        find(Handle::Email(email("DANA"))).await,
+        vec![dana.user_id.clone()]
+    );
+    assert_eq!(
+        find(Handle::UserName(name("dana"))).await,
+        vec![dana.user_id.clone()]
+    );
+    assert_eq!(
+        find(Handle::Email(email("erin"))).await,
+        Vec::<UserId>::new()
+    );
+
+    let moved = Profile {
+        email: Some(email("dana.lee")),
+        user_name: None,
+        ..dana.clone()
+    };
+    remember(moved.clone()).await;
+    assert_eq!(
+        find(Handle::Email(email("dana"))).await,
+        Vec::<UserId>::new(),
+        "the old email finds nobody"
+    );
+    assert_eq!(
+        find(Handle::UserName(name("dana"))).await,
+        Vec::<UserId>::new()
+    );
+    assert_eq!(
+        find(Handle::Email(email("dana.lee"))).await,
+        vec![dana.user_id.clone()]
+    );
+
+    let twin = Profile {
+        user_id: who("twin"),
+        name: None,
+        email: Some(email("dana.lee")),
+        user_name: None,
+    };
+    remember(twin.clone()).await;
+    let mut both = find(Handle::Email(email("dana.lee"))).await;
+    both.sort();
+    let mut expected = vec![dana.user_id.clone(), twin.user_id.clone()];
+    expected.sort();
+    assert_eq!(both, expected, "an address two profiles share finds both");
+    assert_eq!(
+        find_one(directory, &Handle::Email(email("dana.lee")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        None,
+        "and so names no one to share with"
+    );
+    assert_eq!(directory.profile(&who("nobody")).await.ok().flatten(), None);
+}

@@ -1,6 +1,7 @@
 //! The DynamoDB adapters: the WebSocket connection registry (by connection id, a GSI by user, a
 //! TTL attribute), a cart store whose every write is conditional on the version it read, and the
-//! idempotency records of mutating requests, and the analytics counters.
+//! idempotency records of mutating requests, the analytics counters and the directory of
+//! profiles.
 //!
 //! Table names come from configuration; [`tables`] creates them the way the SAM template
 //! declares them, for tests and local runs against a DynamoDB implementation.
@@ -8,12 +9,14 @@
 pub mod analytics;
 mod attributes;
 pub mod carts;
+pub mod directory;
 pub mod idempotency;
 pub mod registry;
 pub mod tables;
 
 pub use analytics::DynamoAnalytics;
 pub use carts::DynamoCartStore;
+pub use directory::DynamoDirectory;
 pub use idempotency::DynamoIdempotency;
 pub use registry::DynamoConnectionRegistry;
 

@@ -17,6 +17,10 @@ pub const CONNECTIONS_BY_USER: &str = "byUser";
 pub const CONNECTIONS_BY_CART: &str = "byCart";
 /// The carts table's sparse index of records holding unpublished events, which the relay scans.
 pub const CARTS_UNPUBLISHED: &str = "unpublished";
+/// The profiles table's sparse index by verified email.
+pub const PROFILES_BY_EMAIL: &str = "byEmail";
+/// The profiles table's sparse index by user name.
+pub const PROFILES_BY_USER_NAME: &str = "byUserName";
 /// The connections table's TTL attribute (epoch seconds).
 pub const CONNECTION_TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -53,6 +57,25 @@ fn index_of_all(name: &str, attribute: &str) -> Result<GlobalSecondaryIndex, Sto
         )
         .build()
         .map_err(StoreError::unavailable)
+}
+
+/// Creates the profiles table (`userId` key, sparse `byEmail` and `byUserName` indexes),
+/// unless it exists.
+pub async fn create_profiles_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("userId"))
+        .attribute_definitions(string_attribute("email"))
+        .attribute_definitions(string_attribute("userName"))
+        .key_schema(key("userId", KeyType::Hash))
+        .global_secondary_indexes(index_of_all(PROFILES_BY_EMAIL, "email")?)
+        .global_secondary_indexes(index_of_all(PROFILES_BY_USER_NAME, "userName")?)
+        .send()
+        .await;
+    already_exists(created)?;
+    Ok(())
 }
 
 /// Creates the analytics table (`pk` and `sk` keys, TTL on `expiresAt`), unless it exists.

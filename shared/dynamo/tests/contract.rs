@@ -49,6 +49,16 @@ async fn the_dynamodb_registry_keeps_the_registry_contract() {
 }
 
 #[tokio::test]
+async fn the_dynamodb_directory_keeps_the_directory_contract() {
+    let client = client();
+    let table = fresh("profiles");
+    tables::create_profiles_table(&client, &table)
+        .await
+        .unwrap();
+    domain::testing::directory_contract(&dynamo::DynamoDirectory::new(client, table)).await;
+}
+
+#[tokio::test]
 async fn the_dynamodb_analytics_keep_the_analytics_contract() {
     let client = client();
     let table = fresh("analytics");

@@ -12,6 +12,10 @@ pub mod context_keys {
     pub const USER_ID: &str = "userId";
     /// The caller's display name, when the token has one.
     pub const NAME: &str = "name";
+    /// The caller's verified email, when the token has one.
+    pub const EMAIL: &str = "email";
+    /// The name the caller signs in or is known by, when the token has one.
+    pub const USER_NAME: &str = "userName";
     /// Space-separated scopes.
     pub const SCOPES: &str = "scopes";
     /// API Gateway's own copy of the principal (the user id).
@@ -28,6 +32,10 @@ pub struct Caller {
     pub user_id: UserId,
     /// Their display name, if the token had one.
     pub name: Option<String>,
+    /// Their verified email, if the token had one.
+    pub email: Option<String>,
+    /// The name they sign in or are known by, if the token had one.
+    pub user_name: Option<String>,
     /// Their scopes.
     pub scopes: Vec<String>,
 }
@@ -76,6 +84,8 @@ impl Caller {
         Ok(Caller {
             user_id: UserId::parse(user).map_err(|_| Problem::unauthenticated())?,
             name: text(context_keys::NAME).map(str::to_owned),
+            email: text(context_keys::EMAIL).map(str::to_owned),
+            user_name: text(context_keys::USER_NAME).map(str::to_owned),
             scopes: text(context_keys::SCOPES)
                 .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),

@@ -5,6 +5,7 @@ mod analytics;
 mod bus;
 mod cache;
 mod connections;
+mod directory;
 mod idempotency;
 mod store;
 mod writer;

@@ -34,6 +34,9 @@ pub(crate) const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("ite
 /// "cart id/item id" -> the quantity the cart's checkout took from that item's stock.
 pub(crate) const STOCK_TAKEN: TableDefinition<&str, u32> = TableDefinition::new("stock_taken");
 
+/// user id -> the user's profile as JSON (see `directory`).
+pub(crate) const PROFILES: TableDefinition<&str, &[u8]> = TableDefinition::new("profiles");
+
 /// `event/<id>`, `shared/<cart id>`, `funnel/<day>`, `item/<day>/<item id>` -> analytics'
 /// marks and counts (see `analytics`).
 pub(crate) const ANALYTICS: TableDefinition<&str, &[u8]> = TableDefinition::new("analytics");
@@ -143,6 +146,7 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
                 txn.open_table(STOCK_TAKEN)?;
                 txn.open_multimap_table(USER_CARTS)?;
                 txn.open_table(ANALYTICS)?;
+                txn.open_table(PROFILES)?;
                 // Connections belonged to sockets of an earlier process; none survives a restart.
                 txn.delete_table(CONNECTIONS)?;
                 txn.delete_multimap_table(USER_CONNECTIONS)?;

@@ -8,8 +8,8 @@
 
 use crate::cache::Cache;
 use crate::store::{
-    ANALYTICS, CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, STOCK_TAKEN, UNPUBLISHED, USER_CARTS,
-    USER_CONNECTIONS,
+    ANALYTICS, CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, PROFILES, STOCK_TAKEN, UNPUBLISHED,
+    USER_CARTS, USER_CONNECTIONS,
 };
 use crate::{connections, idempotency};
 use chrono::{DateTime, Utc};
@@ -70,6 +70,11 @@ pub(crate) enum Write {
     RemoveConnection {
         id: ConnectionId,
         reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
+    },
+    /// Keep a user's profile, replacing what was kept.
+    PutProfile {
+        profile: domain::directory::Profile,
+        reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Count an event's tally unless it was counted already.
     RecordAnalytics {
@@ -191,6 +196,7 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Write::SaveCart { reply, .. }
                     | Write::PutItem { reply, .. }
                     | Write::PutConnection { reply, .. }
+                    | Write::PutProfile { reply, .. }
                     | Write::CompleteKey { reply, .. }
                     | Write::ReleaseKey { reply, .. } => {
                         let _ = reply.send(Err(failed()));
@@ -233,6 +239,7 @@ fn apply(
         let mut user_connections = txn.open_multimap_table(USER_CONNECTIONS)?;
         let mut keys = txn.open_table(IDEMPOTENCY)?;
         let mut analytics = txn.open_table(ANALYTICS)?;
+        let mut profiles = txn.open_table(PROFILES)?;
         for write in writes.by_ref() {
             outcomes.push(match write {
                 Write::SaveCart {
@@ -363,6 +370,11 @@ fn apply(
                 }
                 Write::ReleaseKey { key, reply } => {
                     keys.remove(key.as_str())?;
+                    Outcome::Done(reply)
+                }
+                Write::PutProfile { profile, reply } => {
+                    let encoded = crate::directory::encode(&profile);
+                    profiles.insert(profile.user_id.as_str(), encoded.as_slice())?;
                     Outcome::Done(reply)
                 }
                 Write::RecordAnalytics { tally, reply } => {

@@ -65,6 +65,13 @@ struct Payload {
     #[serde(default, rename = "cognito:username")]
     cognito_username: Option<String>,
     #[serde(default)]
+    preferred_username: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    /// A boolean in a Cognito ID token; some issuers write it as a string.
+    #[serde(default)]
+    email_verified: Option<serde_json::Value>,
+    #[serde(default)]
     scope: String,
     #[serde(default, rename = "cognito:groups")]
     groups: Vec<String>,
@@ -112,14 +119,21 @@ pub(crate) fn claims(
     // A pool whose users sign in by email makes their user name the `sub` itself: a UUID is no
     // name to show, so it is skipped.
     let sub = payload.sub;
-    let name = payload.name.or_else(|| {
-        payload
-            .cognito_username
-            .filter(|user_name| *user_name != sub)
-    });
+    let cognito_username = payload
+        .cognito_username
+        .filter(|user_name| *user_name != sub);
+    let name = payload.name.or_else(|| cognito_username.clone());
+    // Only a verified address identifies anyone ("Understanding the identity (ID) token":
+    // `email_verified`).
+    let email_verified = matches!(payload.email_verified, Some(serde_json::Value::Bool(true)))
+        || matches!(&payload.email_verified, Some(serde_json::Value::String(s)) if s == "true");
+    let email = payload.email.filter(|_| email_verified);
     Ok(Claims {
         sub,
         name,
+        email_verified: email.is_some(),
+        email,
+        user_name: payload.preferred_username.or(cognito_username),
         scope,
         iss: payload.iss,
         aud: audience.to_owned(),
@@ -162,6 +176,55 @@ mod tests {
                 50
             ),
             Err(TokenError::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn an_email_counts_only_when_the_issuer_verified_it() {
+        let base = r#""sub":"u1","iss":"i","aud":"api","exp":100"#;
+        let email = |json: &str| claims(&payload(json), "i", "api", 50).unwrap().email;
+        for verified in [r#"true"#, r#""true""#] {
+            assert_eq!(
+                email(&format!(
+                    r#"{{{base},"email":"ann@example.com","email_verified":{verified}}}"#
+                ))
+                .as_deref(),
+                Some("ann@example.com")
+            );
+        }
+        for unverified in [
+            r#","email_verified":false"#,
+            r#","email_verified":"false""#,
+            "",
+        ] {
+            assert_eq!(
+                email(&format!(
+                    r#"{{{base},"email":"ann@example.com"{unverified}}}"#
+                )),
+                None,
+                "{unverified}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_user_name_is_the_preferred_one_else_cognito_s_unless_it_is_the_sub() {
+        let base = r#""sub":"u1","iss":"i","aud":"api","exp":100"#;
+        let user_name = |json: &str| claims(&payload(json), "i", "api", 50).unwrap().user_name;
+        assert_eq!(
+            user_name(&format!(
+                r#"{{{base},"preferred_username":"ann","cognito:username":"ann7"}}"#
+            ))
+            .as_deref(),
+            Some("ann")
+        );
+        assert_eq!(
+            user_name(&format!(r#"{{{base},"cognito:username":"ann7"}}"#)).as_deref(),
+            Some("ann7")
+        );
+        assert_eq!(
+            user_name(&format!(r#"{{{base},"cognito:username":"u1"}}"#)),
+            None
         );
     }
 

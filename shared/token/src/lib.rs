@@ -37,6 +37,21 @@ pub struct Claims {
     /// A display name, if the issuer knows one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The user's email, only when the issuer verified it (`email_verified`): an unverified
+    /// address is whatever someone typed, and must find nobody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether `email` was verified; a token this crate signs says so for the email it carries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_verified: bool,
+    /// The name the user signs in or is known by (`preferred_username`, else Cognito's
+    /// `cognito:username` when it is not the `sub`).
+    #[serde(
+        default,
+        rename = "preferred_username",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_name: Option<String>,
     /// Space-separated scopes, OAuth style (`admin`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,

@@ -124,6 +124,9 @@ impl TokenKeys {
         self.sign(&Claims {
             sub: sub.to_owned(),
             name: name.map(str::to_owned),
+            email: None,
+            email_verified: false,
+            user_name: None,
             scope: scopes.join(" "),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),

@@ -27,6 +27,8 @@ pub struct Config {
     pub idempotency_table: Option<String>,
     /// `ANALYTICS_TABLE`: the analytics counters on this DynamoDB table.
     pub analytics_table: Option<String>,
+    /// `PROFILES_TABLE`: the directory of profiles on this DynamoDB table.
+    pub profiles_table: Option<String>,
     /// `DYNAMODB_ENDPOINT`: DynamoDB at this URL instead of AWS's.
     pub dynamodb_endpoint: Option<String>,
     /// `REDIS_URL`: item details cached in Redis as well as in the process.
@@ -201,6 +203,7 @@ impl Config {
             connections_table: settings("CONNECTIONS_TABLE"),
             idempotency_table: settings("IDEMPOTENCY_TABLE"),
             analytics_table: settings("ANALYTICS_TABLE"),
+            profiles_table: settings("PROFILES_TABLE"),
             dynamodb_endpoint: settings("DYNAMODB_ENDPOINT"),
             redis_url: settings("REDIS_URL"),
             kafka: KafkaConfig::from_settings(settings)?,

@@ -77,6 +77,18 @@ pub async fn analytics_store(
     }
 }
 
+/// The directory of profiles: DynamoDB when `PROFILES_TABLE` is set, the embedded store
+/// otherwise.
+pub async fn directory(config: &Config) -> Result<Arc<dyn domain::directory::Directory>, BoxError> {
+    match &config.profiles_table {
+        Some(table) => Ok(Arc::new(dynamo::DynamoDirectory::new(
+            dynamodb(config).await,
+            table,
+        ))),
+        None => Ok(embedded_store(config)?),
+    }
+}
+
 /// The process's one embedded store, under `DATA_DIR` (its file can be open once at a time, and
 /// several ports of one function may fall back to it).
 pub fn embedded_store(config: &Config) -> Result<Arc<EmbeddedStore>, embedded::OpenError> {

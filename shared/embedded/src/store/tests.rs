@@ -149,6 +149,12 @@ async fn the_embedded_registry_keeps_the_registry_contract() {
 }
 
 #[tokio::test]
+async fn the_embedded_store_keeps_the_directory_contract() {
+    let store = EmbeddedStore::open(&temp_dir("directory")).unwrap();
+    domain::testing::directory_contract(&store).await;
+}
+
+#[tokio::test]
 async fn the_embedded_store_keeps_the_analytics_contract() {
     let store = EmbeddedStore::open(&temp_dir("analytics")).unwrap();
     domain::testing::analytics_store_contract(&store).await;
