@@ -276,7 +276,7 @@ $("add-item").onsubmit = (e) => {
 };
 $("share").onsubmit = (e) => {
   e.preventDefault();
-  // An address goes by email; anything else is a user name the directory knows, or an id.
+  // An address goes by email; anything else is a user id.
   const who = $("share-with").value.trim();
   const named = who.includes("@") ? { emails: [who] } : { userIds: [who] };
   act(() => api("POST", `/carts/${state.cart.cartId}/members`, { ...named, role: $("share-role").value }));

@@ -22,7 +22,7 @@ struct TokenRequest {
     name: Option<String>,
     /// A verified email, as an issuer would vouch for it.
     email: Option<String>,
-    /// The name the user is known by (`preferred_username`).
+    /// The name the user signs in with (`cognito:username`).
     user_name: Option<String>,
 }
 

@@ -25,7 +25,7 @@ pub fn channel() -> (ChannelNotices, mpsc::UnboundedReceiver<CartId>) {
 }
 
 /// How long a notice is tried again after its batch failed: the presence queue's retention.
-const RETENTION: Duration = Duration::from_secs(60);
+const RETENTION: Duration = Duration::from_secs(300);
 
 /// Pushes presence until the channel closes: each batch is every notice that arrives within
 /// `window` of the first. A batch that fails (the registry down) joins the next one, as SQS

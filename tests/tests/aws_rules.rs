@@ -714,6 +714,16 @@ fn every_sqs_trigger_batches_within_lambda_s_bounds_and_its_queue_outlasts_the_f
                 visibility >= 6 * timeout,
                 "{queue}: visibility {visibility} s under six times {id}'s {timeout} s"
             );
+            // A failed batch comes back after the visibility timeout: only if the queue still
+            // keeps it then.
+            let retention =
+                template["Resources"][queue.as_str()]["Properties"]["MessageRetentionPeriod"]
+                    .as_u64()
+                    .unwrap_or(345_600);
+            assert!(
+                visibility < retention,
+                "{queue}: a failed batch would expire ({retention} s) before it is retried ({visibility} s)"
+            );
             if queue == "PresenceQueue" {
                 presence_window = Some(window);
             }

@@ -33,7 +33,7 @@ async fn a_member_subscribes_and_gets_the_snapshot_and_a_stranger_does_not() {
 }
 
 #[tokio::test]
-async fn members_see_who_has_the_cart_open_and_a_second_tab_changes_nothing() {
+async fn members_see_who_has_the_cart_open_and_a_second_tab_is_the_same_people() {
     let stack = spawn_stack().await;
     let (_alice, cart, mut bob) = stack.alice_shares_a_cart_with_bob_listening().await;
     let subscribe = json!({"action": "subscribe", "cartId": cart});
@@ -63,10 +63,16 @@ async fn members_see_who_has_the_cart_open_and_a_second_tab_changes_nothing() {
         bobs_phone.ask(subscribe.clone()).await["viewers"],
         json!(["alice", "bob"])
     );
+    let second_tab = alice.next_presence(WAIT).await.expect("a presence message");
+    assert_eq!(
+        second_tab["viewers"],
+        json!(["alice", "bob"]),
+        "a second tab is the same people"
+    );
     assert_eq!(
         alice.next_presence(Duration::from_secs(1)).await,
         None,
-        "the same people: no message"
+        "and one message"
     );
 
     drop(bobs_phone);

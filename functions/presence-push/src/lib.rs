@@ -2,19 +2,20 @@
 //! functions send a notice whenever a connection starts or stops viewing a cart; this function
 //! reads them in batches gathered over a short window, and for each cart named in a batch,
 //! however many times, reads its viewers from the registry and posts them one `presence`
-//! message. A reconnect (a disconnect and a subscribe a moment apart) is one message, or none:
-//! a warm instance remembers what it last sent for each cart and sends nothing when the viewers
-//! are the same people.
+//! message. So a reconnect (a disconnect and a subscribe a moment apart), a second tab or a
+//! crowd opening the cart at once is one message per viewer, not one per notice.
 //!
 //! Presence is computed fresh, never from the notices: a notice only says where to look, so a
-//! late, repeated or lost notice costs at most a message, and a page's refresh corrects it.
+//! late or repeated notice costs at most a message, and a lost one is corrected by the pages'
+//! refresh. Nothing is remembered between batches: the trigger runs several instances at once,
+//! and what one sent last is no guide to what another did since.
 
 use domain::ports::StoreError;
 use domain::{CartId, ConnectionPoster, ConnectionRegistry, PostError, UserId};
 use futures_util::StreamExt;
 use realtime::ServerMessage;
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// How long notices are gathered into one batch: the presence queue's trigger batches over
 /// this window on AWS (`MaximumBatchingWindowInSeconds` in the template), the local stack's
@@ -24,15 +25,10 @@ pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
 /// Carts served at once.
 const CONCURRENT_CARTS: usize = 16;
 
-/// Carts whose last presence a warm instance remembers; past it, it starts over (and may send
-/// a message it could have spared).
-const REMEMBERED_CARTS: usize = 10_000;
-
-/// What the function keeps between batches.
+/// What the function opens once per instance.
 pub struct Presence {
     registry: Arc<dyn ConnectionRegistry>,
     poster: Arc<dyn ConnectionPoster>,
-    last_sent: Mutex<HashMap<CartId, Vec<UserId>>>,
 }
 
 /// What one batch did, for logs and tests.
@@ -40,8 +36,6 @@ pub struct Presence {
 pub struct Report {
     /// Distinct carts the notices named.
     pub carts: usize,
-    /// Carts whose viewers were the ones last sent: nothing posted.
-    pub unchanged: usize,
     /// Messages delivered.
     pub posted: usize,
     /// Connections found gone (and forgotten) or failing.
@@ -51,15 +45,7 @@ pub struct Report {
 impl Presence {
     /// Presence read from `registry`, posted through `poster`.
     pub fn new(registry: Arc<dyn ConnectionRegistry>, poster: Arc<dyn ConnectionPoster>) -> Self {
-        Self {
-            registry,
-            poster,
-            last_sent: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn last_sent(&self) -> MutexGuard<'_, HashMap<CartId, Vec<UserId>>> {
-        self.last_sent.lock().unwrap_or_else(|p| p.into_inner())
+        Self { registry, poster }
     }
 }
 
@@ -79,7 +65,6 @@ pub async fn push(
         .buffer_unordered(CONCURRENT_CARTS);
     while let Some(cart) = pushed.next().await {
         let cart = cart?;
-        report.unchanged += cart.unchanged;
         report.posted += cart.posted;
         report.unreached += cart.unreached;
     }
@@ -90,24 +75,7 @@ pub async fn push(
 async fn push_cart(presence: &Presence, cart: CartId) -> Result<Report, StoreError> {
     let now = chrono::Utc::now();
     let viewers = presence.registry.viewers_of(cart).await?;
-    let present = domain::present_users(&viewers, cart, now);
-    {
-        let mut last_sent = presence.last_sent();
-        if last_sent.get(&cart) == Some(&present) {
-            return Ok(Report {
-                unchanged: 1,
-                ..Report::default()
-            });
-        }
-        if last_sent.len() >= REMEMBERED_CARTS {
-            last_sent.clear();
-        }
-        if present.is_empty() {
-            last_sent.remove(&cart);
-        } else {
-            last_sent.insert(cart, present.clone());
-        }
-    }
+    let present: Vec<UserId> = domain::present_users(&viewers, cart, now);
     let message: String = ServerMessage::Presence {
         cart_id: cart,
         viewers: &present,

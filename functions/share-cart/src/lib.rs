@@ -57,6 +57,12 @@ async fn share(
         .collect::<Result<Vec<_>, _>>()?;
     let handles = handles(&body)?;
     let role = Role::parse_grantable(&body.role)?;
+    if !handles.is_empty() {
+        // Only the owner may learn whether an address signed in: anyone else gets the refusal
+        // any share of theirs would, before the directory is asked.
+        let cart = carts.get(&caller.user_id, cart_id).await?;
+        domain::access::require_owner(&cart, &caller.user_id, "share the cart")?;
+    }
     let mut unknown = Vec::new();
     for handle in handles {
         match find_one(directory, &handle).await {

@@ -148,3 +148,24 @@ async fn an_address_that_is_no_email_is_400() {
     assert_eq!(response.status(), 400);
     assert_eq!(body_json(&response)["field"], "emails");
 }
+
+#[tokio::test]
+async fn only_the_owner_learns_whether_an_address_signed_in() {
+    let sample = Sample::new().await;
+    let directory = directory().await;
+    for email in ["dave@example.com", "nobody@example.com"] {
+        let body = format!(r#"{{"emails":["{email}"],"role":"viewer"}}"#);
+        let mut event = sample_event("share-cart");
+        event["body"] = body.clone().into();
+        event["requestContext"]["authorizer"]["userId"] = "bob".into();
+        let as_editor = share_cart::handle(&sample.carts, &directory, request(&event)).await;
+        assert_eq!(
+            (as_editor.status(), body_json(&as_editor)["code"].clone()),
+            (http::StatusCode::FORBIDDEN, serde_json::json!("OWNER_ONLY")),
+            "{email}"
+        );
+        event["requestContext"]["authorizer"]["userId"] = "eve".into();
+        let as_stranger = share_cart::handle(&sample.carts, &directory, request(&event)).await;
+        assert_eq!(as_stranger.status(), 404, "{email}");
+    }
+}

@@ -311,9 +311,7 @@ async fn push_member(
             Ok(()) => {
                 report.posted += 1;
                 push.failing().remove(id);
-                if connection.viewing == Some(event.cart_id)
-                    && messages.get().is_some_and(|m| m.removes(member))
-                {
+                if messages.get().is_some_and(|m| m.removes(member)) {
                     stop_viewing(push, &connection, event.cart_id).await;
                 }
             }
@@ -363,18 +361,23 @@ async fn post_with_retries(
     }
 }
 
-/// Clears a removed member's presence in `cart`, and announces it; presence's TTL covers what
-/// fails here.
+/// Ends a removed member's presence in `cart` if the connection is there (not if it moved to
+/// another cart meanwhile: the registry checks, not the copy this batch read), and announces
+/// it; presence's TTL covers what fails here.
 async fn stop_viewing(push: &Push, connection: &domain::Connection, cart: domain::CartId) {
     let id = &connection.connection_id;
-    if let Err(e) = push.registry.view(id, None, chrono::Utc::now()).await {
-        tracing::warn!(connection_id = %id, error = %e, "cannot clear a removed member's presence");
-        return;
-    }
-    if let Some(notices) = &push.notices
-        && let Err(e) = notices.changed(cart).await
-    {
-        tracing::warn!(cart_id = %cart, error = %e, "presence notice not sent");
+    match push.registry.leave(id, cart).await {
+        Ok(true) => {
+            if let Some(notices) = &push.notices
+                && let Err(e) = notices.changed(cart).await
+            {
+                tracing::warn!(cart_id = %cart, error = %e, "presence notice not sent");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(connection_id = %id, error = %e, "cannot end a removed member's presence");
+        }
     }
 }
 

@@ -5,8 +5,9 @@
 //! The buckets live in the warm instance, so on AWS, where a connection's messages may reach
 //! several instances, the bound is per instance (the stage throttle bounds the total).
 //!
-//! Presence: `subscribe` marks the connection as viewing the cart (and answers who else is),
-//! `unsubscribe` ends that, and `ping` refreshes it. When that makes someone arrive or leave,
+//! Presence: `subscribe` marks the connection as viewing the cart and refreshes when it was
+//! last seen (and answers who else is there); `unsubscribe`, or a subscribe refused because the
+//! user is no longer a member, ends it. When that makes someone arrive or leave,
 //! a presence notice goes out (see [`domain::PresenceNotices`]); a failed notice is logged and
 //! the answer stands, since pages correct presence at their next refresh.
 
@@ -76,21 +77,16 @@ async fn reply(routes: &Routes<'_>, event: &Event) -> String {
         Err(e) => return error(e.code(), e.detail()),
     };
     match message {
-        ClientMessage::Ping => {
-            if let Some(cart) = connection.viewing {
-                view(routes, &connection, Some(cart)).await;
-            }
-            ServerMessage::Pong.to_json()
-        }
+        // A ping keeps the socket open, not presence: only a subscribe, which checks
+        // membership, says the user still has the cart open.
+        ClientMessage::Ping => ServerMessage::Pong.to_json(),
         ClientMessage::Unsubscribe(cart_id) => {
-            if connection.viewing == Some(cart_id) {
-                view(routes, &connection, None).await;
-            }
+            leave(routes, &connection, cart_id).await;
             ServerMessage::Unsubscribed { cart_id }.to_json()
         }
         ClientMessage::Subscribe(cart_id) => match carts.get(&connection.user_id, cart_id).await {
             Ok(cart) => {
-                let viewers = view(routes, &connection, Some(cart_id)).await;
+                let viewers = view(routes, &connection, cart_id).await;
                 let snapshot = serde_json::value::to_raw_value(&cart.view()).unwrap_or_default();
                 ServerMessage::Snapshot {
                     cart_id,
@@ -104,32 +100,37 @@ async fn reply(routes: &Routes<'_>, event: &Event) -> String {
                 tracing::error!(cart_id = %cart_id, error = %e, "cart store unavailable");
                 error("UNAVAILABLE", "try again shortly".into())
             }
-            Err(e) => error(e.code(), e.to_string()),
+            Err(e) => {
+                // No longer a member: whatever presence the connection had there ends.
+                leave(routes, &connection, cart_id).await;
+                error(e.code(), e.to_string())
+            }
         },
     }
 }
 
-/// Records that `connection` views `cart` (or nothing) as of now, announces the presence
-/// change of every cart someone arrived at or left, and answers who views `cart` now (the
-/// connection's user alone when the registry cannot say: presence is advisory).
-async fn view(routes: &Routes<'_>, connection: &Connection, cart: Option<CartId>) -> Vec<UserId> {
+/// Records that `connection` views `cart` as of now, announces the presence change of every
+/// cart someone arrived at or left (judged by the record as it was just before, not as this
+/// message first read it), and answers who views `cart` now (the connection's user alone when
+/// the registry cannot say: presence is advisory).
+async fn view(routes: &Routes<'_>, connection: &Connection, cart: CartId) -> Vec<UserId> {
     let now = Utc::now();
     let id = &connection.connection_id;
-    if let Err(e) = routes.registry.view(id, cart, now).await {
-        tracing::error!(connection_id = %id, error = %e, "cannot record what the connection views");
-    }
-    let left = connection
-        .viewing
-        .filter(|viewed| connection.is_viewing(*viewed, now) && Some(*viewed) != cart);
-    let arrived = cart.filter(|cart| !connection.is_viewing(*cart, now));
-    for changed in left.into_iter().chain(arrived) {
-        if let Err(e) = routes.notices.changed(changed).await {
-            tracing::warn!(cart_id = %changed, error = %e, "presence notice not sent");
+    match routes.registry.view(id, Some(cart), now).await {
+        Ok(Some(before)) => {
+            let left = before
+                .viewing
+                .filter(|viewed| *viewed != cart && before.is_viewing(*viewed, now));
+            let arrived = (!before.is_viewing(cart, now)).then_some(cart);
+            for changed in left.into_iter().chain(arrived) {
+                announce(routes, changed).await;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(connection_id = %id, error = %e, "cannot record what the connection views");
         }
     }
-    let Some(cart) = cart else {
-        return Vec::new();
-    };
     match routes.registry.viewers_of(cart).await {
         Ok(viewers) => {
             let mut present = domain::present_users(&viewers, cart, now);
@@ -144,5 +145,23 @@ async fn view(routes: &Routes<'_>, connection: &Connection, cart: Option<CartId>
             tracing::error!(cart_id = %cart, error = %e, "cannot read who views the cart");
             vec![connection.user_id.clone()]
         }
+    }
+}
+
+/// Ends `connection`'s presence in `cart`, if it is there, and announces it.
+async fn leave(routes: &Routes<'_>, connection: &Connection, cart: CartId) {
+    let id = &connection.connection_id;
+    match routes.registry.leave(id, cart).await {
+        Ok(true) => announce(routes, cart).await,
+        Ok(false) => {}
+        Err(e) => {
+            tracing::error!(connection_id = %id, error = %e, "cannot end the connection's presence; its TTL will");
+        }
+    }
+}
+
+async fn announce(routes: &Routes<'_>, cart: CartId) {
+    if let Err(e) = routes.notices.changed(cart).await {
+        tracing::warn!(cart_id = %cart, error = %e, "presence notice not sent");
     }
 }

@@ -234,3 +234,83 @@ async fn a_connection_past_its_message_rate_is_told_so_and_others_are_not() {
         "another connection has its own bucket"
     );
 }
+
+#[tokio::test]
+async fn opening_another_cart_leaves_the_first_and_a_refused_subscribe_ends_presence() {
+    let sample = Sample::new().await;
+    let (registry, notices, rate) = (
+        connected("alice").await,
+        RecordingNotices::default(),
+        rate(),
+    );
+    let first = CartId::parse(SAMPLE_CART_ID).expect("the sample cart");
+    let second = sample
+        .carts
+        .create(&user("alice"), domain::Currency::DEFAULT, &[])
+        .await
+        .expect("a second cart")
+        .cart_id;
+    let subscribe =
+        |cart: CartId| message(&format!(r#"{{"action":"subscribe","cartId":"{cart}"}}"#));
+    send_noting(&sample.carts, &registry, &notices, &rate, subscribe(first)).await;
+    assert_eq!(notices.take(), [first]);
+    send_noting(&sample.carts, &registry, &notices, &rate, subscribe(second)).await;
+    assert_eq!(
+        notices.take(),
+        [first, second],
+        "left the first, arrived at the second"
+    );
+
+    // Removed from the second cart while viewing it: the next refresh is refused, and ends it.
+    sample
+        .carts
+        .share(&user("alice"), second, &[user("bob")], domain::Role::Editor)
+        .await
+        .expect("shared");
+    let bob = ConnectionId::parse("B0bsPhone=").expect("an id");
+    registry
+        .register(&Connection::opened(
+            bob.clone(),
+            user("bob"),
+            chrono::Utc::now(),
+        ))
+        .await
+        .expect("the memory registry never fails");
+    let mut bobs = sample_event("ws-message");
+    bobs["requestContext"]["connectionId"] = "B0bsPhone=".into();
+    bobs["body"] = format!(r#"{{"action":"subscribe","cartId":"{second}"}}"#).into();
+    send_noting(
+        &sample.carts,
+        &registry,
+        &notices,
+        &rate,
+        websocket_event(&bobs),
+    )
+    .await;
+    assert_eq!(notices.take(), [second]);
+    sample
+        .carts
+        .unshare(&user("alice"), second, &user("bob"))
+        .await
+        .expect("bob removed");
+    let refused = answer_json(
+        &send_noting(
+            &sample.carts,
+            &registry,
+            &notices,
+            &rate,
+            websocket_event(&bobs),
+        )
+        .await,
+    );
+    assert_eq!(refused["code"], "CART_NOT_FOUND");
+    assert_eq!(notices.take(), [second], "bob left");
+    let viewers = registry
+        .viewers_of(second)
+        .await
+        .expect("the memory registry never fails");
+    assert_eq!(
+        domain::present_users(&viewers, second, chrono::Utc::now()),
+        [user("alice")]
+    );
+}

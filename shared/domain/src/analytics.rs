@@ -275,6 +275,17 @@ mod tests {
         );
         let tally = Tally::of(&short).unwrap_or_else(|| panic!("a shortfall counts"));
         assert_eq!(tally.items[&item("fig")].short, 2);
+        let again = CartEvent::stock_short(
+            &CartEvent {
+                event_type: EventType::CartCheckedOut,
+                ..created.clone()
+            },
+            short.shortages.clone(),
+        );
+        assert_eq!(
+            again.event_id, short.event_id,
+            "a redelivered checkout's shortfall is the same event, counted once"
+        );
         let locked = CartEvent {
             event_type: EventType::CartLocked,
             ..created

@@ -73,8 +73,9 @@ pub struct Connection {
     pub connected_at: DateTime<Utc>,
     /// When the registry may forget it.
     pub expires_at: DateTime<Utc>,
-    /// The cart it last subscribed to and has not unsubscribed from.
-    #[serde(default)]
+    /// The cart it last subscribed to and has not unsubscribed from. (The embedded store keeps
+    /// connections in postcard, which has no field defaults: it drops every connection when it
+    /// opens, so no record of an older layout is ever read.)
     pub viewing: Option<CartId>,
     /// When it last subscribed, unsubscribed or pinged (when it opened, until then).
     pub seen_at: DateTime<Utc>,
@@ -130,6 +131,10 @@ pub trait ConnectionRegistry: Send + Sync {
         cart: Option<CartId>,
         now: DateTime<Utc>,
     ) -> Result<Option<Connection>, StoreError>;
+
+    /// Stops the connection viewing `cart`, if it still does (a removal or a refused subscribe
+    /// must not undo a move to another cart made meanwhile); true when it did.
+    async fn leave(&self, id: &ConnectionId, cart: CartId) -> Result<bool, StoreError>;
 
     /// Every unexpired connection that views `cart`, however long ago it was seen (the caller
     /// judges with [`Connection::is_viewing`]).

@@ -57,7 +57,10 @@ impl UserName {
         {
             return Err(ValidationError::new(
                 field,
-                "must be a user name of 1 to 128 characters without spaces",
+                format!(
+                    "must be a user name of 1 to {} characters without spaces",
+                    UserId::MAX_LEN
+                ),
             ));
         }
         Ok(Self(trimmed.to_lowercase()))

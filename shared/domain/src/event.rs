@@ -163,10 +163,19 @@ impl CartEvent {
     }
 
     /// The `CartStockShort` event for `checked_out` (a `CartCheckedOut` event): the same cart,
-    /// version, buyer and audience, and what stock could not cover.
+    /// version, buyer and audience, and what stock could not cover. Its id is derived from the
+    /// checkout's, so a redelivered checkout that finds the same shortfall publishes the same
+    /// event again, which consumers that count by event id count once.
     pub fn stock_short(checked_out: &CartEvent, shortages: Vec<Shortage>) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(b"CartStockShort:")
+            .chain_update(checked_out.event_id.as_bytes())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
         Self {
-            event_id: uuid::Uuid::new_v4(),
+            event_id: uuid::Builder::from_custom_bytes(bytes).into_uuid(),
             event_type: EventType::CartStockShort,
             occurred_at: Utc::now(),
             shortages,

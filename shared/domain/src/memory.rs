@@ -300,6 +300,17 @@ impl ConnectionRegistry for MemoryConnectionRegistry {
         Ok(Some(before))
     }
 
+    async fn leave(&self, id: &ConnectionId, cart: CartId) -> Result<bool, StoreError> {
+        let mut connections = lock(&self.connections);
+        match connections.get_mut(id) {
+            Some(connection) if connection.viewing == Some(cart) => {
+                connection.viewing = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
         let now = chrono::Utc::now();
         Ok(lock(&self.connections)
@@ -376,46 +387,6 @@ impl ConnectionPoster for RecordingPoster {
             String::from_utf8_lossy(message).into_owned(),
         ));
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[tokio::test]
-    async fn the_memory_registry_keeps_the_registry_contract() {
-        crate::testing::connection_registry_contract(&super::MemoryConnectionRegistry::default())
-            .await;
-    }
-
-    #[tokio::test]
-    async fn the_memory_directory_keeps_the_directory_contract() {
-        crate::testing::directory_contract(&super::MemoryDirectory::default()).await;
-    }
-
-    #[tokio::test]
-    async fn the_memory_analytics_keep_the_analytics_contract() {
-        crate::testing::analytics_store_contract(&super::MemoryAnalytics::default()).await;
-    }
-
-    #[tokio::test]
-    async fn the_memory_store_keeps_the_cart_store_contract() {
-        crate::testing::cart_store_contract(&super::MemoryCartStore::default()).await;
-    }
-
-    #[tokio::test]
-    async fn the_memory_ledger_keeps_the_stock_ledger_contract() {
-        let catalog = super::MemoryCatalog::default();
-        crate::testing::stock_ledger_contract(&catalog, &catalog).await;
-    }
-
-    #[tokio::test]
-    async fn the_memory_records_keep_the_idempotency_contract() {
-        crate::testing::idempotency_contract(&super::MemoryIdempotency::default()).await;
-    }
-
-    #[tokio::test]
-    async fn the_memory_catalog_keeps_the_catalog_contract() {
-        crate::testing::catalog_contract(&super::MemoryCatalog::default()).await;
     }
 }
 
@@ -505,5 +476,45 @@ impl crate::directory::Directory for MemoryDirectory {
             .collect();
         found.sort();
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_memory_registry_keeps_the_registry_contract() {
+        crate::testing::connection_registry_contract(&super::MemoryConnectionRegistry::default())
+            .await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_directory_keeps_the_directory_contract() {
+        crate::testing::directory_contract(&super::MemoryDirectory::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_analytics_keep_the_analytics_contract() {
+        crate::testing::analytics_store_contract(&super::MemoryAnalytics::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_keeps_the_cart_store_contract() {
+        crate::testing::cart_store_contract(&super::MemoryCartStore::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_ledger_keeps_the_stock_ledger_contract() {
+        let catalog = super::MemoryCatalog::default();
+        crate::testing::stock_ledger_contract(&catalog, &catalog).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_records_keep_the_idempotency_contract() {
+        crate::testing::idempotency_contract(&super::MemoryIdempotency::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_catalog_keeps_the_catalog_contract() {
+        crate::testing::catalog_contract(&super::MemoryCatalog::default()).await;
     }
 }

@@ -234,6 +234,26 @@ async fn connection_registry_presence(
         [user("alice")],
         "a connection views one cart"
     );
+    assert!(
+        !registry
+            .leave(bob, cart)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        "leaving a cart it no longer views changes nothing"
+    );
+    assert_eq!(
+        viewing(other).await,
+        [user("bob")],
+        "it still views the other"
+    );
+    assert!(
+        registry
+            .leave(bob, other)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        "leaving the cart it views"
+    );
+    assert_eq!(viewing(other).await, Vec::<UserId>::new(), "left");
     registry
         .view(bob, None, now)
         .await

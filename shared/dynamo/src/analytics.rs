@@ -147,11 +147,15 @@ impl DynamoAnalytics {
                 Some(Cancelled::Condition(0)) => return Ok(false),
                 // The cart was counted as shared before: count the rest without it.
                 Some(Cancelled::Condition(1)) if shares.is_some() => shares = None,
-                // Another delivery of the same event at the same moment: once it has landed,
-                // this one finds its mark.
+                // Another transaction on one of the same items at the same moment: another
+                // event raising the same day's counters, or another delivery of this one (which,
+                // once landed, leaves its mark for this one to find). Try again, after a
+                // jittered, doubling wait.
                 Some(Cancelled::Conflict) if conflicts < TRANSACTION_CONFLICT_RETRIES => {
                     conflicts += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(10 * conflicts)).await;
+                    let bound = 10u64 << conflicts.min(6);
+                    let wait = bound / 2 + fastrand::u64(..=bound / 2);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                 }
                 Some(_) => return sent.map(|_| true).map_err(crate::unavailable),
             }
@@ -160,7 +164,7 @@ impl DynamoAnalytics {
 }
 
 /// Tries of a chunk another transaction on the same items cancelled.
-const TRANSACTION_CONFLICT_RETRIES: u64 = 5;
+const TRANSACTION_CONFLICT_RETRIES: u32 = 8;
 
 /// Why a transaction was cancelled: a write's condition (by its position), or another
 /// transaction on the same item ("TransactWriteItems", DynamoDB API reference).

@@ -119,6 +119,29 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
         }
     }
 
+    async fn leave(&self, id: &ConnectionId, cart: CartId) -> Result<bool, StoreError> {
+        let left = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("connectionId", s(id.as_str()))
+            .update_expression("REMOVE viewing")
+            .condition_expression("viewing = :cart")
+            .expression_attribute_values(":cart", s(cart.to_string()))
+            .send()
+            .await;
+        match left {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(crate::unavailable(e)),
+        }
+    }
+
     async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
         self.query(
             CONNECTIONS_BY_CART,
@@ -165,13 +188,14 @@ impl DynamoConnectionRegistry {
 fn decode(item: &Item) -> Result<Connection, StoreError> {
     let invalid =
         |what: &str| StoreError::unavailable(format!("a stored connection has an invalid {what}"));
+    let connected_at = DateTime::parse_from_rfc3339(string(item, "connectedAt")?)
+        .map_err(|_| invalid("connectedAt"))?
+        .with_timezone(&Utc);
     Ok(Connection {
         connection_id: ConnectionId::parse(string(item, "connectionId")?)
             .map_err(|_| invalid("connectionId"))?,
         user_id: UserId::parse(string(item, "userId")?).map_err(|_| invalid("userId"))?,
-        connected_at: DateTime::parse_from_rfc3339(string(item, "connectedAt")?)
-            .map_err(|_| invalid("connectedAt"))?
-            .with_timezone(&Utc),
+        connected_at,
         expires_at: DateTime::from_timestamp(number(item, CONNECTION_TTL_ATTRIBUTE)?, 0)
             .ok_or_else(|| invalid(CONNECTION_TTL_ATTRIBUTE))?,
         viewing: item
@@ -183,8 +207,12 @@ fn decode(item: &Item) -> Result<Connection, StoreError> {
                     .ok_or_else(|| invalid("viewing"))
             })
             .transpose()?,
-        seen_at: DateTime::parse_from_rfc3339(string(item, "seenAt")?)
-            .map_err(|_| invalid("seenAt"))?
-            .with_timezone(&Utc),
+        // Items written before presence have no `seenAt`, and live on until their TTL.
+        seen_at: match item.get("seenAt") {
+            Some(_) => DateTime::parse_from_rfc3339(string(item, "seenAt")?)
+                .map_err(|_| invalid("seenAt"))?
+                .with_timezone(&Utc),
+            None => connected_at,
+        },
     })
 }

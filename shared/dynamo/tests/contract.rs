@@ -205,3 +205,35 @@ async fn the_dynamodb_records_keep_the_idempotency_contract() {
         .unwrap_or_else(|e| panic!("{e}"));
     domain::testing::idempotency_contract(&dynamo::DynamoIdempotency::new(client, table)).await;
 }
+
+/// A connection registered before presence has no `seenAt` and lives on until its TTL: it still
+/// reads, as seen when it connected, so pushes to its user keep working across the upgrade.
+#[tokio::test]
+async fn a_connection_stored_before_presence_still_reads() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    use domain::ConnectionRegistry;
+    let client = client();
+    let table = fresh("connections");
+    tables::create_connections_table(&client, &table)
+        .await
+        .unwrap();
+    let connected = chrono::Utc::now();
+    client
+        .put_item()
+        .table_name(&table)
+        .item("connectionId", S("Old1=".into()))
+        .item("userId", S("alice".into()))
+        .item("connectedAt", S(connected.to_rfc3339()))
+        .item(
+            tables::CONNECTION_TTL_ATTRIBUTE,
+            N((connected.timestamp() + 3600).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let registry = DynamoConnectionRegistry::new(client, table);
+    let found = registry.connections_of(&user("alice")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].viewing, None);
+    assert_eq!(found[0].seen_at.timestamp(), connected.timestamp());
+}

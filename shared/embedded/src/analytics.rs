@@ -1,7 +1,8 @@
 //! Analytics on the embedded store, in one table of prefixed keys: `event/<id>` and
 //! `shared/<cart id>` mark what was counted, `funnel/<day>` and `item/<day>/<item id>` hold the
 //! counts as JSON. A record is one write of the writer thread, so marking the event and adding
-//! its counts commit together.
+//! its counts commit together. Unlike DynamoDB's, these marks never expire: a development
+//! store is small, and keeping them only makes a very late replay count once too.
 
 use crate::store::{ANALYTICS, EmbeddedStore};
 use crate::writer::Write;

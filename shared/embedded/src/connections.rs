@@ -77,6 +77,12 @@ impl ConnectionRegistry for EmbeddedStore {
         .await
     }
 
+    async fn leave(&self, id: &ConnectionId, cart: CartId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(|reply| Write::LeaveCart { id, cart, reply })
+            .await
+    }
+
     async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
         let now = chrono::Utc::now();
         self.read(|txn| {

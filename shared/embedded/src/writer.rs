@@ -66,6 +66,12 @@ pub(crate) enum Write {
         now: DateTime<Utc>,
         reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
     },
+    /// Stop a connection viewing a cart, if it still does.
+    LeaveCart {
+        id: ConnectionId,
+        cart: CartId,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     /// Forget a connection.
     RemoveConnection {
         id: ConnectionId,
@@ -122,8 +128,8 @@ enum Outcome {
         Option<Connection>,
     ),
     Claimed(oneshot::Sender<Result<Claim, StoreError>>, Claim),
-    /// Whether an analytics record counted.
-    Counted(oneshot::Sender<Result<bool, StoreError>>, bool),
+    /// A yes or no: whether an analytics record counted, whether a connection left a cart.
+    Decided(oneshot::Sender<Result<bool, StoreError>>, bool),
 }
 
 /// Starts the writer thread; it ends when every sender is dropped.
@@ -186,7 +192,7 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Outcome::Claimed(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
-                    Outcome::Counted(reply, _) => {
+                    Outcome::Decided(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
@@ -213,7 +219,7 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Write::ClaimKey { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
-                    Write::RecordAnalytics { reply, .. } => {
+                    Write::RecordAnalytics { reply, .. } | Write::LeaveCart { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
@@ -342,6 +348,20 @@ fn apply(
                     }
                     Outcome::Previous(reply, before)
                 }
+                Write::LeaveCart { id, cart, reply } => {
+                    let viewing = connections_table
+                        .get(id.as_str())?
+                        .and_then(|v| connections::decode(v.value()))
+                        .filter(|c| c.viewing == Some(cart));
+                    if let Some(mut connection) = viewing {
+                        connection.viewing = None;
+                        connections_table
+                            .insert(id.as_str(), connections::encode(&connection).as_slice())?;
+                        Outcome::Decided(reply, true)
+                    } else {
+                        Outcome::Decided(reply, false)
+                    }
+                }
                 Write::RemoveConnection { id, reply } => {
                     let removed = connections_table
                         .remove(id.as_str())?
@@ -378,7 +398,7 @@ fn apply(
                     Outcome::Done(reply)
                 }
                 Write::RecordAnalytics { tally, reply } => {
-                    Outcome::Counted(reply, crate::analytics::record_in(&mut analytics, &tally)?)
+                    Outcome::Decided(reply, crate::analytics::record_in(&mut analytics, &tally)?)
                 }
             });
         }
@@ -425,7 +445,7 @@ fn publish(cache: &Cache, outcome: Outcome) {
         Outcome::Claimed(reply, claim) => {
             let _ = reply.send(Ok(claim));
         }
-        Outcome::Counted(reply, counted) => {
+        Outcome::Decided(reply, counted) => {
             let _ = reply.send(Ok(counted));
         }
     }

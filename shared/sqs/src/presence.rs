@@ -2,8 +2,7 @@
 //! changed. `presence-push` reads the queue in batches gathered over a window ("Lambda
 //! parameters for Amazon SQS event source mappings": `MaximumBatchingWindowInSeconds`), so the
 //! notices of that window collapse into one presence message per cart. A notice is worth
-//! nothing a minute later: the queue keeps them for its minimum retention, and has no
-//! dead-letter queue.
+//! nothing minutes later: the queue keeps them five minutes, and has no dead-letter queue.
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;

@@ -65,8 +65,6 @@ struct Payload {
     #[serde(default, rename = "cognito:username")]
     cognito_username: Option<String>,
     #[serde(default)]
-    preferred_username: Option<String>,
-    #[serde(default)]
     email: Option<String>,
     /// A boolean in a Cognito ID token; some issuers write it as a string.
     #[serde(default)]
@@ -133,7 +131,7 @@ pub(crate) fn claims(
         name,
         email_verified: email.is_some(),
         email,
-        user_name: payload.preferred_username.or(cognito_username),
+        user_name: cognito_username,
         scope,
         iss: payload.iss,
         aud: audience.to_owned(),
@@ -208,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn a_user_name_is_the_preferred_one_else_cognito_s_unless_it_is_the_sub() {
+    fn a_user_name_is_cognito_s_unique_one_never_the_preferred_one_users_set() {
         let base = r#""sub":"u1","iss":"i","aud":"api","exp":100"#;
         let user_name = |json: &str| claims(&payload(json), "i", "api", 50).unwrap().user_name;
         assert_eq!(
@@ -216,7 +214,11 @@ mod tests {
                 r#"{{{base},"preferred_username":"ann","cognito:username":"ann7"}}"#
             ))
             .as_deref(),
-            Some("ann")
+            Some("ann7")
+        );
+        assert_eq!(
+            user_name(&format!(r#"{{{base},"preferred_username":"ann"}}"#)),
+            None
         );
         assert_eq!(
             user_name(&format!(r#"{{{base},"cognito:username":"ann7"}}"#)).as_deref(),

@@ -44,11 +44,12 @@ pub struct Claims {
     /// Whether `email` was verified; a token this crate signs says so for the email it carries.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub email_verified: bool,
-    /// The name the user signs in or is known by (`preferred_username`, else Cognito's
-    /// `cognito:username` when it is not the `sub`).
+    /// The name the user signs in with: Cognito's `cognito:username`, unique in its pool, when
+    /// it is not the `sub`. Not `preferred_username`, which users may set to anything, another
+    /// user's name included.
     #[serde(
         default,
-        rename = "preferred_username",
+        rename = "cognito:username",
         skip_serializing_if = "Option::is_none"
     )]
     pub user_name: Option<String>,
