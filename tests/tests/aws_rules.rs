@@ -765,16 +765,7 @@ fn the_functions_that_keep_presence_may_use_the_sparse_index_and_the_presence_qu
         .expect("the byCart index");
     assert_eq!(by_cart["KeySchema"][0]["AttributeName"], "viewing");
     assert_eq!(by_cart["Projection"]["ProjectionType"], "ALL");
-    let packages = function_packages(&template);
-    let functions = resources(&template, "AWS::Serverless::Function");
-    let function = |package: &str| {
-        let id = packages
-            .iter()
-            .find(|(_, p)| p.as_str() == package)
-            .map(|(id, _)| *id)
-            .unwrap_or_else(|| panic!("{package} is in the template"));
-        functions[id]
-    };
+    let function = |package: &str| function_of_package(&template, package);
     let index = "${ConnectionsTable.Arn}/index/byCart";
     for reader in ["ws-message", "presence-push"] {
         assert!(
@@ -827,16 +818,7 @@ fn the_directory_is_kept_at_sign_in_and_read_by_the_share() {
             .unwrap_or_else(|| panic!("the {index} index"));
         assert_eq!(found["KeySchema"][0]["AttributeName"], attribute);
     }
-    let packages = function_packages(&template);
-    let functions = resources(&template, "AWS::Serverless::Function");
-    let function = |package: &str| {
-        let id = packages
-            .iter()
-            .find(|(_, p)| p.as_str() == package)
-            .map(|(id, _)| *id)
-            .unwrap_or_else(|| panic!("{package} is in the template"));
-        functions[id]
-    };
+    let function = |package: &str| function_of_package(&template, package);
     let keeper = function("get-user-details");
     for action in ["dynamodb:GetItem", "dynamodb:PutItem"] {
         assert!(

@@ -135,6 +135,17 @@ fn grants_of_statements(statements: &Value) -> Vec<Grant> {
         .collect()
 }
 
+/// The function resource built from `functions/<package>`.
+pub fn function_of_package<'t>(template: &'t Value, package: &str) -> &'t Value {
+    let packages = function_packages(template);
+    let id = packages
+        .iter()
+        .find(|(_, p)| p.as_str() == package)
+        .map(|(id, _)| *id)
+        .unwrap_or_else(|| panic!("{package} is in the template"));
+    &template["Resources"][id]
+}
+
 /// What `function`'s policies allow: its managed policies (`!Ref`), its inline statements, and
 /// the SAM policy templates it uses (`SQSSendMessagePolicy`).
 pub fn grants_of(template: &Value, function: &Value) -> Vec<Grant> {
