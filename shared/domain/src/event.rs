@@ -106,6 +106,10 @@ pub struct CartEvent {
     /// How the change moved each line's quantity (what analytics counts as added and removed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineChange>,
+    /// Who the change made a member (a share or a join): what the notification consumer tells
+    /// them of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<UserId>,
 }
 
 /// One line's quantity moved by a change: more (added) or fewer (removed).
@@ -159,6 +163,7 @@ impl CartEvent {
             names_changed: false,
             shortages: Vec::new(),
             lines: Vec::new(),
+            joined: Vec::new(),
         }
     }
 
@@ -180,6 +185,7 @@ impl CartEvent {
             occurred_at: Utc::now(),
             shortages,
             lines: Vec::new(),
+            joined: Vec::new(),
             ..checked_out.clone()
         }
     }

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod memory;
 pub mod metrics;
 pub mod money;
+pub mod notification;
 pub mod order;
 pub mod outbox;
 pub mod ports;

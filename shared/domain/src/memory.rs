@@ -479,6 +479,133 @@ impl crate::directory::Directory for MemoryDirectory {
     }
 }
 
+/// Notifications in maps, each (event, member) decided once, as the real stores decide.
+#[derive(Default)]
+pub struct MemoryNotifications {
+    kept: Mutex<NotificationMaps>,
+}
+
+#[derive(Default)]
+struct NotificationMaps {
+    by_user: HashMap<UserId, Vec<crate::notification::Notification>>,
+    mailed: HashMap<(UserId, String), u32>,
+    mails_off: BTreeSet<UserId>,
+}
+
+#[async_trait]
+impl crate::notification::NotificationStore for MemoryNotifications {
+    async fn record(
+        &self,
+        user: &UserId,
+        notice: &crate::notification::Notice,
+        plan: crate::notification::Plan,
+        now: DateTime<Utc>,
+    ) -> Result<crate::notification::Recorded, StoreError> {
+        use crate::notification::{Mailing, Notification, Plan, Recorded, hour_of};
+        let mut kept = lock(&self.kept);
+        let kept = &mut *kept;
+        let list = kept.by_user.entry(user.clone()).or_default();
+        if let Some(before) = list.iter().find(|n| n.notice.event_id == notice.event_id) {
+            return Ok(Recorded::Before(before.mailing));
+        }
+        let mailing = match plan {
+            Plan::ListOnly(why) => why,
+            Plan::Mail { per_hour } => {
+                let count = kept.mailed.entry((user.clone(), hour_of(now))).or_default();
+                if *count < per_hour {
+                    *count += 1;
+                    Mailing::Pending
+                } else {
+                    Mailing::RateLimited
+                }
+            }
+        };
+        list.push(Notification {
+            notice: notice.clone(),
+            mailing,
+        });
+        Ok(Recorded::New(mailing))
+    }
+
+    async fn mark(
+        &self,
+        user: &UserId,
+        notice: &crate::notification::Notice,
+        mailing: crate::notification::Mailing,
+    ) -> Result<(), StoreError> {
+        let mut kept = lock(&self.kept);
+        if let Some(found) = kept
+            .by_user
+            .get_mut(user)
+            .and_then(|l| l.iter_mut().find(|n| n.notice.event_id == notice.event_id))
+        {
+            found.mailing = mailing;
+        }
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        user: &UserId,
+        limit: usize,
+    ) -> Result<Vec<crate::notification::Notification>, StoreError> {
+        let kept = lock(&self.kept);
+        let mut list = kept.by_user.get(user).cloned().unwrap_or_default();
+        list.sort_by(|a, b| {
+            (b.notice.occurred_at, b.notice.event_id)
+                .cmp(&(a.notice.occurred_at, a.notice.event_id))
+        });
+        list.truncate(limit);
+        Ok(list)
+    }
+
+    async fn mails_off(&self, user: &UserId) -> Result<bool, StoreError> {
+        Ok(lock(&self.kept).mails_off.contains(user))
+    }
+
+    async fn set_mails_off(&self, user: &UserId, off: bool) -> Result<(), StoreError> {
+        let mut kept = lock(&self.kept);
+        if off {
+            kept.mails_off.insert(user.clone());
+        } else {
+            kept.mails_off.remove(user);
+        }
+        Ok(())
+    }
+}
+
+/// A mailer that keeps what it was given, and refuses the addresses it is told to.
+#[derive(Default)]
+pub struct MemoryMailer {
+    /// Every mail sent, in order.
+    pub sent: Mutex<Vec<crate::notification::Mail>>,
+    /// Addresses the service refuses for good.
+    pub refused: Mutex<BTreeSet<String>>,
+    /// While set, every send fails as an unavailable service would.
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl crate::notification::Mailer for MemoryMailer {
+    async fn send(
+        &self,
+        mail: &crate::notification::Mail,
+    ) -> Result<(), crate::notification::MailError> {
+        use crate::notification::MailError;
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(MailError::Unavailable("the mail service is down".into()));
+        }
+        if lock(&self.refused).contains(mail.to.as_str()) {
+            return Err(MailError::Rejected(format!(
+                "{} is refused",
+                mail.to.as_str()
+            )));
+        }
+        lock(&self.sent).push(mail.clone());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[tokio::test]
@@ -490,6 +617,11 @@ mod tests {
     #[tokio::test]
     async fn the_memory_directory_keeps_the_directory_contract() {
         crate::testing::directory_contract(&super::MemoryDirectory::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_memory_notifications_keep_the_notification_contract() {
+        crate::testing::notification_store_contract(&super::MemoryNotifications::default()).await;
     }
 
     #[tokio::test]

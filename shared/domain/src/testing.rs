@@ -1168,3 +1168,116 @@ pub async fn directory_contract(directory: &dyn crate::directory::Directory) {
     );
     assert_eq!(directory.profile(&who("nobody")).await.ok().flatten(), None);
 }
+
+/// What every notification store must do: decide each (event, member) once, count mails against
+/// the member's hour in the same write, list newest first, and keep the mail setting.
+pub async fn notification_store_contract(store: &dyn crate::notification::NotificationStore) {
+    use crate::notification::{Mailing, Notice, Plan, Recorded, Topic};
+    use chrono::{DateTime, Utc};
+    let fail = |e: crate::ports::StoreError| -> ! { panic!("{e}") };
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (dana, finn) = (user(&format!("dana-{run}")), user(&format!("finn-{run}")));
+    let at = |minute: i64| {
+        DateTime::parse_from_rfc3339("2026-12-02T09:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|e| panic!("{e}"))
+            + chrono::Duration::minutes(minute)
+    };
+    let notice = |topic: Topic, minute: i64| Notice {
+        event_id: uuid::Uuid::new_v4(),
+        topic,
+        cart_id: CartId::new(),
+        owner_name: Some("Dana Lee".into()),
+        actor: dana.clone(),
+        actor_name: Some("Dana Lee".into()),
+        occurred_at: at(minute),
+    };
+    let mail = Plan::Mail { per_hour: 2 };
+
+    // Listed only: decided once, whatever a redelivery plans.
+    let seen = notice(Topic::Locked, 0);
+    let first = store.record(&finn, &seen, Plan::ListOnly(Mailing::Connected), at(0));
+    assert_eq!(
+        first.await.unwrap_or_else(|e| fail(e)),
+        Recorded::New(Mailing::Connected)
+    );
+    let again = store.record(&finn, &seen, mail, at(1)).await;
+    assert_eq!(
+        again.unwrap_or_else(|e| fail(e)),
+        Recorded::Before(Mailing::Connected)
+    );
+
+    // Mailed: two an hour, the third listed as rate limited, the next hour mailed again.
+    let (one, two, three, later) = (
+        notice(Topic::Added, 2),
+        notice(Topic::Locked, 3),
+        notice(Topic::CheckedOut, 4),
+        notice(Topic::StockShort, 61),
+    );
+    for (n, minute, expected) in [
+        (&one, 2, Mailing::Pending),
+        (&two, 3, Mailing::Pending),
+        (&three, 4, Mailing::RateLimited),
+        (&later, 61, Mailing::Pending),
+    ] {
+        let recorded = store.record(&finn, n, mail, at(minute)).await;
+        assert_eq!(
+            recorded.unwrap_or_else(|e| fail(e)),
+            Recorded::New(expected)
+        );
+    }
+    // A redelivery finds the mail pending until it is marked sent, and counts nothing again.
+    let redelivered = store.record(&finn, &one, mail, at(5)).await;
+    assert!(redelivered.unwrap_or_else(|e| fail(e)).to_mail());
+    store
+        .mark(&finn, &one, Mailing::Sent)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let after_mark = store.record(&finn, &one, mail, at(6)).await;
+    assert_eq!(
+        after_mark.unwrap_or_else(|e| fail(e)),
+        Recorded::Before(Mailing::Sent)
+    );
+
+    // The list: newest first, limited, the member's own only.
+    let listed = store.list(&finn, 10).await.unwrap_or_else(|e| fail(e));
+    let order: Vec<_> = listed
+        .iter()
+        .map(|n| (n.notice.event_id, n.mailing))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (later.event_id, Mailing::Pending),
+            (three.event_id, Mailing::RateLimited),
+            (two.event_id, Mailing::Pending),
+            (one.event_id, Mailing::Sent),
+            (seen.event_id, Mailing::Connected),
+        ]
+    );
+    assert_eq!(listed[0].notice, later, "a notice reads back whole");
+    let newest_two = store.list(&finn, 2).await.unwrap_or_else(|e| fail(e));
+    assert_eq!(newest_two.len(), 2);
+    assert_eq!(newest_two[0].notice.event_id, later.event_id);
+    assert!(
+        store
+            .list(&dana, 10)
+            .await
+            .unwrap_or_else(|e| fail(e))
+            .is_empty()
+    );
+
+    // The mail setting: on until turned off, and on again.
+    assert!(!store.mails_off(&finn).await.unwrap_or_else(|e| fail(e)));
+    store
+        .set_mails_off(&finn, true)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert!(store.mails_off(&finn).await.unwrap_or_else(|e| fail(e)));
+    assert!(!store.mails_off(&dana).await.unwrap_or_else(|e| fail(e)));
+    store
+        .set_mails_off(&finn, false)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert!(!store.mails_off(&finn).await.unwrap_or_else(|e| fail(e)));
+}

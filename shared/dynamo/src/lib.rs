@@ -1,7 +1,7 @@
 //! The DynamoDB adapters: the WebSocket connection registry (by connection id, a GSI by user, a
 //! TTL attribute), a cart store whose every write is conditional on the version it read, and the
-//! idempotency records of mutating requests, the analytics counters and the directory of
-//! profiles.
+//! idempotency records of mutating requests, the analytics counters, the directory of
+//! profiles and the members' notifications.
 //!
 //! Table names come from configuration; [`tables`] creates them the way the SAM template
 //! declares them, for tests and local runs against a DynamoDB implementation.
@@ -11,6 +11,7 @@ mod attributes;
 pub mod carts;
 pub mod directory;
 pub mod idempotency;
+pub mod notifications;
 pub mod registry;
 pub mod tables;
 
@@ -18,6 +19,7 @@ pub use analytics::DynamoAnalytics;
 pub use carts::DynamoCartStore;
 pub use directory::DynamoDirectory;
 pub use idempotency::DynamoIdempotency;
+pub use notifications::DynamoNotifications;
 pub use registry::DynamoConnectionRegistry;
 
 /// Any DynamoDB call's failure, as the ports report it: unavailable, with the SDK's error kept

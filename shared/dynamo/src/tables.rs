@@ -96,6 +96,11 @@ pub async fn create_analytics_table(client: &Client, name: &str) -> Result<(), S
     Ok(())
 }
 
+/// Creates the notifications table (`pk` and `sk` keys, TTL on `expiresAt`), unless it exists.
+pub async fn create_notifications_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    create_analytics_table(client, name).await
+}
+
 /// Creates the idempotency table (`key` key, TTL on `expiresAt`), unless it exists.
 pub async fn create_idempotency_table(client: &Client, name: &str) -> Result<(), StoreError> {
     let created = client

@@ -68,6 +68,17 @@ async fn the_dynamodb_analytics_keep_the_analytics_contract() {
     domain::testing::analytics_store_contract(&dynamo::DynamoAnalytics::new(client, table)).await;
 }
 
+#[tokio::test]
+async fn the_dynamodb_notifications_keep_the_notification_contract() {
+    let client = client();
+    let table = fresh("notifications");
+    tables::create_notifications_table(&client, &table)
+        .await
+        .unwrap();
+    domain::testing::notification_store_contract(&dynamo::DynamoNotifications::new(client, table))
+        .await;
+}
+
 /// A checkout of more lines than one transaction takes is counted in chunks, each once: a
 /// second record of the event adds nothing, and every line is there.
 #[tokio::test]

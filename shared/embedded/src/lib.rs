@@ -7,6 +7,7 @@ mod cache;
 mod connections;
 mod directory;
 mod idempotency;
+mod notifications;
 mod store;
 mod writer;
 

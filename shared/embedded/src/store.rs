@@ -41,6 +41,11 @@ pub(crate) const PROFILES: TableDefinition<&str, &[u8]> = TableDefinition::new("
 /// marks and counts (see `analytics`).
 pub(crate) const ANALYTICS: TableDefinition<&str, &[u8]> = TableDefinition::new("analytics");
 
+/// `n/<user>/<time>/<event id>`, `rate/<user>/<hour>`, `off/<user>` -> notifications, mail
+/// counts and settings (see `notifications`).
+pub(crate) const NOTIFICATIONS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("notifications");
+
 /// the caller's idempotency key -> its record in postcard.
 pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 
@@ -147,6 +152,7 @@ fn open_with_patience(path: &Path) -> Result<Database, redb::Error> {
                 txn.open_multimap_table(USER_CARTS)?;
                 txn.open_table(ANALYTICS)?;
                 txn.open_table(PROFILES)?;
+                txn.open_table(NOTIFICATIONS)?;
                 // Connections belonged to sockets of an earlier process; none survives a restart.
                 txn.delete_table(CONNECTIONS)?;
                 txn.delete_multimap_table(USER_CONNECTIONS)?;

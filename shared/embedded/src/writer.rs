@@ -8,8 +8,8 @@
 
 use crate::cache::Cache;
 use crate::store::{
-    ANALYTICS, CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, PROFILES, STOCK_TAKEN, UNPUBLISHED,
-    USER_CARTS, USER_CONNECTIONS,
+    ANALYTICS, CARTS, CONNECTIONS, IDEMPOTENCY, ITEMS, NOTIFICATIONS, PROFILES, STOCK_TAKEN,
+    UNPUBLISHED, USER_CARTS, USER_CONNECTIONS,
 };
 use crate::{connections, idempotency};
 use chrono::{DateTime, Utc};
@@ -87,6 +87,19 @@ pub(crate) enum Write {
         tally: domain::analytics::Tally,
         reply: oneshot::Sender<Result<bool, StoreError>>,
     },
+    /// Record a member's notice unless it was recorded.
+    RecordNotice {
+        user: domain::UserId,
+        notice: domain::notification::Notice,
+        plan: domain::notification::Plan,
+        now: DateTime<Utc>,
+        reply: oneshot::Sender<Result<domain::notification::Recorded, StoreError>>,
+    },
+    /// Mark a notice's mailing, or change a member's mail setting.
+    UpdateNotices {
+        update: crate::notifications::NoticeUpdate,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
     /// Claim an idempotency key unless a live record holds it.
     ClaimKey {
         key: RecordKey,
@@ -130,6 +143,10 @@ enum Outcome {
     Claimed(oneshot::Sender<Result<Claim, StoreError>>, Claim),
     /// A yes or no: whether an analytics record counted, whether a connection left a cart.
     Decided(oneshot::Sender<Result<bool, StoreError>>, bool),
+    Noticed(
+        oneshot::Sender<Result<domain::notification::Recorded, StoreError>>,
+        domain::notification::Recorded,
+    ),
 }
 
 /// Starts the writer thread; it ends when every sender is dropped.
@@ -195,6 +212,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Outcome::Decided(reply, _) => {
                         let _ = reply.send(Err(failed()));
                     }
+                    Outcome::Noticed(reply, _) => {
+                        let _ = reply.send(Err(failed()));
+                    }
                 }
             }
             for write in writes {
@@ -203,6 +223,7 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     | Write::PutItem { reply, .. }
                     | Write::PutConnection { reply, .. }
                     | Write::PutProfile { reply, .. }
+                    | Write::UpdateNotices { reply, .. }
                     | Write::CompleteKey { reply, .. }
                     | Write::ReleaseKey { reply, .. } => {
                         let _ = reply.send(Err(failed()));
@@ -220,6 +241,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::RecordAnalytics { reply, .. } | Write::LeaveCart { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Write::RecordNotice { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                 }
@@ -246,6 +270,7 @@ fn apply(
         let mut keys = txn.open_table(IDEMPOTENCY)?;
         let mut analytics = txn.open_table(ANALYTICS)?;
         let mut profiles = txn.open_table(PROFILES)?;
+        let mut notifications = txn.open_table(NOTIFICATIONS)?;
         for write in writes.by_ref() {
             outcomes.push(match write {
                 Write::SaveCart {
@@ -400,6 +425,20 @@ fn apply(
                 Write::RecordAnalytics { tally, reply } => {
                     Outcome::Decided(reply, crate::analytics::record_in(&mut analytics, &tally)?)
                 }
+                Write::RecordNotice {
+                    user,
+                    notice,
+                    plan,
+                    now,
+                    reply,
+                } => Outcome::Noticed(
+                    reply,
+                    crate::notifications::record_in(&mut notifications, &user, &notice, plan, now)?,
+                ),
+                Write::UpdateNotices { update, reply } => {
+                    crate::notifications::update_in(&mut notifications, update)?;
+                    Outcome::Done(reply)
+                }
             });
         }
     }
@@ -447,6 +486,9 @@ fn publish(cache: &Cache, outcome: Outcome) {
         }
         Outcome::Decided(reply, counted) => {
             let _ = reply.send(Ok(counted));
+        }
+        Outcome::Noticed(reply, recorded) => {
+            let _ = reply.send(Ok(recorded));
         }
     }
 }

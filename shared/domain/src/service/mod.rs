@@ -164,7 +164,7 @@ impl CartService {
             .with_event(
                 Change::announced_as(cart, EventType::CartCreated),
                 actor,
-                &[],
+                None,
             )
             .await?;
         self.store.save(None, &cart).await?;
@@ -584,7 +584,7 @@ impl CartService {
         change.next = self.named(actor, change.next);
         change.names_changed = change.next.names != cart.names;
         let (next, event) = self
-            .with_event(change, actor, &cart.items)
+            .with_event(change, actor, Some(cart))
             .await
             .map_err(Retry::Fail)?;
         match self.store.save(Some(cart), &next).await {
@@ -662,7 +662,7 @@ impl CartService {
         &self,
         change: Change,
         actor: &UserId,
-        lines_before: &[crate::Line],
+        before: Option<&Cart>,
     ) -> Result<(Cart, CartEvent), CartError> {
         let Change {
             mut next,
@@ -672,7 +672,16 @@ impl CartService {
         } = change;
         let mut event = CartEvent::new(event, &next, actor, &also_notify);
         event.names_changed = names_changed;
-        event.lines = crate::event::LineChange::between(lines_before, &next.items);
+        event.lines =
+            crate::event::LineChange::between(before.map_or(&[], |c| &c.items), &next.items);
+        if let Some(before) = before {
+            event.joined = next
+                .members
+                .iter()
+                .filter(|m| before.role_of(&m.user_id).is_none())
+                .map(|m| m.user_id.clone())
+                .collect();
+        }
         // What this process published itself need not be carried on.
         let mine = self.published_here.of(next.cart_id);
         next.unpublished.remove(&mine);

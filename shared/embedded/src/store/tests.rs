@@ -161,6 +161,12 @@ async fn the_embedded_store_keeps_the_analytics_contract() {
 }
 
 #[tokio::test]
+async fn the_embedded_store_keeps_the_notification_contract() {
+    let store = EmbeddedStore::open(&temp_dir("notifications")).unwrap();
+    domain::testing::notification_store_contract(&store).await;
+}
+
+#[tokio::test]
 async fn connections_do_not_survive_a_restart() {
     use domain::{Connection, ConnectionId, ConnectionRegistry};
     let dir = temp_dir("connections-restart");
