@@ -4,7 +4,7 @@
 #
 #   tests/services.sh cargo test -p dynamo
 #
-# moto (PyPI) serves DynamoDB and SQS at $DYNAMODB_ENDPOINT and $SQS_ENDPOINT; Debian's
+# moto (PyPI) serves DynamoDB, SQS and SES at $DYNAMODB_ENDPOINT, $SQS_ENDPOINT and $SES_ENDPOINT; Debian's
 # redis-server (installed by tests/run.sh) listens at $REDIS_URL; tansu (crates.io), a
 # Kafka-protocol broker in memory, listens at $KAFKA_BROKERS. Both are installed once into
 # target/tools/, which survives between runs like the build cache: a fresh machine pays about a
@@ -79,7 +79,8 @@ kafka_port="$(free_port)"
 pids+=($!)
 wait_for tansu "$kafka_port"
 
-export DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port" SQS_ENDPOINT="http://127.0.0.1:$moto_port"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port" SQS_ENDPOINT="http://127.0.0.1:$moto_port" \
+  SES_ENDPOINT="http://127.0.0.1:$moto_port"
 export KAFKA_BROKERS="127.0.0.1:$kafka_port"
 export REDIS_URL="redis://127.0.0.1:$redis_port"
 # Fault tests start brokers of their own, behind a link they can cut.

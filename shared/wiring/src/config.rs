@@ -29,6 +29,18 @@ pub struct Config {
     pub analytics_table: Option<String>,
     /// `PROFILES_TABLE`: the directory of profiles on this DynamoDB table.
     pub profiles_table: Option<String>,
+    /// `NOTIFICATIONS_TABLE`: the members' notifications on this DynamoDB table.
+    pub notifications_table: Option<String>,
+    /// `MAIL_FROM`: notification mails go through Amazon SES from this verified address
+    /// (without it they are only logged).
+    pub mail_from: Option<String>,
+    /// `SES_ENDPOINT`: SES at this URL instead of AWS's.
+    pub ses_endpoint: Option<String>,
+    /// `PAGE_URL`: the page's address, which mails link to (default the local stack's).
+    pub page_url: String,
+    /// `MAILS_PER_HOUR`: mails a member gets in one hour at most, from 1 to 100 (default
+    /// `domain::notification::DEFAULT_EMAILS_PER_HOUR`).
+    pub mails_per_hour: u32,
     /// `DYNAMODB_ENDPOINT`: DynamoDB at this URL instead of AWS's.
     pub dynamodb_endpoint: Option<String>,
     /// `REDIS_URL`: item details cached in Redis as well as in the process.
@@ -204,6 +216,11 @@ impl Config {
             idempotency_table: settings("IDEMPOTENCY_TABLE"),
             analytics_table: settings("ANALYTICS_TABLE"),
             profiles_table: settings("PROFILES_TABLE"),
+            notifications_table: settings("NOTIFICATIONS_TABLE"),
+            mail_from: settings("MAIL_FROM"),
+            ses_endpoint: settings("SES_ENDPOINT"),
+            page_url: settings("PAGE_URL").unwrap_or_else(|| "http://127.0.0.1:3000/".into()),
+            mails_per_hour: mails_per_hour(settings)?,
             dynamodb_endpoint: settings("DYNAMODB_ENDPOINT"),
             redis_url: settings("REDIS_URL"),
             kafka: KafkaConfig::from_settings(settings)?,
@@ -217,6 +234,21 @@ impl Config {
             checkout_lock_minutes: checkout_lock_minutes(settings)?,
         })
     }
+}
+
+/// `MAILS_PER_HOUR`, from 1 to 100.
+fn mails_per_hour(settings: Settings<'_>) -> Result<u32, ConfigError> {
+    let Some(text) = settings("MAILS_PER_HOUR") else {
+        return Ok(domain::notification::DEFAULT_EMAILS_PER_HOUR);
+    };
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|count| (1..=100).contains(count))
+        .ok_or_else(|| ConfigError {
+            variable: "MAILS_PER_HOUR",
+            problem: format!("'{text}' is not a whole number from 1 to 100"),
+        })
 }
 
 /// `CHECKOUT_LOCK_MINUTES`, from 1 to 1440 (a day, `domain::commands::MAX_LOCK`).

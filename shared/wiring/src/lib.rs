@@ -15,6 +15,9 @@
 //! | `OUTBOX_QUEUE_URL` | events Kafka does not take go to that SQS queue |
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
+//! | `NOTIFICATIONS_TABLE` | the members' notifications on that DynamoDB table |
+//! | `MAIL_FROM`, `SES_ENDPOINT` | notification mails through SES from that verified address (at that URL instead of AWS's); logged without it |
+//! | `PAGE_URL`, `MAILS_PER_HOUR` | the page mails link to; mails a member gets in an hour at most (default 6) |
 //! | `WEBSOCKET_MANAGEMENT_ENDPOINT` | where `sync-push` posts to connections (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`) |
 //! | `CATALOG_BREAKER_FAILURES`, `CATALOG_BREAKER_OPEN_MS`, `CATALOG_TIMEOUT_MS` and the same with `EVENTS_` | the circuit breakers around the catalog and the event publisher ([`Breakers`]) |
 //! | `DATA_DIR` | where the embedded store keeps whatever no setting above moved (default `./data`) |
@@ -86,6 +89,50 @@ pub async fn directory(config: &Config) -> Result<Arc<dyn domain::directory::Dir
             table,
         ))),
         None => Ok(embedded_store(config)?),
+    }
+}
+
+/// Where notifications are kept: DynamoDB when `NOTIFICATIONS_TABLE` is set, the embedded store
+/// otherwise.
+pub async fn notification_store(
+    config: &Config,
+) -> Result<Arc<dyn domain::notification::NotificationStore>, BoxError> {
+    match &config.notifications_table {
+        Some(table) => Ok(Arc::new(dynamo::DynamoNotifications::new(
+            dynamodb(config).await,
+            table,
+        ))),
+        None => Ok(embedded_store(config)?),
+    }
+}
+
+/// What sends notification mails: Amazon SES from `MAIL_FROM` when it is set (at
+/// `SES_ENDPOINT` when that is), the log otherwise.
+pub async fn mailer(config: &Config) -> Arc<dyn domain::notification::Mailer> {
+    let Some(from) = &config.mail_from else {
+        return Arc::new(LoggedMail);
+    };
+    let mut builder = aws_sdk_sesv2::config::Builder::from(&aws().await);
+    if let Some(endpoint) = &config.ses_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Arc::new(ses::SesMailer::new(
+        aws_sdk_sesv2::Client::from_conf(builder.build()),
+        from,
+    ))
+}
+
+/// Mail that is only logged: what a development machine, with no mail service, sends.
+pub struct LoggedMail;
+
+#[async_trait::async_trait]
+impl domain::notification::Mailer for LoggedMail {
+    async fn send(
+        &self,
+        mail: &domain::notification::Mail,
+    ) -> Result<(), domain::notification::MailError> {
+        tracing::info!(to = mail.to.as_str(), subject = %mail.subject, "a notification mail (logged: MAIL_FROM is not set)");
+        Ok(())
     }
 }
 
