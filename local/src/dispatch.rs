@@ -38,6 +38,12 @@ async fn handle(services: &Services, operation: Operation, request: Request) -> 
             get_user_details::handle(carts, services.directory.as_ref(), request).await
         }
         Operation::ListMyCarts => list_my_carts::handle(carts, request).await,
+        Operation::ListNotifications => {
+            list_notifications::handle(services.notifications.as_ref(), request).await
+        }
+        Operation::SetNotificationSettings => {
+            set_notification_settings::handle(services.notifications.as_ref(), request).await
+        }
         Operation::AddItemToCart => add_item_to_cart::handle(carts, request).await,
         Operation::RemoveItemFromCart => remove_item_from_cart::handle(carts, request).await,
         Operation::ModifyCart => modify_cart::handle(carts, request).await,

@@ -1,6 +1,6 @@
 //! The local stand-in for MSK's event source mappings: events from the in-process bus (or the
 //! Kafka poller) are handed to the consumer functions, `sync-push`, `inventory` and
-//! `analytics`, as `KafkaEvent` batches (records keyed by cart id, spread over partitions,
+//! `analytics` and `notify`, as `KafkaEvent` batches (records keyed by cart id, spread over partitions,
 //! values base64 JSON), so they run exactly as on AWS. `sync-push` posts through the real AWS
 //! SDK client, pointed at this stack's own `@connections` emulation.
 
@@ -25,6 +25,8 @@ pub struct Consumers {
     pub inventory: inventory::Inventory,
     /// `analytics`' store.
     pub analytics: Arc<dyn domain::analytics::AnalyticsStore>,
+    /// `notify`.
+    pub notify: notify::Notify,
 }
 
 /// Times a failed batch is handed over again, as MSK would redeliver it: each wait is 200 ms
@@ -44,7 +46,8 @@ impl Consumers {
         let analytics = redeliver("analytics", || {
             analytics::handle(self.analytics.as_ref(), batch.clone())
         });
-        tokio::join!(push, inventory, analytics);
+        let notify = redeliver("notify", || notify::handle(&self.notify, batch.clone()));
+        tokio::join!(push, inventory, analytics, notify);
     }
 }
 

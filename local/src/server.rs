@@ -38,6 +38,9 @@ pub struct Services {
     pub directory: Arc<dyn domain::directory::Directory>,
     /// Where the analytics consumer counts, and `getAnalytics` reads (the embedded store).
     pub analytics: Arc<dyn domain::analytics::AnalyticsStore>,
+    /// Where the notify consumer records notices, and the notification routes read them (the
+    /// embedded store).
+    pub notifications: Arc<dyn domain::notification::NotificationStore>,
     /// Where the WebSocket functions announce presence changes.
     pub notices: Arc<dyn domain::PresenceNotices>,
     /// The open WebSockets, for the `@connections` API.
@@ -128,6 +131,7 @@ impl LocalStack {
             registry: connected.registry,
             analytics: store.clone(),
             directory: store.clone(),
+            notifications: store.clone(),
             notices: Arc::new(notices),
             idempotency: connected.idempotency,
             sockets: Sockets::default(),
@@ -151,8 +155,18 @@ impl LocalStack {
         let push = sync_push::Push::new(services.registry.clone(), poster.clone())
             .announcing_presence(services.notices.clone());
         let presence = presence_push::Presence::new(services.registry.clone(), poster);
+        let notify = notify::Notify {
+            store: services.notifications.clone(),
+            registry: services.registry.clone(),
+            directory: services.directory.clone(),
+            // No mail service on a development machine: mails are logged.
+            mailer: Arc::new(wiring::LoggedMail),
+            mails_per_hour: domain::notification::DEFAULT_EMAILS_PER_HOUR,
+            page: format!("http://{addr}/"),
+        };
         let consumers = Arc::new(crate::push::Consumers {
             push,
+            notify,
             analytics: services.analytics.clone(),
             inventory: inventory::Inventory {
                 ledger: connected.ledger,

@@ -846,3 +846,70 @@ fn the_directory_is_kept_at_sign_in_and_read_by_the_share() {
         );
     }
 }
+
+/// "Identity and access management in Amazon SES": `ses:SendEmail` is authorized on identities,
+/// and the sender is held by the `ses:FromAddress` condition; "AWS::SES::EmailIdentity": the
+/// sender is an identity the stack makes, only when an address is given. "Using IAM with
+/// DynamoDB transactions": a notice and its hour's count are one transaction of a put and an
+/// update.
+#[test]
+fn notify_mails_only_from_the_stack_s_sender_and_records_each_notice_with_its_count() {
+    let template = template();
+    let notify = function_of_package(&template, "notify");
+    let statements = notify["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .filter(|s| flat_text(&s["Action"]).contains("ses:"))
+        .collect::<Vec<_>>();
+    assert_eq!(statements.len(), 1, "one statement allows SES");
+    let mail = statements[0];
+    assert_eq!(flat_text(&mail["Action"]), "ses:SendEmail");
+    assert!(flat_text(&mail["Resource"]).contains(":identity/"));
+    assert_eq!(
+        target(&mail["Condition"]["StringEquals"]["ses:FromAddress"]).as_deref(),
+        Some("MailFrom"),
+        "only from the stack's sender"
+    );
+    let identity = &template["Resources"]["MailFromIdentity"];
+    assert_eq!(identity["Type"], "AWS::SES::EmailIdentity");
+    assert_eq!(identity["Condition"], "SendMails");
+    assert_eq!(
+        target(&identity["Properties"]["EmailIdentity"]).as_deref(),
+        Some("MailFrom")
+    );
+    let variables = &notify["Properties"]["Environment"]["Variables"];
+    assert_eq!(target(&variables["MAIL_FROM"]).as_deref(), Some("MailFrom"));
+    for action in [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+    ] {
+        assert!(
+            allowed(&template, notify, action, "NotificationsTable"),
+            "{action}"
+        );
+    }
+    assert!(allowed(&template, notify, "dynamodb:Query", "index/byUser"));
+    let table = &template["Resources"]["NotificationsTable"]["Properties"];
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        "expiresAt"
+    );
+    for (package, actions) in [
+        (
+            "list-notifications",
+            &["dynamodb:GetItem", "dynamodb:Query"][..],
+        ),
+        ("set-notification-settings", &["dynamodb:PutItem"][..]),
+    ] {
+        let function = function_of_package(&template, package);
+        for action in actions {
+            assert!(
+                allowed(&template, function, action, "NotificationsTable"),
+                "{package}: {action}"
+            );
+        }
+    }
+}

@@ -20,6 +20,7 @@ const CONSUMERS: &[(&str, &str)] = &[
     ("analytics", "MSK"),
     ("event-relay", "SQS"),
     ("inventory", "MSK"),
+    ("notify", "MSK"),
     ("presence-push", "SQS"),
     ("republish", "Schedule"),
     ("sync-push", "MSK"),

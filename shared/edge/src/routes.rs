@@ -12,6 +12,10 @@ pub enum Operation {
     GetUserDetails,
     /// `GET /me/carts`
     ListMyCarts,
+    /// `GET /me/notifications`
+    ListNotifications,
+    /// `PUT /me/notification-settings`
+    SetNotificationSettings,
     /// `POST /carts/{cartId}/items`
     AddItemToCart,
     /// `DELETE /carts/{cartId}/items/{itemId}`
@@ -90,6 +94,8 @@ routes! {
     CheckoutCart       "POST"   "/carts/{cartId}/checkout"         "checkoutCart"       "checkout-cart";
     GetUserDetails     "GET"    "/me"                              "getUserDetails"     "get-user-details";
     ListMyCarts        "GET"    "/me/carts"                        "listMyCarts"        "list-my-carts";
+    ListNotifications  "GET"    "/me/notifications"                "listNotifications"  "list-notifications";
+    SetNotificationSettings "PUT" "/me/notification-settings"      "setNotificationSettings" "set-notification-settings";
     ListItems          "GET"    "/items"                           "listItems"          "list-items";
     GetItemDetails     "GET"    "/items/{itemId}"                  "getItemDetails"     "get-item-details";
     UpdateItemStock    "PUT"    "/items/{itemId}/stock"            "updateItemStock"    "update-item-stock";
@@ -194,6 +200,6 @@ mod tests {
         for route in ROUTES {
             assert!(seen.insert(route.operation), "{:?} twice", route.operation);
         }
-        assert_eq!(seen.len(), 21);
+        assert_eq!(seen.len(), 23);
     }
 }
