@@ -2,7 +2,7 @@
 // it, and watch other members' changes arrive over the WebSocket. No build step, no framework.
 "use strict";
 
-const state = { token: null, user: null, socket: null, carts: [], cart: null, catalog: [], lapse: null, viewers: [] };
+const state = { token: null, user: null, socket: null, carts: [], cart: null, catalog: [], lapse: null, viewers: [], noticesDue: null };
 
 // How often the open cart is subscribed to again: it tells the server this page still has it
 // open (a viewer not seen for 90 seconds is no longer listed) and reads who else has.
@@ -32,6 +32,39 @@ function nameIn(members, userId) {
   return (member && member.name) || userId;
 }
 
+// What a notice says, and what became of its mail.
+const TOPICS = {
+  added: (who, whose) => `${who} added you to ${whose}`,
+  locked: (who, whose) => `${who} locked ${whose} for checkout`,
+  checkedOut: (who, whose) => `${who} checked out ${whose}`,
+  stockShort: (who, whose) => `some items in ${whose} were out of stock at checkout`,
+};
+const MAILINGS = {
+  pending: "mailing", sent: "mailed", connected: "seen live", optedOut: "mails off",
+  noEmail: "no email on file", rateLimited: "not mailed: enough this hour", rejected: "mail refused",
+};
+
+// The notifications the server kept for this user, newest first, and the mail setting.
+async function loadNotifications() {
+  const { mailsOff, items } = await api("GET", "/me/notifications");
+  $("mails-on").checked = !mailsOff;
+  $("notifications").replaceChildren(...items.map((n) => {
+    const item = document.createElement("li");
+    item.dataset.topic = n.topic;
+    const who = n.actor === state.user ? "you" : n.actorName || n.actor;
+    const whose = n.ownerName ? `${n.ownerName}'s cart` : "a shared cart";
+    item.textContent = `${new Date(n.occurredAt).toLocaleTimeString()}  ${TOPICS[n.topic](who, whose)} (${MAILINGS[n.mailing]})`;
+    item.onclick = () => openCart(n.cartId).catch(showError);
+    return item;
+  }));
+}
+
+// The notify consumer records notices beside the push, not before it: read them a moment later.
+function loadNotificationsSoon() {
+  clearTimeout(state.noticesDue);
+  state.noticesDue = setTimeout(() => loadNotifications().catch(showError), 700);
+}
+
 function note(text) {
   const item = document.createElement("li");
   item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
@@ -57,6 +90,7 @@ async function signIn(name) {
   $("catalog").replaceChildren(...state.catalog.map((i) => new Option(`${i.name} (${money(i.price, i.currency)})`, i.itemId)));
   connect();
   await loadCarts();
+  await loadNotifications();
   await showInvite();
 }
 
@@ -132,7 +166,10 @@ function subscribe() {
     state.socket.send(JSON.stringify({ action: "subscribe", cartId: state.cart.cartId }));
   }
 }
-setInterval(subscribe, PRESENCE_REFRESH_MS);
+setInterval(() => {
+  subscribe();
+  if (state.token) loadNotifications().catch(showError);
+}, PRESENCE_REFRESH_MS);
 
 // Who has the open cart open now, by name, you first.
 function renderViewers() {
@@ -166,6 +203,7 @@ async function onMessage(message) {
       // A join used one of the owner's links: its count moved.
       if (message.event === "CartJoined") await loadInvites(state.cart);
     }
+    if (["CartShared", "CartLocked", "CartCheckedOut"].includes(message.event)) loadNotificationsSoon();
     await loadCarts();
   } else if (message.type === "removed") {
     note(`${message.actor} removed you from a cart`);
@@ -180,6 +218,7 @@ async function onMessage(message) {
     // Not a change to the cart (its version is the checkout's): another checkout took the stock.
     const lines = message.shortages.map((s) => `${s.itemId} (${s.available} of ${s.requested} left)`);
     note(`stock ran short after checkout: ${lines.join(", ")}`);
+    loadNotificationsSoon();
   } else if (message.type === "error") {
     showError(message.detail);
   }
@@ -288,6 +327,10 @@ $("create-invite").onclick = () => act(async () => {
   await loadInvites(state.cart);
 });
 $("copy-invite").onclick = () => navigator.clipboard.writeText($("invite-url").value).then(() => note("invite link copied"), showError);
+$("mails-on").onchange = () => act(async () => {
+  await api("PUT", "/me/notification-settings", { mailsOff: !$("mails-on").checked });
+  await loadNotifications();
+});
 $("lock").onclick = () => act(() => api("POST", `/carts/${state.cart.cartId}/lock`));
 $("unlock").onclick = () => act(() => api("DELETE", `/carts/${state.cart.cartId}/lock`));
 $("checkout").onclick = () => act(() => api("POST", `/carts/${state.cart.cartId}/checkout`));

@@ -86,7 +86,7 @@ test("a change by one member appears live at the other, with who made it", async
   assert.equal(await alice.textContent("#cart-version"), await bob.textContent("#cart-version"));
 });
 
-test("a group order: the owner invites two by link, both join and add, each sees who is here, the owner locks (the others see it and cannot edit) and checks out", async () => {
+test("a group order: the owner invites two by link, both join and add, each sees who is here, the owner locks (the others see it and cannot edit) and checks out; the guests are told of both", async () => {
   mkdirSync(shots, { recursive: true });
   const shoot = (page, step) => page.screenshot({ path: join(shots, `group-${step}.png`), fullPage: true });
   // Display names as an issuer gives them: the page shows names, never ids (dana-lee).
@@ -158,6 +158,17 @@ test("a group order: the owner invites two by link, both join and add, each sees
     assert.equal(await guest.isVisible("#lock-state"), false);
   }
   await shoot(finn, "5-a-guest-sees-the-checkout");
+
+  // Each guest is told of the lock and the checkout. They had the page open, so nothing was
+  // mailed: the list says they saw it live.
+  for (const guest of guests) {
+    await guest.waitForFunction(() => document.querySelector('#notifications li[data-topic="checkedOut"]'), null, { timeout: WAIT });
+    const listed = await guest.textContent("#notifications");
+    assert.match(listed, /Dana Lee checked out Dana Lee's cart \(seen live\)/);
+    assert.match(listed, /Dana Lee locked Dana Lee's cart for checkout \(seen live\)/);
+  }
+  assert.equal(await dana.locator("#notifications li").count(), 0, "nobody is told of what they did");
+  await shoot(erin, "5-a-guest-is-told-of-the-lock-and-the-checkout");
 
   // Finn closes his tab: the others see him go.
   await finn.context().close();
