@@ -540,3 +540,104 @@ async fn an_owner_shares_by_the_email_or_user_name_of_someone_who_signed_in() {
         .collect();
     assert_eq!(members, ["alice", "dana", "erin"]);
 }
+
+/// Members who are away are told of a share and a lock: mailed (logged, locally) when they
+/// signed in with an email, listed only when they turned mails off; the one who acted is told
+/// nothing, and each notice is listed once.
+#[tokio::test]
+async fn members_who_are_away_are_told_what_concerns_them_and_mailed_unless_they_said_no() {
+    let stack = spawn_stack().await;
+    let mut tokens = std::collections::HashMap::new();
+    for user in ["dana", "erin"] {
+        let issued = stack
+            .client()
+            .await
+            .send(
+                "POST",
+                "/dev/token",
+                None,
+                Some(json!({"userId": user, "email": format!("{user}@example.com")})),
+            )
+            .await;
+        let token = issued.body["token"].as_str().unwrap_or_default().to_owned();
+        let me = stack
+            .client()
+            .await
+            .send("GET", "/me", Some(&token), None)
+            .await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        tokens.insert(user, token);
+    }
+    let off = stack
+        .client()
+        .await
+        .send(
+            "PUT",
+            "/me/notification-settings",
+            Some(&tokens["erin"]),
+            Some(json!({"mailsOff": true})),
+        )
+        .await;
+    assert_eq!((off.status, &off.body), (200, &json!({"mailsOff": true})));
+
+    let mut alice = stack.user("alice").await;
+    let cart = alice.create_cart().await;
+    let shared = alice
+        .send(
+            "POST",
+            &format!("/carts/{cart}/members"),
+            Some(json!({"userIds": ["dana", "erin"], "role": "editor"})),
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let added = alice.add(&cart, "coffee", 1).await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let locked = alice
+        .send("POST", &format!("/carts/{cart}/lock"), None)
+        .await;
+    assert_eq!(locked.status, 200, "{}", locked.body);
+
+    // The consumer runs beside the push: wait for both notices.
+    let told = |user: &'static str| {
+        let (stack, token) = (&stack, tokens[user].clone());
+        async move {
+            for _ in 0..100 {
+                let listed = stack
+                    .client()
+                    .await
+                    .send("GET", "/me/notifications", Some(&token), None)
+                    .await;
+                assert_eq!(listed.status, 200, "{}", listed.body);
+                let items = listed.body["items"].as_array().cloned().unwrap_or_default();
+                if items.len() >= 2 {
+                    return items
+                        .iter()
+                        .map(|n| {
+                            (
+                                n["topic"].as_str().unwrap_or_default().to_owned(),
+                                n["mailing"].as_str().unwrap_or_default().to_owned(),
+                            )
+                        })
+                        .collect::<Vec<_>>();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("{user} was not told of the share and the lock");
+        }
+    };
+    let pair = |topic: &str, mailing: &str| (topic.to_owned(), mailing.to_owned());
+    assert_eq!(
+        told("dana").await,
+        [pair("locked", "sent"), pair("added", "sent")]
+    );
+    assert_eq!(
+        told("erin").await,
+        [pair("locked", "optedOut"), pair("added", "optedOut")]
+    );
+    let own = alice.send("GET", "/me/notifications", None).await;
+    assert_eq!(
+        own.body["items"],
+        json!([]),
+        "alice is told nothing of what she did"
+    );
+}
