@@ -16,7 +16,7 @@ fn notice(topic: Topic, minute: u32) -> Notice {
         occurred_at: chrono::DateTime::parse_from_rfc3339(&format!(
             "2026-11-22T09:{minute:02}:00Z"
         ))
-        .unwrap()
+        .expect("a time")
         .into(),
     }
 }

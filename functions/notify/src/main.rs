@@ -22,7 +22,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             notify::handle(notify, edge::records::batch_or_empty(event.payload))
                 .await
                 .map(|_| ())
-                .map_err(lambda_runtime::Error::from)
         }
     }))
     .await

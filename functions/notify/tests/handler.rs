@@ -40,10 +40,10 @@ async fn world() -> World {
         let profile = Profile {
             user_id: user(who),
             name: None,
-            email: Some(Email::parse("email", &format!("{who}@example.com")).unwrap()),
+            email: Some(Email::parse("email", &format!("{who}@example.com")).expect("an email")),
             user_name: None,
         };
-        directory.remember(&profile).await.unwrap();
+        directory.remember(&profile).await.expect("remembered");
     }
     World {
         notify: Notify {
@@ -65,7 +65,7 @@ fn mailed(world: &World) -> Vec<(String, String)> {
         .mailer
         .sent
         .lock()
-        .unwrap()
+        .expect("the mails")
         .iter()
         .map(|m| (m.to.as_str().to_owned(), m.subject.clone()))
         .collect()

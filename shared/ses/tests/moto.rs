@@ -30,15 +30,20 @@ fn client() -> Client {
 /// What moto says it sent: its `ses` backend's messages, from `/moto-api/data.json`.
 async fn sent_by_moto() -> Vec<serde_json::Value> {
     let address = endpoint().trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("moto answers");
     let request =
         format!("GET /moto-api/data.json HTTP/1.0\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request");
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
+    stream.read_to_end(&mut answer).await.expect("the answer");
     let answer = String::from_utf8_lossy(&answer);
-    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
-    let data: serde_json::Value = serde_json::from_str(body).unwrap();
+    let (_, body) = answer.split_once("\r\n\r\n").expect("a body");
+    let data: serde_json::Value = serde_json::from_str(body).expect("moto's data as JSON");
     data["ses"]["Message"]
         .as_array()
         .cloned()
@@ -47,7 +52,7 @@ async fn sent_by_moto() -> Vec<serde_json::Value> {
 
 fn mail(to: &str, subject: &str) -> Mail {
     Mail {
-        to: Email::parse("email", to).unwrap(),
+        to: Email::parse("email", to).expect("an email"),
         subject: subject.to_owned(),
         text: format!("{subject}.\n\nOpen the cart: https://carts.example\n"),
     }
