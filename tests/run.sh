@@ -67,7 +67,8 @@ echo "sam built AuthorizerFunction"
 # The bench binary the test step built (integration tests build their package's binaries). A
 # `cargo run -p tests` here would resolve features without the workspace's dev-dependencies and
 # compile the whole dependency tree a second time.
-bench=target/debug/bench
+bench="${CARGO_TARGET_DIR:-target}/debug/bench"
+test -x "$bench"
 
 step "bench smoke run (numbers here mean nothing: debug build, one second)"
 "$bench" rest --seconds 1 --connections 4 >/dev/null

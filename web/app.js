@@ -42,6 +42,7 @@ const TOPICS = {
 const MAILINGS = {
   pending: "mailing", sent: "mailed", connected: "seen live", optedOut: "mails off",
   noEmail: "no email on file", rateLimited: "not mailed: enough this hour", rejected: "mail refused",
+  noMailService: "not mailed",
 };
 
 // The notifications the server kept for this user, newest first, and the mail setting.
@@ -53,7 +54,8 @@ async function loadNotifications() {
     item.dataset.topic = n.topic;
     const who = n.actor === state.user ? "you" : n.actorName || n.actor;
     const whose = n.ownerName ? `${n.ownerName}'s cart` : "a shared cart";
-    item.textContent = `${new Date(n.occurredAt).toLocaleTimeString()}  ${TOPICS[n.topic](who, whose)} (${MAILINGS[n.mailing]})`;
+    const said = TOPICS[n.topic] ? TOPICS[n.topic](who, whose) : `${n.topic} in ${whose}`;
+    item.textContent = `${new Date(n.occurredAt).toLocaleTimeString()}  ${said} (${MAILINGS[n.mailing] || n.mailing})`;
     item.onclick = () => openCart(n.cartId).catch(showError);
     return item;
   }));
@@ -90,8 +92,10 @@ async function signIn(name) {
   $("catalog").replaceChildren(...state.catalog.map((i) => new Option(`${i.name} (${money(i.price, i.currency)})`, i.itemId)));
   connect();
   await loadCarts();
-  await loadNotifications();
+  // The list is not worth failing the sign-in for.
+  loadNotifications().catch(showError);
   await showInvite();
+  await showCart();
 }
 
 // An invite link is the page with ?invite=<token>: once signed in, show whose cart it opens and
@@ -122,6 +126,14 @@ async function showInvite() {
     history.replaceState(null, "", location.pathname);
     showError(error);
   }
+}
+
+// A notification mail links to the page with ?cart=<id>: once signed in, open that cart.
+async function showCart() {
+  const cartId = new URLSearchParams(location.search).get("cart");
+  if (!cartId) return;
+  history.replaceState(null, "", location.pathname);
+  await openCart(cartId).catch(showError);
 }
 
 // The owner's invite links: create one, copy it, see each one's uses and revoke it.
@@ -286,7 +298,12 @@ function renderLock(cart) {
   $("lock-state").textContent = lock
     ? `Locked for checkout by ${lock.lockedBy === state.user ? "you" : nameIn(cart.members, lock.lockedBy)} until ${until.toLocaleTimeString()}`
     : "";
-  $("lock").hidden = !owner || cart.status !== "ACTIVE";
+  const role = (cart.members.find((m) => m.userId === state.user) || {}).role;
+  const mayLock = owner || (role === "editor" && cart.whoMayLock === "editors");
+  $("lock").hidden = !mayLock || cart.status !== "ACTIVE";
+  // The owner's setting: who besides them may lock.
+  $("lock-setting").hidden = !owner || cart.status === "CHECKED_OUT";
+  $("who-may-lock").value = cart.whoMayLock || "owner";
   $("unlock").hidden = !lock || !(owner || lock.lockedBy === state.user);
   const frozen = cart.status !== "ACTIVE";
   for (const control of document.querySelectorAll("#add-item button, #lines button")) control.disabled = frozen;
@@ -331,6 +348,7 @@ $("mails-on").onchange = () => act(async () => {
   await api("PUT", "/me/notification-settings", { mailsOff: !$("mails-on").checked });
   await loadNotifications();
 });
+$("who-may-lock").onchange = () => act(() => api("PUT", `/carts/${state.cart.cartId}/settings`, { whoMayLock: $("who-may-lock").value }));
 $("lock").onclick = () => act(() => api("POST", `/carts/${state.cart.cartId}/lock`));
 $("unlock").onclick = () => act(() => api("DELETE", `/carts/${state.cart.cartId}/lock`));
 $("checkout").onclick = () => act(() => api("POST", `/carts/${state.cart.cartId}/checkout`));

@@ -62,6 +62,7 @@ async fn handle(services: &Services, operation: Operation, request: Request) -> 
         Operation::AcceptInvite => accept_invite::handle(carts, request).await,
         Operation::LockCart => lock_cart::handle(carts, request).await,
         Operation::UnlockCart => unlock_cart::handle(carts, request).await,
+        Operation::UpdateCartSettings => update_cart_settings::handle(carts, request).await,
         Operation::CheckoutCart => checkout_cart::handle(carts, request).await,
         Operation::ListItems => list_items::handle(items, request).await,
         Operation::GetItemDetails => get_item_details::handle(items, request).await,

@@ -160,9 +160,9 @@ impl LocalStack {
             registry: services.registry.clone(),
             directory: services.directory.clone(),
             // No mail service on a development machine: mails are logged.
-            mailer: Arc::new(wiring::LoggedMail),
+            mailer: Some(Arc::new(wiring::LoggedMail)),
             mails_per_hour: domain::notification::DEFAULT_EMAILS_PER_HOUR,
-            page: format!("http://{addr}/"),
+            page: Some(format!("http://{addr}/")),
         };
         let consumers = Arc::new(crate::push::Consumers {
             push,

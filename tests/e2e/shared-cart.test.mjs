@@ -131,6 +131,11 @@ test("a group order: the owner invites two by link, both join and add, each sees
   await hereNow(dana, "you, Erin Park, Finn Ode");
   await shoot(erin, "3-a-guest-sees-who-is-here");
 
+  // The owner lets editors lock too: Erin's page offers her the lock at once.
+  assert.equal(await erin.isVisible("#lock"), false, "only the owner locks at first");
+  await dana.selectOption("#who-may-lock", "editors");
+  await erin.waitForSelector("#lock:not([hidden])", { timeout: WAIT });
+
   await dana.click("#lock");
   for (const guest of guests) {
     await guest.waitForSelector("#lock-state:not([hidden])", { timeout: WAIT });

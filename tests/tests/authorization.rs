@@ -59,6 +59,8 @@ enum Op {
     LockCart,
     /// Of a cart the owner locked first.
     UnlockCart,
+    /// Letting editors lock.
+    UpdateCartSettings,
     CheckoutCart,
     GetUserDetails,
     ListMyCarts,
@@ -96,6 +98,7 @@ const MATRIX: &[(Op, [u16; 10])] = &[
     (Op::AcceptInvite,       [409, 409, 409, 200, 200, 200, 401, 401, 401, 401]),
     (Op::LockCart,           [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::UnlockCart,         [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
+    (Op::UpdateCartSettings, [200, 403, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::CheckoutCart,       [200, 200, 403, 404, 404, 404, 401, 401, 401, 401]),
     (Op::GetUserDetails,     [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
     (Op::ListMyCarts,        [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
@@ -242,6 +245,11 @@ fn request(op: Op, target: &Target) -> (&'static str, String, Option<Value>) {
         Op::AcceptInvite => ("POST", format!("/invites/{token}/accept"), None),
         Op::LockCart => ("POST", format!("/carts/{cart}/lock"), None),
         Op::UnlockCart => ("DELETE", format!("/carts/{cart}/lock"), None),
+        Op::UpdateCartSettings => (
+            "PUT",
+            format!("/carts/{cart}/settings"),
+            Some(json!({"whoMayLock": "editors"})),
+        ),
         Op::CheckoutCart => ("POST", format!("/carts/{cart}/checkout"), None),
         Op::GetUserDetails => ("GET", "/me".into(), None),
         Op::ListMyCarts => ("GET", "/me/carts".into(), None),
@@ -324,7 +332,8 @@ fn expected_code(op: Op, status: u16) -> &'static str {
             | Op::ListInvites
             | Op::RevokeInvite
             | Op::LockCart
-            | Op::UnlockCart,
+            | Op::UnlockCart
+            | Op::UpdateCartSettings,
             403,
         ) => "OWNER_ONLY",
         (_, 403) => "READ_ONLY_MEMBER",

@@ -117,6 +117,9 @@ async fn run(package: &str, config: &wiring::Config) -> u16 {
         "accept-invite" => {
             accept_invite::handle(&carts().await, request(&sample_event(package))).await
         }
+        "update-cart-settings" => {
+            update_cart_settings::handle(&carts().await, as_alice(package)).await
+        }
         "lock-cart" => lock_cart::handle(&carts().await, as_alice(package)).await,
         "unlock-cart" => unlock_cart::handle(&carts().await, as_alice(package)).await,
         "checkout-cart" => checkout_cart::handle(&carts().await, as_alice(package)).await,
@@ -223,6 +226,7 @@ async fn every_function_runs_its_sample_on_keyspaces_with_no_more_than_its_role_
         ("get-invite", 200),
         ("accept-invite", 200),
         ("revoke-invite", 204),
+        ("update-cart-settings", 200),
         ("lock-cart", 200),
         ("unlock-cart", 200),
         ("checkout-cart", 200),

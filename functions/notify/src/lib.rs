@@ -15,10 +15,15 @@ use domain::ConnectionRegistry;
 use domain::UserId;
 use domain::directory::Directory;
 use domain::notification::{
-    Mail, MailError, Mailer, Mailing, Notice, NotificationStore, Recorded, notices, plan_for,
+    Mail, MailError, Mailer, Mailing, Notice, NotificationStore, Plan, Recorded, notices, plan_for,
 };
 use domain::ports::{BoxError, StoreError};
+use futures_util::{StreamExt, TryStreamExt};
 use std::sync::Arc;
+
+/// Notices of one event delivered at once: a lock of a cart of a thousand members tells them
+/// within the function's timeout, while the mail service sees a few calls at a time.
+pub const CONCURRENT_NOTICES: usize = 8;
 
 /// What the consumer reads and writes.
 #[derive(Clone)]
@@ -29,12 +34,12 @@ pub struct Notify {
     pub registry: Arc<dyn ConnectionRegistry>,
     /// Members' verified emails.
     pub directory: Arc<dyn Directory>,
-    /// What sends the mail.
-    pub mailer: Arc<dyn Mailer>,
+    /// What sends the mail; none where no sender is set up (notices are listed only).
+    pub mailer: Option<Arc<dyn Mailer>>,
     /// Mails a member gets in one hour at most.
     pub mails_per_hour: u32,
-    /// The page's address, which each mail links to.
-    pub page: String,
+    /// The page's address, which each mail links to, when known.
+    pub page: Option<String>,
 }
 
 /// What one batch did, for logs and tests.
@@ -52,7 +57,16 @@ pub struct Report {
     pub refused: usize,
 }
 
-/// Records and mails the notices of every event of `batch`, in each partition's order.
+/// What became of one notice in this delivery.
+#[derive(Default)]
+struct Delivered {
+    recorded: bool,
+    mailed: bool,
+    refused: bool,
+}
+
+/// Records and mails the notices of every event of `batch`, in each partition's order (one
+/// event's notices at once, [`CONCURRENT_NOTICES`] at a time).
 pub async fn handle(notify: &Notify, batch: KafkaEvent) -> Result<Report, BoxError> {
     let mut records: Vec<_> = batch.records.into_values().flatten().collect();
     records.sort_by_key(|r| (r.partition, r.offset));
@@ -65,8 +79,15 @@ pub async fn handle(notify: &Notify, batch: KafkaEvent) -> Result<Report, BoxErr
             report.undecodable += 1;
             continue;
         };
-        for (user, notice) in notices(&event) {
-            deliver(notify, &user, &notice, &mut report).await?;
+        let delivered: Vec<Delivered> = futures_util::stream::iter(notices(&event))
+            .map(|(user, notice)| async move { deliver(notify, &user, &notice).await })
+            .buffer_unordered(CONCURRENT_NOTICES)
+            .try_collect()
+            .await?;
+        for one in delivered {
+            report.recorded += usize::from(one.recorded);
+            report.mailed += usize::from(one.mailed);
+            report.refused += usize::from(one.refused);
         }
     }
     tracing::info!(?report, "batch notified");
@@ -74,13 +95,15 @@ pub async fn handle(notify: &Notify, batch: KafkaEvent) -> Result<Report, BoxErr
 }
 
 /// Records `notice` for `user` and mails it if that is what was (or is now) decided.
-async fn deliver(
-    notify: &Notify,
-    user: &UserId,
-    notice: &Notice,
-    report: &mut Report,
-) -> Result<(), BoxError> {
+async fn deliver(notify: &Notify, user: &UserId, notice: &Notice) -> Result<Delivered, BoxError> {
     let now = Utc::now();
+    let mut delivered = Delivered::default();
+    let Some(mailer) = &notify.mailer else {
+        let plan = Plan::ListOnly(Mailing::NoMailService);
+        let recorded = notify.store.record(user, notice, plan, now).await?;
+        delivered.recorded = matches!(recorded, Recorded::New(_));
+        return Ok(delivered);
+    };
     let (plan, email) = plan_for(
         user,
         notify.registry.as_ref(),
@@ -91,11 +114,9 @@ async fn deliver(
     )
     .await?;
     let recorded = notify.store.record(user, notice, plan, now).await?;
-    if matches!(recorded, Recorded::New(_)) {
-        report.recorded += 1;
-    }
+    delivered.recorded = matches!(recorded, Recorded::New(_));
     if !recorded.to_mail() {
-        return Ok(());
+        return Ok(delivered);
     }
     // A redelivered pending mail was planned by an earlier attempt; its address is read again.
     let email = match email {
@@ -103,25 +124,27 @@ async fn deliver(
         None => email_of(notify.directory.as_ref(), user).await?,
     };
     let Some(to) = email else {
-        return Ok(notify.store.mark(user, notice, Mailing::NoEmail).await?);
+        notify.store.mark(user, notice, Mailing::NoEmail).await?;
+        return Ok(delivered);
     };
     let mail = Mail {
         to,
         subject: notice.subject(),
-        text: notice.text(&notify.page),
+        text: notice.text(notify.page.as_deref()),
     };
-    match notify.mailer.send(&mail).await {
+    match mailer.send(&mail).await {
         Ok(()) => {
-            report.mailed += 1;
-            Ok(notify.store.mark(user, notice, Mailing::Sent).await?)
+            delivered.mailed = true;
+            notify.store.mark(user, notice, Mailing::Sent).await?;
         }
         Err(MailError::Rejected(why)) => {
             tracing::warn!(user = %user, %why, "the mail service refused a notice's mail");
-            report.refused += 1;
-            Ok(notify.store.mark(user, notice, Mailing::Rejected).await?)
+            delivered.refused = true;
+            notify.store.mark(user, notice, Mailing::Rejected).await?;
         }
-        Err(e @ MailError::Unavailable(_)) => Err(Box::new(e)),
+        Err(e @ MailError::Unavailable(_)) => return Err(Box::new(e)),
     }
+    Ok(delivered)
 }
 
 async fn email_of(

@@ -1,5 +1,5 @@
 //! The notify Lambda: opens its stores, the connection registry, the directory and the mailer
-//! (SES when `MAIL_FROM` is set) once, then notifies from MSK batches. A failed batch returns an
+//! (SES when `MAIL_FROM` is set, none otherwise) once, then notifies from MSK batches. A failed batch returns an
 //! error, so the event source mapping delivers it again.
 
 use lambda_runtime::{LambdaEvent, service_fn};

@@ -50,9 +50,9 @@ async fn world() -> World {
             store: store.clone(),
             registry: registry.clone(),
             directory,
-            mailer: mailer.clone(),
+            mailer: Some(mailer.clone()),
             mails_per_hour: 6,
-            page: "https://carts.example/".into(),
+            page: Some("https://carts.example/".into()),
         },
         store,
         mailer,
@@ -196,4 +196,15 @@ async fn a_busy_hour_lists_what_is_past_the_allowance() {
             (Topic::Added, Mailing::Sent)
         ]
     );
+}
+
+#[tokio::test]
+async fn without_a_mail_service_notices_are_listed_and_say_so() {
+    let mut world = world().await;
+    world.notify.mailer = None;
+    let report = notify::handle(&world.notify, sample_batch()).await.unwrap();
+    assert_eq!((report.recorded, report.mailed), (3, 0));
+    let carol = world.store.list(&user("carol"), 10).await.unwrap();
+    assert!(carol.iter().all(|n| n.mailing == Mailing::NoMailService));
+    assert!(mailed(&world).is_empty());
 }

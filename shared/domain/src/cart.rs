@@ -75,6 +75,48 @@ pub enum Role {
     Viewer,
 }
 
+/// Who may lock a cart for checkout: a setting of the owner's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhoMayLock {
+    /// The owner alone (what a cart starts with).
+    #[default]
+    Owner,
+    /// The owner and every editor: whoever pays for the group can hold the lines still.
+    Editors,
+}
+
+impl WhoMayLock {
+    /// Its name, as the API and the stores write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Editors => "editors",
+        }
+    }
+
+    /// Parses `owner` or `editors`.
+    pub fn parse(raw: &str) -> Result<Self, crate::ValidationError> {
+        match raw {
+            "owner" => Ok(Self::Owner),
+            "editors" => Ok(Self::Editors),
+            _ => Err(crate::ValidationError::new(
+                "whoMayLock",
+                "must be owner or editors",
+            )),
+        }
+    }
+
+    /// Whether a member in `role` may lock under this setting.
+    pub fn allows(self, role: Role) -> bool {
+        match role {
+            Role::Owner => true,
+            Role::Editor => self == Self::Editors,
+            Role::Viewer => false,
+        }
+    }
+}
+
 impl Role {
     /// Parses a role that can be granted by sharing (`editor` or `viewer`).
     pub fn parse_grantable(raw: &str) -> Result<Role, crate::ValidationError> {
@@ -149,6 +191,9 @@ pub struct Cart {
     /// The checkout lock, while `status` is `Locked`.
     #[serde(default)]
     pub lock: Option<CheckoutLock>,
+    /// Who may lock it for checkout (the owner's setting).
+    #[serde(default)]
+    pub who_may_lock: WhoMayLock,
     /// Its invite links (`crate::invite`), the owner's to list; not part of its view.
     #[serde(default)]
     pub invites: Vec<crate::invite::Invite>,
@@ -180,6 +225,7 @@ impl Cart {
                 role: Role::Owner,
             }],
             lock: None,
+            who_may_lock: WhoMayLock::Owner,
             invites: Vec::new(),
             names: BTreeMap::new(),
             unpublished: Default::default(),
@@ -339,6 +385,7 @@ pub struct CartView<'a> {
     members: Vec<MemberView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lock: Option<&'a CheckoutLock>,
+    who_may_lock: WhoMayLock,
     total: i64,
 }
 
@@ -376,6 +423,7 @@ impl<'a> From<&'a Cart> for CartView<'a> {
                 })
                 .collect(),
             lock: cart.lock.as_ref(),
+            who_may_lock: cart.who_may_lock,
             total: cart.total(),
         }
     }

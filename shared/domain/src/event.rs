@@ -31,6 +31,8 @@ pub enum EventType {
     CartLocked,
     /// The cart's checkout lock was released; its lines may change again.
     CartUnlocked,
+    /// The owner changed who may lock the cart.
+    CartSettingsChanged,
     /// The cart was checked out.
     CartCheckedOut,
     /// Stock could not cover some lines of a checked-out cart (the inventory consumer found
@@ -53,6 +55,7 @@ impl EventType {
             Self::CartInviteRevoked => "CartInviteRevoked",
             Self::CartLocked => "CartLocked",
             Self::CartUnlocked => "CartUnlocked",
+            Self::CartSettingsChanged => "CartSettingsChanged",
             Self::CartCheckedOut => "CartCheckedOut",
             Self::CartStockShort => "CartStockShort",
         }
@@ -169,8 +172,9 @@ impl CartEvent {
 
     /// The `CartStockShort` event for `checked_out` (a `CartCheckedOut` event): the same cart,
     /// version, buyer and audience, and what stock could not cover. Its id is derived from the
-    /// checkout's, so a redelivered checkout that finds the same shortfall publishes the same
-    /// event again, which consumers that count by event id count once.
+    /// checkout's and its time is the checkout's, so a redelivered checkout that finds the same
+    /// shortfall publishes the same event again, which consumers that keep events by id (and
+    /// time, as the notifications do) keep once.
     pub fn stock_short(checked_out: &CartEvent, shortages: Vec<Shortage>) -> Self {
         use sha2::Digest;
         let digest = sha2::Sha256::new()
@@ -182,7 +186,6 @@ impl CartEvent {
         Self {
             event_id: uuid::Builder::from_custom_bytes(bytes).into_uuid(),
             event_type: EventType::CartStockShort,
-            occurred_at: Utc::now(),
             shortages,
             lines: Vec::new(),
             joined: Vec::new(),

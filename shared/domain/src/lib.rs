@@ -32,7 +32,7 @@ pub mod service;
 pub mod testing;
 pub mod unpublished;
 
-pub use cart::{Cart, CartView, CheckoutLock, Line, Member, Role, Status};
+pub use cart::{Cart, CartView, CheckoutLock, Line, Member, Role, Status, WhoMayLock};
 pub use connection::{
     Connection, ConnectionId, ConnectionPoster, ConnectionRegistry, PostError, PresenceNotices,
     present_users,

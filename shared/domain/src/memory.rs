@@ -9,6 +9,10 @@ use crate::idempotency::{Claim, IdempotencyStore, Record, RecordKey, StoredRespo
 use crate::ids::{CartId, ItemId, UserId};
 use crate::inventory::{StockLedger, Take};
 use crate::item::Item;
+use crate::notification::{
+    Mail, MailError, Mailer, Mailing, Notice, Notification, NotificationStore, Plan, Recorded,
+    hour_of,
+};
 use crate::order::OrderRequest;
 use crate::ports::{
     CartStore, Catalog, EventPublisher, OrderQueue, PublishError, StoreError, membership_delta,
@@ -487,21 +491,20 @@ pub struct MemoryNotifications {
 
 #[derive(Default)]
 struct NotificationMaps {
-    by_user: HashMap<UserId, Vec<crate::notification::Notification>>,
+    by_user: HashMap<UserId, Vec<Notification>>,
     mailed: HashMap<(UserId, String), u32>,
     mails_off: BTreeSet<UserId>,
 }
 
 #[async_trait]
-impl crate::notification::NotificationStore for MemoryNotifications {
+impl NotificationStore for MemoryNotifications {
     async fn record(
         &self,
         user: &UserId,
-        notice: &crate::notification::Notice,
-        plan: crate::notification::Plan,
+        notice: &Notice,
+        plan: Plan,
         now: DateTime<Utc>,
-    ) -> Result<crate::notification::Recorded, StoreError> {
-        use crate::notification::{Mailing, Notification, Plan, Recorded, hour_of};
+    ) -> Result<Recorded, StoreError> {
         let mut kept = lock(&self.kept);
         let kept = &mut *kept;
         let list = kept.by_user.entry(user.clone()).or_default();
@@ -530,8 +533,8 @@ impl crate::notification::NotificationStore for MemoryNotifications {
     async fn mark(
         &self,
         user: &UserId,
-        notice: &crate::notification::Notice,
-        mailing: crate::notification::Mailing,
+        notice: &Notice,
+        mailing: Mailing,
     ) -> Result<(), StoreError> {
         let mut kept = lock(&self.kept);
         if let Some(found) = kept
@@ -544,11 +547,7 @@ impl crate::notification::NotificationStore for MemoryNotifications {
         Ok(())
     }
 
-    async fn list(
-        &self,
-        user: &UserId,
-        limit: usize,
-    ) -> Result<Vec<crate::notification::Notification>, StoreError> {
+    async fn list(&self, user: &UserId, limit: usize) -> Result<Vec<Notification>, StoreError> {
         let kept = lock(&self.kept);
         let mut list = kept.by_user.get(user).cloned().unwrap_or_default();
         list.sort_by(|a, b| {
@@ -578,7 +577,7 @@ impl crate::notification::NotificationStore for MemoryNotifications {
 #[derive(Default)]
 pub struct MemoryMailer {
     /// Every mail sent, in order.
-    pub sent: Mutex<Vec<crate::notification::Mail>>,
+    pub sent: Mutex<Vec<Mail>>,
     /// Addresses the service refuses for good.
     pub refused: Mutex<BTreeSet<String>>,
     /// While set, every send fails as an unavailable service would.
@@ -586,12 +585,8 @@ pub struct MemoryMailer {
 }
 
 #[async_trait]
-impl crate::notification::Mailer for MemoryMailer {
-    async fn send(
-        &self,
-        mail: &crate::notification::Mail,
-    ) -> Result<(), crate::notification::MailError> {
-        use crate::notification::MailError;
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(MailError::Unavailable("the mail service is down".into()));
         }

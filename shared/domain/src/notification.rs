@@ -17,7 +17,7 @@ use crate::event::{CartEvent, EventType};
 use crate::ids::{CartId, UserId};
 use crate::ports::{BoxError, StoreError};
 use async_trait::async_trait;
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How many mails a member gets in one hour at most, by default. A busy cart's next notices
@@ -79,12 +79,15 @@ impl Notice {
         }
     }
 
-    /// The mail's text: the subject and where to look.
-    pub fn text(&self, page: &str) -> String {
+    /// The mail's text: the subject and, when the page's address is known, a link that opens
+    /// the cart.
+    pub fn text(&self, page: Option<&str>) -> String {
+        let link = page
+            .map(|page| format!("Open the cart: {page}?cart={}\n\n", self.cart_id))
+            .unwrap_or_default();
         format!(
-            "{}.\n\nOpen the cart: {page}?cart={}\n\nYou get this because you are a member of the cart and were not online. You can turn these mails off on the page.\n",
+            "{}.\n\n{link}You get this because you are a member of the cart and were not online. You can turn these mails off on the page.\n",
             self.subject(),
-            self.cart_id
         )
     }
 }
@@ -107,6 +110,8 @@ pub enum Mailing {
     RateLimited,
     /// Not mailed: the mail service refused the address for good.
     Rejected,
+    /// Not mailed: this deployment sends no mail (no sender address is set up).
+    NoMailService,
 }
 
 /// A notice as a member's list shows it.
@@ -150,14 +155,12 @@ impl Recorded {
 
 /// The hour a mail counts against (UTC, `YYYY-MM-DDTHH`).
 pub fn hour_of(at: DateTime<Utc>) -> String {
-    at.with_minute(0)
-        .unwrap_or(at)
-        .format("%Y-%m-%dT%H")
-        .to_string()
+    at.format("%Y-%m-%dT%H").to_string()
 }
 
 /// Where notifications and the members' mail settings are kept: a DynamoDB table on AWS, the
-/// embedded store locally.
+/// embedded store locally. A notice is known by its event's id and time, which an event keeps
+/// however often it is delivered (it is built once, then stored or published as it is).
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     /// Records `notice` for `user` once. The first time, `plan` decides its mailing; a mail is
@@ -408,9 +411,10 @@ mod tests {
         );
         assert!(
             notice
-                .text("https://carts.example")
+                .text(Some("https://carts.example"))
                 .contains(&format!("https://carts.example?cart={}", locked.cart_id))
         );
+        assert!(!notice.text(None).contains("?cart="), "no page, no link");
     }
 
     #[test]

@@ -384,6 +384,19 @@ pub async fn cart_store_round_trips(store: &dyn CartStore) {
         Some(left.version)
     );
 
+    let open = crate::commands::set_who_may_lock(&left, &alice, crate::WhoMayLock::Editors, now)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("a new setting"));
+    store
+        .save(Some(&left), &open)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    assert_eq!(
+        store.load(id).await.unwrap_or_else(|e| fail(e)),
+        Some(open.clone()),
+        "who may lock round-trips"
+    );
+    let left = open;
     let locked = crate::commands::lock(&left, &alice, crate::service::DEFAULT_LOCK, now)
         .unwrap_or_else(|e| panic!("{e}"));
     store

@@ -7,10 +7,9 @@
 //! [`EVENT_MARK_DAYS`], longer than any trigger retries a record.
 
 use crate::attributes::{Item, n, s};
+use crate::transactions::{CONFLICT_RETRIES, Cancelled, cancelled_by, wait_after_conflict};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::analytics::{AnalyticsStore, Day, DayReport, FunnelCounts, ItemCounts, ItemDay, Tally};
 use domain::ports::StoreError;
@@ -151,48 +150,14 @@ impl DynamoAnalytics {
                 // event raising the same day's counters, or another delivery of this one (which,
                 // once landed, leaves its mark for this one to find). Try again, after a
                 // jittered, doubling wait.
-                Some(Cancelled::Conflict) if conflicts < TRANSACTION_CONFLICT_RETRIES => {
+                Some(Cancelled::Conflict) if conflicts < CONFLICT_RETRIES => {
                     conflicts += 1;
-                    let bound = 10u64 << conflicts.min(6);
-                    let wait = bound / 2 + fastrand::u64(..=bound / 2);
-                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                    wait_after_conflict(conflicts).await;
                 }
                 Some(_) => return sent.map(|_| true).map_err(crate::unavailable),
             }
         }
     }
-}
-
-/// Tries of a chunk another transaction on the same items cancelled.
-const TRANSACTION_CONFLICT_RETRIES: u32 = 8;
-
-/// Why a transaction was cancelled: a write's condition (by its position), or another
-/// transaction on the same item ("TransactWriteItems", DynamoDB API reference).
-enum Cancelled {
-    Condition(usize),
-    Conflict,
-}
-
-fn cancelled_by<T>(sent: &Result<T, SdkError<TransactWriteItemsError>>) -> Option<Cancelled> {
-    let Err(e) = sent else {
-        return None;
-    };
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        e.as_service_error()
-    else {
-        return None;
-    };
-    let reasons = cancelled.cancellation_reasons();
-    if let Some(at) = reasons
-        .iter()
-        .position(|reason| reason.code() == Some("ConditionalCheckFailed"))
-    {
-        return Some(Cancelled::Condition(at));
-    }
-    reasons
-        .iter()
-        .any(|reason| reason.code() == Some("TransactionConflict"))
-        .then_some(Cancelled::Conflict)
 }
 
 fn counter(item: &Item, name: &str) -> u64 {

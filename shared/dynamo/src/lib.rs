@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod registry;
 pub mod tables;
+mod transactions;
 
 pub use analytics::DynamoAnalytics;
 pub use carts::DynamoCartStore;

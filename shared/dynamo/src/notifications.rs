@@ -7,10 +7,9 @@
 //! `expiresAt`).
 
 use crate::attributes::{Item, n, s, string};
+use crate::transactions::{CONFLICT_RETRIES, Cancelled, cancelled_by, wait_after_conflict};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::UserId;
@@ -148,22 +147,6 @@ impl DynamoNotifications {
     }
 }
 
-/// Which write of a cancelled transaction failed its condition, if one did.
-fn failed_condition<T>(sent: &Result<T, SdkError<TransactWriteItemsError>>) -> Option<usize> {
-    let Err(e) = sent else {
-        return None;
-    };
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        e.as_service_error()
-    else {
-        return None;
-    };
-    cancelled
-        .cancellation_reasons()
-        .iter()
-        .position(|reason| reason.code() == Some("ConditionalCheckFailed"))
-}
-
 #[async_trait]
 impl NotificationStore for DynamoNotifications {
     async fn record(
@@ -177,30 +160,41 @@ impl NotificationStore for DynamoNotifications {
             Plan::ListOnly(why) => return self.list_only(user, notice, why, now).await,
             Plan::Mail { per_hour } => per_hour,
         };
-        let writes = vec![
-            TransactWriteItem::builder()
-                .put(self.put_notice(user, notice, Mailing::Pending, now)?)
-                .build(),
-            TransactWriteItem::builder()
-                .update(self.count_mail(user, per_hour, now)?)
-                .build(),
-        ];
-        let sent = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        match failed_condition(&sent) {
-            None => sent
-                .map(|_| Recorded::New(Mailing::Pending))
-                .map_err(crate::unavailable),
-            // Recorded before: a redelivery.
-            Some(0) => self.recorded(user, notice).await,
-            // The hour's allowance is spent: listed, not mailed.
-            Some(_) => {
-                self.list_only(user, notice, Mailing::RateLimited, now)
-                    .await
+        let mut conflicts = 0;
+        loop {
+            let writes = vec![
+                TransactWriteItem::builder()
+                    .put(self.put_notice(user, notice, Mailing::Pending, now)?)
+                    .build(),
+                TransactWriteItem::builder()
+                    .update(self.count_mail(user, per_hour, now)?)
+                    .build(),
+            ];
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes))
+                .send()
+                .await;
+            match cancelled_by(&sent) {
+                // Recorded before: a redelivery.
+                Some(Cancelled::Condition(0)) => return self.recorded(user, notice).await,
+                // The hour's allowance is spent: listed, not mailed.
+                Some(Cancelled::Condition(_)) => {
+                    return self
+                        .list_only(user, notice, Mailing::RateLimited, now)
+                        .await;
+                }
+                // Another notice to the same member raising the same hour's count at once.
+                Some(Cancelled::Conflict) if conflicts < CONFLICT_RETRIES => {
+                    conflicts += 1;
+                    wait_after_conflict(conflicts).await;
+                }
+                _ => {
+                    return sent
+                        .map(|_| Recorded::New(Mailing::Pending))
+                        .map_err(crate::unavailable);
+                }
             }
         }
     }

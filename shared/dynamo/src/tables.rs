@@ -80,6 +80,12 @@ pub async fn create_profiles_table(client: &Client, name: &str) -> Result<(), St
 
 /// Creates the analytics table (`pk` and `sk` keys, TTL on `expiresAt`), unless it exists.
 pub async fn create_analytics_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    create_keyed_by_pk_and_sk(client, name).await
+}
+
+/// A table keyed `pk` and `sk` with TTL on `expiresAt`, unless it exists: the shape of the
+/// tables that keep several kinds of item under one key (analytics, notifications).
+async fn create_keyed_by_pk_and_sk(client: &Client, name: &str) -> Result<(), StoreError> {
     let created = client
         .create_table()
         .table_name(name)
@@ -98,7 +104,7 @@ pub async fn create_analytics_table(client: &Client, name: &str) -> Result<(), S
 
 /// Creates the notifications table (`pk` and `sk` keys, TTL on `expiresAt`), unless it exists.
 pub async fn create_notifications_table(client: &Client, name: &str) -> Result<(), StoreError> {
-    create_analytics_table(client, name).await
+    create_keyed_by_pk_and_sk(client, name).await
 }
 
 /// Creates the idempotency table (`key` key, TTL on `expiresAt`), unless it exists.

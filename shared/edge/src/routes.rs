@@ -40,6 +40,8 @@ pub enum Operation {
     LockCart,
     /// `DELETE /carts/{cartId}/lock`
     UnlockCart,
+    /// `PUT /carts/{cartId}/settings`
+    UpdateCartSettings,
     /// `POST /carts/{cartId}/checkout`
     CheckoutCart,
     /// `GET /items`
@@ -91,6 +93,7 @@ routes! {
     AcceptInvite       "POST"   "/invites/{token}/accept"            "acceptInvite"     "accept-invite";
     LockCart           "POST"   "/carts/{cartId}/lock"             "lockCart"           "lock-cart";
     UnlockCart         "DELETE" "/carts/{cartId}/lock"             "unlockCart"         "unlock-cart";
+    UpdateCartSettings "PUT"    "/carts/{cartId}/settings"         "updateCartSettings" "update-cart-settings";
     CheckoutCart       "POST"   "/carts/{cartId}/checkout"         "checkoutCart"       "checkout-cart";
     GetUserDetails     "GET"    "/me"                              "getUserDetails"     "get-user-details";
     ListMyCarts        "GET"    "/me/carts"                        "listMyCarts"        "list-my-carts";
@@ -200,6 +203,6 @@ mod tests {
         for route in ROUTES {
             assert!(seen.insert(route.operation), "{:?} twice", route.operation);
         }
-        assert_eq!(seen.len(), 23);
+        assert_eq!(seen.len(), 24);
     }
 }

@@ -1,8 +1,9 @@
 //! Notifications on the embedded store, in one table of prefixed keys:
 //! `n/<user>/<time>/<event id>` holds a notification as JSON (the time sorts, so a member's
 //! list is one range read backwards; a redelivered event has the same time and id),
-//! `rate/<user>/<hour>` counts the hour's mails and `off/<user>` marks mails turned off. A record is one write of the
-//! writer thread, so the notice and its count commit together.
+//! `rate/<user>/<hour>` counts the hour's mails and `off/<user>` marks mails turned off. A
+//! record is one write of the writer thread, so the notice and its count commit together.
+//! Unlike DynamoDB's, nothing here expires: a development store is small.
 
 use crate::store::{EmbeddedStore, NOTIFICATIONS};
 use crate::writer::Write;

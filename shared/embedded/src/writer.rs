@@ -143,6 +143,7 @@ enum Outcome {
     Claimed(oneshot::Sender<Result<Claim, StoreError>>, Claim),
     /// A yes or no: whether an analytics record counted, whether a connection left a cart.
     Decided(oneshot::Sender<Result<bool, StoreError>>, bool),
+    /// What a notice's record found: new, or recorded before.
     Noticed(
         oneshot::Sender<Result<domain::notification::Recorded, StoreError>>,
         domain::notification::Recorded,

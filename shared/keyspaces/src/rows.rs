@@ -27,6 +27,7 @@ pub(crate) struct CartRow {
     checkout_lock: Option<String>,
     invites: Option<String>,
     names: Option<HashMap<String, String>>,
+    who_may_lock: Option<String>,
 }
 
 /// A row that does not decode into a valid cart: written by something other than this adapter.
@@ -109,6 +110,11 @@ impl CartRow {
                 None | Some("") => Vec::new(),
                 Some(json) => serde_json::from_str(json).map_err(|_| bad("invites"))?,
             },
+            // A row written before the setting existed has none: the owner alone locks.
+            who_may_lock: match self.who_may_lock.as_deref() {
+                None | Some("") => domain::WhoMayLock::Owner,
+                Some(raw) => domain::WhoMayLock::parse(raw).map_err(|_| bad("who_may_lock"))?,
+            },
             lock: match self.checkout_lock.as_deref() {
                 None | Some("") => None,
                 Some(json) => Some(serde_json::from_str(json).map_err(|_| bad("checkout_lock"))?),
@@ -185,6 +191,7 @@ pub(crate) fn cart_values(cart: &Cart) -> Vec<CqlValue> {
                 .map(|(user, name)| (text(user.as_str()), text(name)))
                 .collect(),
         ),
+        text(cart.who_may_lock.as_str()),
         CqlValue::Uuid(uuid(cart.cart_id)),
     ]
 }
@@ -229,7 +236,7 @@ mod tests {
         let (created_at, updated_at, user_ids, roles) = (next(), next(), next(), next());
         let (items, item_order, item_names, unit_prices) = (next(), next(), next(), next());
         let (added_by, unpublished, checkout_lock) = (next(), next(), next());
-        let (invites, names, cart_id) = (next(), next(), next());
+        let (invites, names, who_may_lock, cart_id) = (next(), next(), next(), next());
         CartRow {
             cart_id: cart_id.as_uuid().unwrap_or_default(),
             owner_id: text(owner_id),
@@ -257,6 +264,7 @@ mod tests {
             checkout_lock: checkout_lock.into_string(),
             invites: invites.into_string(),
             names: map(names).map(|m| m.into_iter().map(|(k, v)| (k, text(v))).collect()),
+            who_may_lock: who_may_lock.into_string(),
         }
     }
 

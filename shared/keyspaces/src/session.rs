@@ -224,7 +224,7 @@ struct Statements {
 
 /// The cart columns after the key, in the order both cart writes bind them.
 pub(crate) const CART_COLUMNS: &str = "owner_id, status, version, currency, created_at, \
-    updated_at, user_ids, roles, items, item_order, item_names, unit_prices, added_by, unpublished, checkout_lock, invites, names";
+    updated_at, user_ids, roles, items, item_order, item_names, unit_prices, added_by, unpublished, checkout_lock, invites, names, who_may_lock";
 
 impl Keyspace {
     /// Opens a session as `config` says, over its keyspace, whose tables must exist (the

@@ -1,12 +1,14 @@
 //! The Amazon SES adapter: each notification mail is one `SendEmail` call of SES's v2 API, from
 //! the one sender address the stack verified (an `AWS::SES::EmailIdentity`).
 //!
-//! SES answers `MessageRejected` or `BadRequest` for a mail it will never take (in the sandbox,
-//! a recipient that is not verified): that is [`MailError::Rejected`], recorded on the notice
-//! and not tried again. Everything else (throttling, paused sending, the network) is
-//! [`MailError::Unavailable`] and fails the batch, so the trigger delivers it again ("Amazon
-//! SES email sending errors", "Errors related to the sending quotas for your Amazon SES
-//! account").
+//! SES answers `MessageRejected` for a mail it will not take. When the refusal is about the
+//! recipient (in the sandbox, an address that is not verified), that is
+//! [`MailError::Rejected`]: recorded on the notice and not tried again. When it names our own
+//! sender (not verified yet: the operator has not followed SES's link), every mail would be
+//! refused, so it is [`MailError::Unavailable`], as is everything else (a bad request,
+//! throttling, paused sending, the network): the batch fails, the trigger delivers it again
+//! and, retries spent, the dead-letter queue's alarm says so ("Amazon SES email sending
+//! errors", "Errors related to the sending quotas for your Amazon SES account").
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
@@ -61,12 +63,13 @@ impl Mailer for SesMailer {
         match sent {
             Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
-                Some(SendEmailError::MessageRejected(refused)) => Err(MailError::Rejected(
-                    refused.message().unwrap_or("MessageRejected").to_owned(),
-                )),
-                Some(SendEmailError::BadRequestException(refused)) => Err(MailError::Rejected(
-                    refused.message().unwrap_or("BadRequest").to_owned(),
-                )),
+                Some(SendEmailError::MessageRejected(refused))
+                    if !refused.message().unwrap_or_default().contains(&self.from) =>
+                {
+                    Err(MailError::Rejected(
+                        refused.message().unwrap_or("MessageRejected").to_owned(),
+                    ))
+                }
                 _ => Err(MailError::Unavailable(Box::new(e))),
             },
         }

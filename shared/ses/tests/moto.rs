@@ -1,6 +1,7 @@
 //! The SES mailer against moto's SES (started by `tests/services.sh`), read back through moto's
-//! record of what it sent: a mail from an unverified sender is refused as SES refuses it, and a
-//! mail from a verified one arrives whole.
+//! record of what it sent: a mail from an unverified sender is refused as SES refuses it (and
+//! the mailer says the service cannot send, not that the address is bad), and a mail from a
+//! verified one arrives whole.
 
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
@@ -59,15 +60,15 @@ fn mail(to: &str, subject: &str) -> Mail {
 }
 
 #[tokio::test]
-async fn a_mail_from_an_unverified_sender_is_refused_for_good() {
+async fn a_mail_from_an_unverified_sender_is_refused_and_tried_again_later() {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mailer = SesMailer::new(client(), format!("nobody-{run}@carts.example"));
     let sent = mailer
         .send(&mail("finn@example.com", "Dana locked the cart"))
         .await;
     assert!(
-        matches!(sent, Err(MailError::Rejected(_))),
-        "SES refuses an unverified sender with MessageRejected: {sent:?}"
+        matches!(sent, Err(MailError::Unavailable(_))),
+        "SES refuses an unverified sender with MessageRejected, which no recipient can fix: {sent:?}"
     );
 }
 

@@ -36,8 +36,8 @@ pub struct Config {
     pub mail_from: Option<String>,
     /// `SES_ENDPOINT`: SES at this URL instead of AWS's.
     pub ses_endpoint: Option<String>,
-    /// `PAGE_URL`: the page's address, which mails link to (default the local stack's).
-    pub page_url: String,
+    /// `PAGE_URL`: the page's address, which mails link to (none: mails carry no link).
+    pub page_url: Option<String>,
     /// `MAILS_PER_HOUR`: mails a member gets in one hour at most, from 1 to 100 (default
     /// `domain::notification::DEFAULT_EMAILS_PER_HOUR`).
     pub mails_per_hour: u32,
@@ -219,7 +219,7 @@ impl Config {
             notifications_table: settings("NOTIFICATIONS_TABLE"),
             mail_from: settings("MAIL_FROM"),
             ses_endpoint: settings("SES_ENDPOINT"),
-            page_url: settings("PAGE_URL").unwrap_or_else(|| "http://127.0.0.1:3000/".into()),
+            page_url: settings("PAGE_URL"),
             mails_per_hour: mails_per_hour(settings)?,
             dynamodb_endpoint: settings("DYNAMODB_ENDPOINT"),
             redis_url: settings("REDIS_URL"),

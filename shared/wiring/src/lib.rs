@@ -16,7 +16,7 @@
 //! | `ORDERS_QUEUE_URL` | checkout hands orders to that SQS queue |
 //! | `SQS_ENDPOINT` | SQS at this URL instead of AWS's |
 //! | `NOTIFICATIONS_TABLE` | the members' notifications on that DynamoDB table |
-//! | `MAIL_FROM`, `SES_ENDPOINT` | notification mails through SES from that verified address (at that URL instead of AWS's); logged without it |
+//! | `MAIL_FROM`, `SES_ENDPOINT` | notification mails through SES from that verified address (at that URL instead of AWS's); without it, notices are listed, not mailed |
 //! | `PAGE_URL`, `MAILS_PER_HOUR` | the page mails link to; mails a member gets in an hour at most (default 6) |
 //! | `WEBSOCKET_MANAGEMENT_ENDPOINT` | where `sync-push` posts to connections (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`) |
 //! | `CATALOG_BREAKER_FAILURES`, `CATALOG_BREAKER_OPEN_MS`, `CATALOG_TIMEOUT_MS` and the same with `EVENTS_` | the circuit breakers around the catalog and the event publisher ([`Breakers`]) |
@@ -107,22 +107,21 @@ pub async fn notification_store(
 }
 
 /// What sends notification mails: Amazon SES from `MAIL_FROM` when it is set (at
-/// `SES_ENDPOINT` when that is), the log otherwise.
-pub async fn mailer(config: &Config) -> Arc<dyn domain::notification::Mailer> {
-    let Some(from) = &config.mail_from else {
-        return Arc::new(LoggedMail);
-    };
+/// `SES_ENDPOINT` when that is), none otherwise (notices are then listed, not mailed).
+pub async fn mailer(config: &Config) -> Option<Arc<dyn domain::notification::Mailer>> {
+    let from = config.mail_from.as_ref()?;
     let mut builder = aws_sdk_sesv2::config::Builder::from(&aws().await);
     if let Some(endpoint) = &config.ses_endpoint {
         builder = builder.endpoint_url(endpoint);
     }
-    Arc::new(ses::SesMailer::new(
+    Some(Arc::new(ses::SesMailer::new(
         aws_sdk_sesv2::Client::from_conf(builder.build()),
         from,
-    ))
+    )))
 }
 
-/// Mail that is only logged: what a development machine, with no mail service, sends.
+/// Mail that is only logged: what the local stack, with no mail service, sends (addresses
+/// included: it is a development machine's log).
 pub struct LoggedMail;
 
 #[async_trait::async_trait]

@@ -1,8 +1,9 @@
-//! lockCart and unlockCart: the owner holds the cart's lines still while the group pays, and
-//! lets go (or checks out, or lets the lock lapse).
+//! lockCart and unlockCart: the owner (or an editor, when the owner's setting lets editors lock)
+//! holds the cart's lines still while the group pays, and lets go (or checks out, or lets the
+//! lock lapse). updateCartSettings: the owner says who may lock.
 
 use crate::access::{require_active, require_member};
-use crate::cart::{Cart, CheckoutLock, Role, Status};
+use crate::cart::{Cart, CheckoutLock, Role, Status, WhoMayLock};
 use crate::error::CartError;
 use crate::ids::UserId;
 use chrono::{DateTime, Duration, Utc};
@@ -11,17 +12,24 @@ use chrono::{DateTime, Duration, Utc};
 pub const MAX_LOCK: Duration = Duration::hours(24);
 
 /// `cart` locked for checkout by `actor` until `now + lasting`. Locking again extends the
-/// lock; only the owner locks, and only a cart with lines to buy.
+/// lock; the owner locks, editors too when the cart's setting says so (never viewers), and only
+/// a cart with lines to buy.
 pub fn lock(
     cart: &Cart,
     actor: &UserId,
     lasting: Duration,
     now: DateTime<Utc>,
 ) -> Result<Cart, CartError> {
-    match require_member(cart, actor)? {
-        Role::Owner => require_active(cart)?,
-        Role::Editor | Role::Viewer => return Err(CartError::OwnerOnly("lock it for checkout")),
+    let role = require_member(cart, actor)?;
+    if !cart.who_may_lock.allows(role) {
+        // Under the owner-only setting the refusal says whose it is; under the editors' a
+        // viewer is refused for what a viewer is.
+        return Err(match cart.who_may_lock {
+            WhoMayLock::Editors => CartError::ReadOnly,
+            WhoMayLock::Owner => CartError::OwnerOnly("lock it for checkout"),
+        });
     }
+    require_active(cart)?;
     if cart.items.is_empty() {
         return Err(CartError::EmptyCart);
     }
@@ -49,6 +57,23 @@ pub fn unlock(cart: &Cart, actor: &UserId, now: DateTime<Utc>) -> Result<Cart, C
     next.status = Status::Active;
     next.lock = None;
     Ok(next)
+}
+
+/// `cart` with `who` allowed to lock it from now on; the owner's to set, on a cart not checked
+/// out. `None` when the setting already says so: nothing changes.
+pub fn set_who_may_lock(
+    cart: &Cart,
+    actor: &UserId,
+    who: WhoMayLock,
+    now: DateTime<Utc>,
+) -> Result<Option<Cart>, CartError> {
+    crate::access::require_owner(cart, actor, "change its settings")?;
+    if cart.who_may_lock == who {
+        return Ok(None);
+    }
+    let mut next = cart.next_version(now);
+    next.who_may_lock = who;
+    Ok(Some(next))
 }
 
 #[cfg(test)]
@@ -99,6 +124,31 @@ mod tests {
         assert!(matches!(
             lock(&shared_cart(), &user("owner"), minutes, now),
             Err(CartError::EmptyCart)
+        ));
+    }
+
+    #[test]
+    fn the_owner_lets_editors_lock_and_viewers_never_may() {
+        let now = Utc::now();
+        let minutes = Duration::minutes(15);
+        let cart = with_a_line();
+        let refused = set_who_may_lock(&cart, &user("editor"), WhoMayLock::Editors, now);
+        assert!(matches!(refused, Err(CartError::OwnerOnly(_))));
+        let open = set_who_may_lock(&cart, &user("owner"), WhoMayLock::Editors, now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(open.version, cart.version + 1);
+        assert!(
+            set_who_may_lock(&open, &user("owner"), WhoMayLock::Editors, now)
+                .unwrap()
+                .is_none(),
+            "setting what is set changes nothing"
+        );
+        let locked = lock(&open, &user("editor"), minutes, now).unwrap();
+        assert_eq!(locked.lock.map(|l| l.locked_by), Some(user("editor")));
+        assert!(matches!(
+            lock(&open, &user("viewer"), minutes, now),
+            Err(CartError::ReadOnly)
         ));
     }
 

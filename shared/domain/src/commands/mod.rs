@@ -16,7 +16,7 @@ pub use add_item::add_item;
 pub use checkout::{CheckoutOutcome, checkout};
 pub use create::create;
 pub use invite::{accept_invite, create_invite, revoke_invite, usable_invite};
-pub use lock::{MAX_LOCK, lock, unlock};
+pub use lock::{MAX_LOCK, lock, set_who_may_lock, unlock};
 pub use modify::{LineChange, modify};
 pub use remove_item::remove_item;
 pub use share::share;

@@ -299,6 +299,32 @@ impl CartService {
         .map(|(cart, ())| cart)
     }
 
+    /// updateCartSettings: the owner says who may lock the cart. A setting already in force
+    /// changes nothing and answers the cart as it is.
+    pub async fn set_who_may_lock(
+        &self,
+        actor: &UserId,
+        id: CartId,
+        who: crate::cart::WhoMayLock,
+    ) -> Result<Cart, CartError> {
+        let cart = self.load(id).await?;
+        if commands::set_who_may_lock(&cart, actor, who, now())?.is_none() {
+            return Ok(as_answered(cart));
+        }
+        self.apply(actor, id, None, |cart| {
+            // Set to the same by another request since the read above: a version with nothing
+            // new, rather than a retry loop for a race that changes nothing.
+            let next = commands::set_who_may_lock(cart, actor, who, now())?
+                .unwrap_or_else(|| cart.next_version(now()));
+            Ok((
+                Change::announced_as(next, EventType::CartSettingsChanged),
+                (),
+            ))
+        })
+        .await
+        .map(|(cart, ())| cart)
+    }
+
     /// unlockCart: the owner, or whoever locked the cart, lets its lines change again.
     pub async fn unlock(&self, actor: &UserId, id: CartId) -> Result<Cart, CartError> {
         self.apply(actor, id, None, |cart| {

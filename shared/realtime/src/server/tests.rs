@@ -55,7 +55,7 @@ fn only_a_change_to_membership_carries_the_member_list() {
     }
 }
 
-const ALL_EVENT_TYPES: [EventType; 12] = [
+const ALL_EVENT_TYPES: [EventType; 13] = [
     EventType::CartCreated,
     EventType::CartItemAdded,
     EventType::CartItemRemoved,
@@ -67,6 +67,7 @@ const ALL_EVENT_TYPES: [EventType; 12] = [
     EventType::CartInviteRevoked,
     EventType::CartLocked,
     EventType::CartUnlocked,
+    EventType::CartSettingsChanged,
     EventType::CartCheckedOut,
 ];
 
