@@ -10,6 +10,7 @@ const CONSUMERS: &[&str] = &[
     "analytics",
     "event-relay",
     "inventory",
+    "notify",
     "presence-push",
     "republish",
     "sync-push",

@@ -333,6 +333,18 @@ mod tests {
     }
 
     #[test]
+    fn mails_per_hour_is_a_whole_number_from_1_to_100() {
+        let set = |raw: &str| config(&[("MAILS_PER_HOUR", raw)]).map(|c| c.mails_per_hour);
+        assert_eq!(set("12").ok(), Some(12));
+        for bad in ["0", "101", "six", "-1"] {
+            assert!(
+                set(bad).is_err_and(|e| e.variable == "MAILS_PER_HOUR"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn nothing_set_is_the_embedded_fallback_everywhere() {
         let config = config(&[]).unwrap();
         assert_eq!(
@@ -340,6 +352,7 @@ mod tests {
             Config {
                 data_dir: "data".into(),
                 breakers: Breakers::default(),
+                mails_per_hour: domain::notification::DEFAULT_EMAILS_PER_HOUR,
                 ..Config::default()
             }
         );
