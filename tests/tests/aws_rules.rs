@@ -4,9 +4,9 @@
 
 mod support;
 
-use serde_yaml::Value;
 use std::collections::BTreeSet;
 use support::template::*;
+use yaml_serde::Value;
 
 const CONSUMER_TOPIC_ACTIONS: [&str; 6] = [
     "kafka-cluster:Connect",

@@ -23,10 +23,10 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn spec() -> serde_yaml::Value {
+fn spec() -> yaml_serde::Value {
     let text =
         std::fs::read_to_string(repo().join("infra/openapi.yaml")).expect("infra/openapi.yaml");
-    serde_yaml::from_str(&text).expect("infra/openapi.yaml is YAML")
+    yaml_serde::from_str(&text).expect("infra/openapi.yaml is YAML")
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn every_mutating_operation_takes_an_idempotency_key_in_the_spec_and_in_its_func
         .filter(|r| r.method != "GET" && r.operation_id != "createInvite");
     let invite = &spec["paths"]["/carts/{cartId}/invites"]["post"];
     assert!(
-        !serde_yaml::to_string(invite)
+        !yaml_serde::to_string(invite)
             .unwrap_or_default()
             .contains("idempotencyKey"),
         "createInvite keeps no answer, so it takes no key"

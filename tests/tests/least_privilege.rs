@@ -17,7 +17,7 @@ use support::template::*;
 const KEYSPACE: &str = "shared_carts";
 
 /// The Keyspaces grants the template gives `function`'s role.
-fn template_grants(template: &serde_yaml::Value, function: &serde_yaml::Value) -> Grants {
+fn template_grants(template: &yaml_serde::Value, function: &yaml_serde::Value) -> Grants {
     let mut grants = Grants::none();
     for grant in grants_of(template, function) {
         for action in &grant.actions {
@@ -37,7 +37,7 @@ fn template_grants(template: &serde_yaml::Value, function: &serde_yaml::Value) -
 }
 
 /// The functions whose role may do anything on Keyspaces, by package.
-fn keyspaces_functions(template: &serde_yaml::Value) -> BTreeMap<String, Grants> {
+fn keyspaces_functions(template: &yaml_serde::Value) -> BTreeMap<String, Grants> {
     let packages = function_packages(template);
     resources(template, "AWS::Serverless::Function")
         .into_iter()

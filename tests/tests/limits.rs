@@ -53,12 +53,12 @@ async fn the_stack_starts_with_the_product_rate_per_user() {
     assert!(answered[burst..].contains(&429), "{answered:?}");
 }
 
-fn yaml(path: &str) -> serde_yaml::Value {
+fn yaml(path: &str) -> yaml_serde::Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(path);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]

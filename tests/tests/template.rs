@@ -9,11 +9,11 @@
 mod support;
 
 use edge::routes::ROUTES;
-use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::template::*;
+use yaml_serde::Value;
 
 /// Functions triggered by the topic, the outbox or a schedule rather than by a route.
 const CONSUMERS: &[(&str, &str)] = &[

@@ -3,9 +3,9 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
-use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use yaml_serde::Value;
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -16,7 +16,7 @@ pub fn template_text() -> String {
 }
 
 pub fn template() -> Value {
-    serde_yaml::from_str(&template_text()).expect("infra/template.yaml is YAML")
+    yaml_serde::from_str(&template_text()).expect("infra/template.yaml is YAML")
 }
 
 /// The resources of `kind`, by logical id.
