@@ -223,6 +223,25 @@ impl TestStack {
         reply.body["token"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// A token issued with `claims` (`userId` and any of `name`, `email`, `userName`), and the
+    /// answer of the sign-in it is then used for (`GET /me`, which keeps the profile).
+    pub async fn signed_in(&self, claims: serde_json::Value) -> (String, Reply) {
+        let issued = self
+            .client()
+            .await
+            .send("POST", "/dev/token", None, Some(claims))
+            .await;
+        assert_eq!(issued.status, 200, "a token: {}", issued.body);
+        let token = issued.body["token"].as_str().unwrap_or_default().to_owned();
+        let me = self
+            .client()
+            .await
+            .send("GET", "/me", Some(&token), None)
+            .await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        (token, me)
+    }
+
     /// A client acting as `user`.
     pub async fn user(&self, user: &str) -> User {
         User {

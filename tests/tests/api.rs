@@ -496,23 +496,9 @@ async fn an_owner_shares_by_the_email_or_user_name_of_someone_who_signed_in() {
         ("dana", "Dana@Example.com", "dana.lee"),
         ("erin", "erin@example.com", "erin.p"),
     ] {
-        let issued = stack
-            .client()
-            .await
-            .send(
-                "POST",
-                "/dev/token",
-                None,
-                Some(json!({"userId": user, "email": email, "userName": user_name})),
-            )
+        let (_, me) = stack
+            .signed_in(json!({"userId": user, "email": email, "userName": user_name}))
             .await;
-        let token = issued.body["token"].as_str().unwrap_or_default().to_owned();
-        let me = stack
-            .client()
-            .await
-            .send("GET", "/me", Some(&token), None)
-            .await;
-        assert_eq!(me.status, 200, "{}", me.body);
         assert_eq!(me.body["email"], email.to_lowercase());
     }
 
@@ -549,23 +535,9 @@ async fn members_who_are_away_are_told_what_concerns_them_and_mailed_unless_they
     let stack = spawn_stack().await;
     let mut tokens = std::collections::HashMap::new();
     for user in ["dana", "erin"] {
-        let issued = stack
-            .client()
-            .await
-            .send(
-                "POST",
-                "/dev/token",
-                None,
-                Some(json!({"userId": user, "email": format!("{user}@example.com")})),
-            )
+        let (token, _) = stack
+            .signed_in(json!({"userId": user, "email": format!("{user}@example.com")}))
             .await;
-        let token = issued.body["token"].as_str().unwrap_or_default().to_owned();
-        let me = stack
-            .client()
-            .await
-            .send("GET", "/me", Some(&token), None)
-            .await;
-        assert_eq!(me.status, 200, "{}", me.body);
         tokens.insert(user, token);
     }
     let off = stack

@@ -25,8 +25,7 @@ pub struct Report {
 
 /// Counts every event of `batch`, in each partition's order.
 pub async fn handle(store: &dyn AnalyticsStore, batch: KafkaEvent) -> Result<Report, StoreError> {
-    let mut records: Vec<_> = batch.records.into_values().flatten().collect();
-    records.sort_by_key(|r| (r.partition, r.offset));
+    let records = edge::records::in_order(batch);
     let mut report = Report {
         records: records.len(),
         ..Report::default()

@@ -66,8 +66,7 @@ struct SnapshotLine {
 
 /// Takes every checkout in `batch` from stock, record by record in offset order.
 pub async fn handle(inventory: &Inventory, batch: KafkaEvent) -> Result<Report, InventoryError> {
-    let mut records: Vec<_> = batch.records.into_values().flatten().collect();
-    records.sort_by_key(|r| (r.partition, r.offset));
+    let records = edge::records::in_order(batch);
     let mut report = Report::default();
     for record in records {
         report.records += 1;

@@ -16,8 +16,9 @@ use domain::UserId;
 use domain::directory::Directory;
 use domain::notification::{
     Mail, MailError, Mailer, Mailing, Notice, NotificationStore, Plan, Recorded, notices, plan_for,
+    verified_email,
 };
-use domain::ports::{BoxError, StoreError};
+use domain::ports::BoxError;
 use futures_util::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 
@@ -68,8 +69,7 @@ struct Delivered {
 /// Records and mails the notices of every event of `batch`, in each partition's order (one
 /// event's notices at once, [`CONCURRENT_NOTICES`] at a time).
 pub async fn handle(notify: &Notify, batch: KafkaEvent) -> Result<Report, BoxError> {
-    let mut records: Vec<_> = batch.records.into_values().flatten().collect();
-    records.sort_by_key(|r| (r.partition, r.offset));
+    let records = edge::records::in_order(batch);
     let mut report = Report {
         records: records.len(),
         ..Report::default()
@@ -121,7 +121,7 @@ async fn deliver(notify: &Notify, user: &UserId, notice: &Notice) -> Result<Deli
     // A redelivered pending mail was planned by an earlier attempt; its address is read again.
     let email = match email {
         Some(email) => Some(email),
-        None => email_of(notify.directory.as_ref(), user).await?,
+        None => verified_email(notify.directory.as_ref(), user).await?,
     };
     let Some(to) = email else {
         notify.store.mark(user, notice, Mailing::NoEmail).await?;
@@ -145,11 +145,4 @@ async fn deliver(notify: &Notify, user: &UserId, notice: &Notice) -> Result<Deli
         Err(e @ MailError::Unavailable(_)) => return Err(Box::new(e)),
     }
     Ok(delivered)
-}
-
-async fn email_of(
-    directory: &dyn Directory,
-    user: &UserId,
-) -> Result<Option<domain::directory::Email>, StoreError> {
-    Ok(directory.profile(user).await?.and_then(|p| p.email))
 }

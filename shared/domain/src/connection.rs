@@ -94,11 +94,14 @@ impl Connection {
         }
     }
 
-    /// True while it views `cart` and was seen within [`PRESENCE_TTL_SECS`] of `now`.
+    /// True while it views `cart` and is live.
     pub fn is_viewing(&self, cart: CartId, now: DateTime<Utc>) -> bool {
-        self.viewing == Some(cart)
-            && !self.is_expired(now)
-            && now - self.seen_at < chrono::Duration::seconds(PRESENCE_TTL_SECS)
+        self.viewing == Some(cart) && self.is_live(now)
+    }
+
+    /// True while it is not expired and was seen within [`PRESENCE_TTL_SECS`] of `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        !self.is_expired(now) && now - self.seen_at < chrono::Duration::seconds(PRESENCE_TTL_SECS)
     }
 
     /// True once the registry may forget it.

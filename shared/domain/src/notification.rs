@@ -304,12 +304,11 @@ pub async fn is_connected(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let live = chrono::Duration::seconds(crate::connection::PRESENCE_TTL_SECS);
     Ok(registry
         .connections_of(user)
         .await?
         .iter()
-        .any(|c| !c.is_expired(now) && now - c.seen_at < live))
+        .any(|c| c.is_live(now)))
 }
 
 /// How `user`'s notice is to be delivered: listed only when they are connected, turned mails
@@ -328,10 +327,18 @@ pub async fn plan_for(
     if store.mails_off(user).await? {
         return Ok((Plan::ListOnly(Mailing::OptedOut), None));
     }
-    match directory.profile(user).await?.and_then(|p| p.email) {
+    match verified_email(directory, user).await? {
         Some(email) => Ok((Plan::Mail { per_hour }, Some(email))),
         None => Ok((Plan::ListOnly(Mailing::NoEmail), None)),
     }
+}
+
+/// `user`'s verified email, if the directory has one (it keeps no other).
+pub async fn verified_email(
+    directory: &dyn Directory,
+    user: &UserId,
+) -> Result<Option<Email>, StoreError> {
+    Ok(directory.profile(user).await?.and_then(|p| p.email))
 }
 
 #[cfg(test)]

@@ -43,6 +43,29 @@ fn mailing_name(mailing: Mailing) -> String {
         .unwrap_or_default()
 }
 
+/// The condition of every put of a notice: a notice is recorded once.
+const NOT_THERE: &str = "attribute_not_exists(pk)";
+
+/// `user`'s notice as its item.
+fn notice_item(
+    user: &UserId,
+    notice: &Notice,
+    mailing: Mailing,
+    now: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let json = serde_json::to_string(notice).map_err(StoreError::unavailable)?;
+    Ok(Item::from([
+        ("pk".to_owned(), s(user.as_str())),
+        ("sk".to_owned(), s(sort_key(notice))),
+        ("notice".to_owned(), s(json)),
+        ("mailing".to_owned(), s(mailing_name(mailing))),
+        (
+            "expiresAt".to_owned(),
+            n(now.timestamp() + NOTICE_DAYS * 86_400),
+        ),
+    ]))
+}
+
 fn decode(item: &Item) -> Result<Notification, StoreError> {
     let notice = serde_json::from_str(string(item, "notice")?).map_err(StoreError::unavailable)?;
     let mailing = serde_json::from_value(serde_json::Value::String(
@@ -61,6 +84,7 @@ impl DynamoNotifications {
         }
     }
 
+    /// The put of `user`'s notice in a transaction, if it is not there already.
     fn put_notice(
         &self,
         user: &UserId,
@@ -68,15 +92,10 @@ impl DynamoNotifications {
         mailing: Mailing,
         now: DateTime<Utc>,
     ) -> Result<Put, StoreError> {
-        let json = serde_json::to_string(notice).map_err(StoreError::unavailable)?;
         Put::builder()
             .table_name(&self.table)
-            .item("pk", s(user.as_str()))
-            .item("sk", s(sort_key(notice)))
-            .item("notice", s(json))
-            .item("mailing", s(mailing_name(mailing)))
-            .item("expiresAt", n(now.timestamp() + NOTICE_DAYS * 86_400))
-            .condition_expression("attribute_not_exists(pk)")
+            .set_item(Some(notice_item(user, notice, mailing, now)?))
+            .condition_expression(NOT_THERE)
             .build()
             .map_err(StoreError::unavailable)
     }
@@ -125,13 +144,12 @@ impl DynamoNotifications {
         mailing: Mailing,
         now: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
-        let put = self.put_notice(user, notice, mailing, now)?;
         let sent = self
             .client
             .put_item()
-            .set_table_name(Some(put.table_name().to_owned()))
-            .set_item(Some(put.item().clone()))
-            .set_condition_expression(put.condition_expression().map(str::to_owned))
+            .table_name(&self.table)
+            .set_item(Some(notice_item(user, notice, mailing, now)?))
+            .condition_expression(NOT_THERE)
             .send()
             .await;
         match sent {

@@ -52,6 +52,14 @@ fn whole_milliseconds(timestamp: &mut serde_json::Value) {
     }
 }
 
+/// Every record of `batch`, each partition's in offset order: the order its cart's events were
+/// published in, which a consumer keeps.
+pub fn in_order(batch: KafkaEvent) -> Vec<KafkaRecord> {
+    let mut records: Vec<_> = batch.records.into_values().flatten().collect();
+    records.sort_by_key(|r| (r.partition, r.offset));
+    records
+}
+
 /// The cart event `record` carries, or why it carries none (a consumer logs it and goes on).
 pub fn decode(record: &KafkaRecord) -> Result<CartEvent, &'static str> {
     let value = record.value.as_deref().ok_or("the record has no value")?;
