@@ -1,43 +1,45 @@
 #!/usr/bin/env bash
-# Installs the deploy tools into target/tools/deploy (a Python virtualenv, kept between runs like
-# the build cache) and prints the directory of their executables:
+# Installs the deploy tools into the machine's tool cache (infra/tool-cache.sh) and prints the
+# directory of their executables:
 #
 #   PATH="$(infra/tools.sh):$PATH" cargo lambda build --release --arm64
+#   infra/tools.sh awscli      # the AWS CLI's directory instead (not on the PATH above)
 #
 # cargo-lambda (it brings zig, to cross-compile for arm64 without a C toolchain), the SAM CLI,
 # cfn-lint with AWS's Serverless Rules (cfn-lint-serverless) and checkov, all from PyPI at pinned
 # versions, and the AWS CLI (v1) for the tests of infra/smoke.sh and the LocalStack recipe.
-# checkov and the AWS CLI pin their own dependencies, so each has a virtualenv of its own under
-# target/tools; checkov is linked into the same directory. A fresh machine pays about two minutes; after that the versions
-# are checked and nothing is downloaded.
+# checkov and the AWS CLI pin their own dependencies, so each has a virtualenv of its own;
+# checkov is linked beside the others. A fresh machine pays about two minutes; after that the
+# versions are checked and nothing is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. infra/tool-cache.sh
 
-venv="$PWD/target/tools/deploy"
 pins=(cargo-lambda==1.9.2 aws-sam-cli==1.170.0 cfn-lint==1.58.0 cfn_lint_serverless==0.3.6)
+CHECKOV_VERSION=3.3.30
+AWSCLI_VERSION=1.46.2
 
+# The shared virtualenv's directory is named by its pins, so a change of any pin is a new one.
+deploy="$(tool_dir deploy "$(printf '%s\n' "${pins[@]}" | sha256sum | cut -c1-12)")"
+checkov="$(tool_dir checkov "$CHECKOV_VERSION")"
+awscli="$(tool_dir awscli "$AWSCLI_VERSION")"
 
-installed() {
-  "$venv/bin/pip" freeze 2>/dev/null | grep -qix "$1"
+deploy_ready() { venv_has "$deploy" "${pins[@]}" && [ -x "$deploy/bin/checkov" ]; }
+deploy_install() {
+  venv_has "$deploy" "${pins[@]}" || venv_install "$deploy" "${pins[@]}"
+  ln -sf "$checkov/bin/checkov" "$deploy/bin/checkov"
 }
+checkov_ready() { venv_has "$checkov" "checkov==$CHECKOV_VERSION"; }
+checkov_install() { venv_install "$checkov" "checkov==$CHECKOV_VERSION"; }
+awscli_ready() { venv_has "$awscli" "awscli==$AWSCLI_VERSION"; }
+awscli_install() { venv_install "$awscli" "awscli==$AWSCLI_VERSION"; }
 
-missing=()
-for pin in "${pins[@]}"; do installed "$pin" || missing+=("$pin"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q "${missing[@]}" >&2
-fi
-# A tool in a virtualenv of its own.
-alone() { # name pin
-  local own="$PWD/target/tools/$1"
-  if ! "$own/bin/pip" freeze 2>/dev/null | grep -qix "$2"; then
-    [ -x "$own/bin/pip" ] || python3 -m venv "$own" >&2
-    "$own/bin/pip" install -q "$2" >&2
-  fi
-}
-alone checkov checkov==3.3.30
-ln -sf "$PWD/target/tools/checkov/bin/checkov" "$venv/bin/checkov"
+ensure_tool checkov_ready checkov_install
+ensure_tool deploy_ready deploy_install
 # Not linked: a deployer's own AWS CLI (v2, most likely) stays first on their PATH. The tests
-# find this one in target/tools/awscli/bin (tests/services.sh exports $AWS_CLI_DIR).
-alone awscli awscli==1.46.2
-echo "$venv/bin"
+# find this one through `infra/tools.sh awscli` (tests/services.sh exports $AWS_CLI_DIR).
+ensure_tool awscli_ready awscli_install
+case "${1:-}" in
+  awscli) echo "$awscli/bin" ;;
+  *) echo "$deploy/bin" ;;
+esac

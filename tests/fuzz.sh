@@ -5,25 +5,30 @@
 #   tests/fuzz.sh 600        # ten minutes per target
 #
 # Installs what it needs, idempotently: the nightly toolchain (libFuzzer's instrumentation
-# needs it) and cargo-fuzz (crates.io, pinned) into target/tools/cargo-fuzz. Each target starts
+# needs it) and cargo-fuzz (crates.io, pinned) into the machine's tool cache
+# (infra/tool-cache.sh). Each target starts
 # from its seeds (fuzz/seeds/<target>) plus what earlier runs on this machine found
 # (target/fuzz/corpus/<target>). A crash stops the run with the input that caused it; keep it
 # under fuzz/regressions/<target>/ once fixed, where a workspace test replays it for ever.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+. infra/tool-cache.sh
+
 seconds="${1:-20}"
-tools="$PWD/target/tools"
 CARGO_FUZZ_VERSION="0.13.2"
+cargo_fuzz="$(tool_dir cargo-fuzz "$CARGO_FUZZ_VERSION")"
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
 fi
-if [ "$("$tools/cargo-fuzz/bin/cargo-fuzz" --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
-  CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo install --quiet --locked --root "$tools/cargo-fuzz" \
+ready() { [ "$("$cargo_fuzz/bin/cargo-fuzz" --version | awk '{print $2}')" = "$CARGO_FUZZ_VERSION" ]; }
+install() {
+  CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo install --quiet --locked --root "$cargo_fuzz" \
     cargo-fuzz --version "$CARGO_FUZZ_VERSION"
-fi
-export PATH="$tools/cargo-fuzz/bin:$PATH"
+}
+ensure_tool ready install
+export PATH="$cargo_fuzz/bin:$PATH"
 # Kept between runs like the rest of target/: the instrumented build takes minutes from empty.
 export CARGO_TARGET_DIR="$PWD/target/fuzz/build"
 

@@ -2,17 +2,17 @@
 # Installs the fuzzers the test command runs and prints the directory of schemathesis's
 # executable (tests/services.sh hands it to the tests as $SCHEMATHESIS_BIN):
 #
-#   schemathesis (PyPI, pinned) into target/tools/schemathesis, a Python virtualenv kept between
-#   runs like the build cache. A fresh machine pays about half a minute; after that the version
-#   is checked and nothing is downloaded.
+#   schemathesis (PyPI, pinned) into the machine's tool cache (infra/tool-cache.sh), a Python
+#   virtualenv. A fresh machine pays about half a minute; after that the version is checked and
+#   nothing is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. infra/tool-cache.sh
 
-venv="$PWD/target/tools/schemathesis"
-pin="schemathesis==4.32.5"
+SCHEMATHESIS_VERSION=4.32.5
+venv="$(tool_dir schemathesis "$SCHEMATHESIS_VERSION")"
 
-if ! "$venv/bin/pip" freeze 2>/dev/null | grep -qix "$pin"; then
-  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q "$pin" >&2
-fi
+ready() { venv_has "$venv" "schemathesis==$SCHEMATHESIS_VERSION"; }
+install() { venv_install "$venv" "schemathesis==$SCHEMATHESIS_VERSION"; }
+ensure_tool ready install
 echo "$venv/bin"
