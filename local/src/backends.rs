@@ -314,7 +314,8 @@ async fn ensure_topic(client: &rskafka::client::Client, topic: &str) -> Result<(
 /// The SDK settings from the environment, at `endpoint` when given; a local endpoint with no
 /// credentials in the environment gets placeholder ones (local servers check none).
 async fn aws(endpoint: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(tls::aws_http_client());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

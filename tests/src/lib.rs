@@ -100,6 +100,7 @@ pub async fn orders_handed_over(backends: &Backends) -> Vec<Value> {
             .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .http_client(tls::aws_http_client())
             .credentials_provider(aws_sdk_sqs::config::Credentials::new(
                 "test", "test", None, None, "tests",
             ))

@@ -14,6 +14,7 @@ async fn holds(endpoint: &str, table: &str, key: &str) -> bool {
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .http_client(tls::aws_http_client())
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 "test", "test", None, None, "tests",
             ))

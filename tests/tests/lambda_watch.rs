@@ -51,12 +51,24 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The feature that links the embedded store, which a function on one machine runs on (the
+/// deployed build leaves it out).
+const LOCAL: &str = "wiring/local-adapters";
+
 #[test]
 fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
     // Built first, so the watcher's `cargo run` starts it at once rather than building it while
     // the invocation waits.
     let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--quiet", "--locked", "-p", "create-cart"])
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "create-cart",
+            "-F",
+            LOCAL,
+        ])
         .current_dir(repo())
         .status()
         .expect("cargo builds create-cart");
@@ -76,6 +88,8 @@ fn create_cart_answers_its_sample_event_under_cargo_lambda_watch() {
                 &port,
                 "-p",
                 "create-cart",
+                "-F",
+                LOCAL,
             ])
             // The function runs on its own embedded store: the servers the other tests use
             // (services.sh exports their addresses) would move its ports, and the topic the

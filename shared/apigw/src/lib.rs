@@ -33,6 +33,7 @@ impl ManagementApi {
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint_url)
             .region(Region::new("local"))
+            .http_client(tls::aws_http_client())
             .allow_no_auth()
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .retry_config(RetryConfig::disabled())

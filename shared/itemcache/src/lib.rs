@@ -5,13 +5,15 @@
 //! from a cache; pages are not cached; a stock update or a put forgets the item in both tiers.
 //!
 //! Redis is a helper, never a dependency: when it fails, reads go to the catalog and the
-//! failure is logged.
+//! failure is logged. It is in builds with the `redis` feature (the default); the deployed
+//! functions, which have no Redis, leave it out.
+
+mod shared_tier;
 
 use async_trait::async_trait;
 use domain::ports::{Catalog, StoreError};
 use domain::{Item, ItemId};
-use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use shared_tier::SharedTier;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,7 +27,7 @@ pub struct CachedCatalog {
     inner: Arc<dyn Catalog>,
     ttl: Duration,
     local: Mutex<HashMap<ItemId, (Instant, Item)>>,
-    shared: Option<ConnectionManager>,
+    shared: Option<SharedTier>,
 }
 
 impl CachedCatalog {
@@ -39,64 +41,27 @@ impl CachedCatalog {
         }
     }
 
-    /// `inner` behind the in-process cache and Redis at `url` (`redis://host:port`).
-    pub async fn with_redis(
-        inner: Arc<dyn Catalog>,
-        ttl: Duration,
-        url: &str,
-    ) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        let shared = ConnectionManager::new(client).await?;
-        Ok(Self {
-            shared: Some(shared),
-            ..Self::new(inner, ttl)
-        })
-    }
-
     fn local(&self) -> std::sync::MutexGuard<'_, HashMap<ItemId, (Instant, Item)>> {
         // One map operation per critical section: a poisoned map is still consistent.
         self.local.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn read_redis(&self, id: &ItemId) -> Option<Item> {
-        let mut redis = self.shared.clone()?;
-        match redis.get::<_, Option<String>>(key(id)).await {
-            Ok(found) => found.and_then(|json| serde_json::from_str(&json).ok()),
-            Err(e) => {
-                tracing::warn!(error = %e, "redis read failed; reading the catalog");
-                None
-            }
-        }
+    async fn read_shared(&self, id: &ItemId) -> Option<Item> {
+        self.shared.as_ref()?.get(id).await
     }
 
-    async fn write_redis(&self, item: &Item) {
-        let Some(mut redis) = self.shared.clone() else {
-            return;
-        };
-        let Ok(json) = serde_json::to_string(item) else {
-            return;
-        };
-        let written: Result<(), _> = redis
-            .set_ex(key(&item.item_id), json, self.ttl.as_secs().max(1))
-            .await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, "redis write failed");
+    async fn write_shared(&self, item: &Item) {
+        if let Some(shared) = &self.shared {
+            shared.put(item, self.ttl).await;
         }
     }
 
     async fn forget(&self, id: &ItemId) {
         self.local().remove(id);
-        if let Some(mut redis) = self.shared.clone() {
-            let removed: Result<(), _> = redis.del(key(id)).await;
-            if let Err(e) = removed {
-                tracing::warn!(error = %e, "redis delete failed; the entry expires with its TTL");
-            }
+        if let Some(shared) = &self.shared {
+            shared.forget(id).await;
         }
     }
-}
-
-fn key(id: &ItemId) -> String {
-    format!("item:{id}")
 }
 
 #[async_trait]
@@ -107,12 +72,12 @@ impl Catalog for CachedCatalog {
         {
             return Ok(Some(item.clone()));
         }
-        let found = match self.read_redis(id).await {
+        let found = match self.read_shared(id).await {
             Some(item) => Some(item),
             None => {
                 let item = self.inner.item(id).await?;
                 if let Some(item) = &item {
-                    self.write_redis(item).await;
+                    self.write_shared(item).await;
                 }
                 item
             }

@@ -72,6 +72,7 @@ mod tests {
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(Region::new("eu-west-1"))
+            .http_client(tls::aws_http_client())
             .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
             .build();
         Client::from_conf(config)

@@ -23,6 +23,7 @@ fn client() -> Client {
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
+        .http_client(tls::aws_http_client())
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .build();
     Client::from_conf(config)

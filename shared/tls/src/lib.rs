@@ -1,5 +1,5 @@
 //! TLS client settings for the adapters whose drivers take a rustls config (Kafka on MSK, CQL on
-//! Keyspaces); the AWS SDKs bring their own.
+//! Keyspaces), and the AWS SDKs' HTTP client on the same TLS stack ([`aws_http_client`]).
 //!
 //! Two choices are made here. The roots: the system's store (MSK's and Keyspaces' endpoints
 //! chain to Amazon Trust Services, which every system store has), or a PEM file of them (a
@@ -102,6 +102,25 @@ pub fn https_connector() -> Result<
         .https_or_http()
         .enable_http1()
         .build())
+}
+
+/// The HTTP client every AWS SDK client here is given: rustls on *ring*, trusting the system's
+/// roots as the SDK's default client does, and plain HTTP to an `http://` endpoint (moto, the
+/// local stack). The SDK's default client runs rustls on aws-lc-rs, a second crypto library beside
+/// the *ring* the Kafka and CQL drivers link, in every function's package. Built once per process,
+/// so every client of a function shares one connection pool.
+#[cfg(feature = "aws")]
+pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https()
+        })
+        .clone()
 }
 
 fn root_store(roots: &Roots) -> Result<rustls::RootCertStore, TlsError> {

@@ -1,6 +1,6 @@
 //! Where events and orders go: Kafka (with the SQS outbox behind it) and the orders queue.
 
-use crate::{Brokers, Config, KafkaAuth, sqs};
+use crate::{Brokers, Config, KafkaAuth, local_or_refused, sqs};
 use domain::breaker::GuardedPublisher;
 use domain::outbox::PublishWithOutbox;
 use domain::ports::{BoxError, EventPublisher, OrderQueue};
@@ -31,7 +31,10 @@ pub async fn event_publisher(config: &Config) -> Result<Arc<dyn EventPublisher>,
         (Some(topic), Some(outbox)) => Arc::new(PublishWithOutbox::new(Arc::new(topic), outbox)),
         (Some(topic), None) => Arc::new(topic),
         (None, Some(outbox)) => outbox,
-        (None, None) => Arc::new(embedded::EventBus::default()),
+        (None, None) => local_or_refused!(
+            "neither KAFKA_BROKERS, MSK_CLUSTER_ARN nor OUTBOX_QUEUE_URL is set",
+            Arc::new(embedded::EventBus::default())
+        ),
     })
 }
 

@@ -1,6 +1,8 @@
 //! Which adapter each port gets, chosen once per cold start from the function's [`Config`]
 //! (its environment, read once): the AWS adapter where its settings are present, the embedded
-//! store under `DATA_DIR` otherwise (one process, `cargo lambda watch`, the local stack).
+//! store under `DATA_DIR` otherwise (one process, `cargo lambda watch`, the local stack). The
+//! embedded store and Redis are in builds with the `local-adapters` feature only; without it (the
+//! deployed build) an absent AWS setting stops the function at cold start with [`AwsOnly`].
 //!
 //! | setting | effect |
 //! |---|---|
@@ -36,8 +38,40 @@ pub use stores::{RELAY_GRACE, cart_service, catalog, item_service, relay, stock_
 use domain::ConnectionRegistry;
 use domain::idempotency::IdempotencyStore;
 use domain::ports::BoxError;
-use embedded::EmbeddedStore;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+/// What a port gets when its AWS setting is absent: the embedded store in a build with the
+/// `local-adapters` feature (`$local`, which defaults to it), else a cold-start error that names
+/// the setting (`$absent`, a sentence such as "CONNECTIONS_TABLE is not set").
+macro_rules! local_or_refused {
+    ($config:expr, $absent:literal) => {
+        local_or_refused!($absent, $crate::embedded_store($config)?)
+    };
+    ($absent:literal, $local:expr) => {{
+        #[cfg(feature = "local-adapters")]
+        {
+            $local
+        }
+        #[cfg(not(feature = "local-adapters"))]
+        {
+            $crate::refused($absent)?
+        }
+    }};
+}
+pub(crate) use local_or_refused;
+
+/// The answer of a port whose AWS setting is absent, in a build without the local adapters.
+#[cfg(not(feature = "local-adapters"))]
+fn refused<T>(absent: &'static str) -> Result<T, AwsOnly> {
+    Err(AwsOnly(absent))
+}
+
+/// A setting the deployed build cannot do without: it carries only the AWS adapters.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0}, and this build has only the AWS adapters (the embedded store and Redis are in builds with wiring's `local-adapters` feature: the local stack, `cargo lambda watch`)"
+)]
+pub struct AwsOnly(pub &'static str);
 
 /// Looks up one setting by name; the environment in production, a table in tests.
 pub type Settings<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
@@ -50,7 +84,7 @@ pub async fn connection_registry(config: &Config) -> Result<Arc<dyn ConnectionRe
             dynamodb(config).await,
             table,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(config, "CONNECTIONS_TABLE is not set")),
     }
 }
 
@@ -62,7 +96,7 @@ pub async fn idempotency_store(config: &Config) -> Result<Arc<dyn IdempotencySto
             dynamodb(config).await,
             table,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(config, "IDEMPOTENCY_TABLE is not set")),
     }
 }
 
@@ -76,7 +110,7 @@ pub async fn analytics_store(
             dynamodb(config).await,
             table,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(config, "ANALYTICS_TABLE is not set")),
     }
 }
 
@@ -88,7 +122,7 @@ pub async fn directory(config: &Config) -> Result<Arc<dyn domain::directory::Dir
             dynamodb(config).await,
             table,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(config, "PROFILES_TABLE is not set")),
     }
 }
 
@@ -102,7 +136,7 @@ pub async fn notification_store(
             dynamodb(config).await,
             table,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(config, "NOTIFICATIONS_TABLE is not set")),
     }
 }
 
@@ -137,13 +171,17 @@ impl domain::notification::Mailer for LoggedMail {
 
 /// The process's one embedded store, under `DATA_DIR` (its file can be open once at a time, and
 /// several ports of one function may fall back to it).
-pub fn embedded_store(config: &Config) -> Result<Arc<EmbeddedStore>, embedded::OpenError> {
-    static STORE: Mutex<Option<Arc<EmbeddedStore>>> = Mutex::new(None);
+#[cfg(feature = "local-adapters")]
+pub fn embedded_store(
+    config: &Config,
+) -> Result<Arc<embedded::EmbeddedStore>, embedded::OpenError> {
+    static STORE: std::sync::Mutex<Option<Arc<embedded::EmbeddedStore>>> =
+        std::sync::Mutex::new(None);
     let mut opened = STORE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(store) = opened.as_ref() {
         return Ok(store.clone());
     }
-    let store = Arc::new(EmbeddedStore::open(&config.data_dir)?);
+    let store = Arc::new(embedded::EmbeddedStore::open(&config.data_dir)?);
     *opened = Some(store.clone());
     Ok(store)
 }
@@ -153,7 +191,14 @@ pub fn embedded_store(config: &Config) -> Result<Arc<EmbeddedStore>, embedded::O
 pub async fn aws() -> aws_config::SdkConfig {
     static LOADED: tokio::sync::OnceCell<aws_config::SdkConfig> =
         tokio::sync::OnceCell::const_new();
-    LOADED.get_or_init(aws_config::load_from_env).await.clone()
+    LOADED
+        .get_or_init(|| {
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(tls::aws_http_client())
+                .load()
+        })
+        .await
+        .clone()
 }
 
 /// A DynamoDB client from the Lambda's role and region, at `DYNAMODB_ENDPOINT` when set.

@@ -1,7 +1,7 @@
 //! Where carts, the catalog and its stock live: Keyspaces, DynamoDB (carts only) or the
 //! embedded store, and the item cache in front of the catalog.
 
-use crate::{Config, dynamodb, embedded_store, event_publisher, order_queue};
+use crate::{Config, dynamodb, event_publisher, local_or_refused, order_queue};
 use domain::breaker::GuardedCatalog;
 use domain::inventory::StockLedger;
 use domain::ports::{BoxError, CartStore, Catalog};
@@ -37,7 +37,10 @@ pub async fn catalog(config: &Config) -> Result<Arc<dyn Catalog>, BoxError> {
         Some(keyspace) => Ok(Arc::new(keyspaces::KeyspacesCatalog::new(
             keyspaces::Keyspace::open(keyspace).await?,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(
+            config,
+            "CASSANDRA_CONTACT_POINTS is not set"
+        )),
     }
 }
 
@@ -48,7 +51,10 @@ pub async fn stock_ledger(config: &Config) -> Result<Arc<dyn StockLedger>, BoxEr
         Some(keyspace) => Ok(Arc::new(keyspaces::KeyspacesLedger::new(
             keyspaces::Keyspace::open(keyspace).await?,
         ))),
-        None => Ok(embedded_store(config)?),
+        None => Ok(local_or_refused!(
+            config,
+            "CASSANDRA_CONTACT_POINTS is not set"
+        )),
     }
 }
 
@@ -56,6 +62,8 @@ pub async fn stock_ledger(config: &Config) -> Result<Arc<dyn StockLedger>, BoxEr
 /// a keyspace is configured, else in the embedded store; the catalog on Keyspaces or embedded.
 /// The catalog is behind its circuit breaker and the item cache (in the process, and in Redis
 /// when `REDIS_URL` is set).
+// Without the local adapters, the Redis URL is only refused.
+#[cfg_attr(not(feature = "local-adapters"), allow(unused_variables))]
 async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>), BoxError> {
     let keyspace = match &config.keyspaces {
         Some(keyspace) => Some(keyspaces::Keyspace::open(keyspace).await?),
@@ -64,12 +72,15 @@ async fn stores(config: &Config) -> Result<(Arc<dyn CartStore>, Arc<dyn Catalog>
     let carts = cart_store(config, keyspace.as_ref()).await?;
     let catalog: Arc<dyn Catalog> = match keyspace {
         Some(keyspace) => Arc::new(keyspaces::KeyspacesCatalog::new(keyspace)),
-        None => embedded_store(config)?,
+        None => local_or_refused!(config, "CASSANDRA_CONTACT_POINTS is not set"),
     };
     // The breaker sits behind the cache: an item the cache holds needs no catalog.
     let catalog: Arc<dyn Catalog> = Arc::new(GuardedCatalog::new(catalog, config.breakers.catalog));
     let cached = match &config.redis_url {
-        Some(url) => CachedCatalog::with_redis(catalog, DEFAULT_TTL, url).await?,
+        Some(url) => local_or_refused!(
+            "REDIS_URL is set",
+            CachedCatalog::with_redis(catalog, DEFAULT_TTL, url).await?
+        ),
         None => CachedCatalog::new(catalog, DEFAULT_TTL),
     };
     Ok((carts, Arc::new(cached)))
@@ -94,7 +105,12 @@ async fn cart_store(
             ))
         }
         (None, Some(keyspace)) => Arc::new(keyspaces::KeyspacesCartStore::new(keyspace.clone())),
-        (None, None) => embedded_store(config)?,
+        (None, None) => {
+            local_or_refused!(
+                config,
+                "neither CARTS_TABLE nor CASSANDRA_CONTACT_POINTS is set"
+            )
+        }
     })
 }
 
