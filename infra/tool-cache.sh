@@ -37,6 +37,7 @@ venv_has() { # dir pin...
 venv_install() { # dir pin...
   local dir="$1"
   shift
-  [ -x "$dir/bin/pip" ] || python3 -m venv "$dir" >&2
+  # A virtualenv whose Python went away (the system's was upgraded) is made again.
+  "$dir/bin/python" -c '' 2>/dev/null || python3 -m venv --clear "$dir" >&2
   "$dir/bin/pip" install -q "$@" >&2
 }

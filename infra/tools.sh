@@ -19,12 +19,15 @@ pins=(cargo-lambda==1.9.2 aws-sam-cli==1.170.0 cfn-lint==1.58.0 cfn_lint_serverl
 CHECKOV_VERSION=3.3.30
 AWSCLI_VERSION=1.46.2
 
-# The shared virtualenv's directory is named by its pins, so a change of any pin is a new one.
-deploy="$(tool_dir deploy "$(printf '%s\n' "${pins[@]}" | sha256sum | cut -c1-12)")"
+# The shared virtualenv's directory is named by its pins and checkov's (linked into it), so a
+# change of any pin is a new one.
+deploy="$(tool_dir deploy "$(printf '%s\n' "${pins[@]}" "checkov==$CHECKOV_VERSION" | sha256sum | cut -c1-12)")"
 checkov="$(tool_dir checkov "$CHECKOV_VERSION")"
 awscli="$(tool_dir awscli "$AWSCLI_VERSION")"
 
-deploy_ready() { venv_has "$deploy" "${pins[@]}" && [ -x "$deploy/bin/checkov" ]; }
+deploy_ready() {
+  venv_has "$deploy" "${pins[@]}" && [ "$(readlink "$deploy/bin/checkov")" = "$checkov/bin/checkov" ]
+}
 deploy_install() {
   venv_has "$deploy" "${pins[@]}" || venv_install "$deploy" "${pins[@]}"
   ln -sf "$checkov/bin/checkov" "$deploy/bin/checkov"

@@ -22,12 +22,12 @@ cargo_fuzz="$(tool_dir cargo-fuzz "$CARGO_FUZZ_VERSION")"
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
 fi
-ready() { [ "$("$cargo_fuzz/bin/cargo-fuzz" --version | awk '{print $2}')" = "$CARGO_FUZZ_VERSION" ]; }
-install() {
+cargo_fuzz_ready() { [ "$("$cargo_fuzz/bin/cargo-fuzz" --version | awk '{print $2}')" = "$CARGO_FUZZ_VERSION" ]; }
+cargo_fuzz_install() {
   CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo install --quiet --locked --root "$cargo_fuzz" \
     cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 }
-ensure_tool ready install
+ensure_tool cargo_fuzz_ready cargo_fuzz_install
 export PATH="$cargo_fuzz/bin:$PATH"
 # Kept between runs like the rest of target/: the instrumented build takes minutes from empty.
 export CARGO_TARGET_DIR="$PWD/target/fuzz/build"

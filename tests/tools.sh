@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION=4.32.5
 venv="$(tool_dir schemathesis "$SCHEMATHESIS_VERSION")"
 
-ready() { venv_has "$venv" "schemathesis==$SCHEMATHESIS_VERSION"; }
-install() { venv_install "$venv" "schemathesis==$SCHEMATHESIS_VERSION"; }
-ensure_tool ready install
+schemathesis_ready() { venv_has "$venv" "schemathesis==$SCHEMATHESIS_VERSION"; }
+schemathesis_install() { venv_install "$venv" "schemathesis==$SCHEMATHESIS_VERSION"; }
+ensure_tool schemathesis_ready schemathesis_install
 echo "$venv/bin"

@@ -913,3 +913,52 @@ fn notify_mails_only_from_the_stack_s_sender_and_records_each_notice_with_its_co
         }
     }
 }
+
+/// "Working with Lambda environment variables": a function sees the template's `Globals`
+/// variables and its own, nothing else. The deployed build has no embedded fallback (`wiring`'s
+/// `local-adapters` feature is off), so a function that asks `wiring` for an adapter whose
+/// setting the template does not give it stops at every cold start. Each call its sources make
+/// is held to the settings that adapter needs (any one of a `|` list).
+#[test]
+fn every_function_is_given_the_settings_of_each_adapter_it_builds() {
+    const EVENTS: &str = "MSK_CLUSTER_ARN|KAFKA_BROKERS|OUTBOX_QUEUE_URL";
+    const CARTS: &str = "CASSANDRA_CONTACT_POINTS|CARTS_TABLE";
+    const CATALOG: &str = "CASSANDRA_CONTACT_POINTS";
+    let needs: [(&str, &[&str]); 12] = [
+        ("wiring::cart_service(", &[EVENTS, CARTS, CATALOG]),
+        ("wiring::cart_reader(", &[CARTS, CATALOG]),
+        ("wiring::item_service(", &[CARTS, CATALOG]),
+        ("wiring::catalog(", &[CATALOG]),
+        ("wiring::stock_ledger(", &[CATALOG]),
+        ("wiring::relay(", &[EVENTS, CARTS]),
+        ("wiring::event_publisher(", &[EVENTS]),
+        ("wiring::connection_registry(", &["CONNECTIONS_TABLE"]),
+        ("wiring::idempotency_store(", &["IDEMPOTENCY_TABLE"]),
+        ("wiring::directory(", &["PROFILES_TABLE"]),
+        ("wiring::notification_store(", &["NOTIFICATIONS_TABLE"]),
+        ("wiring::analytics_store(", &["ANALYTICS_TABLE"]),
+    ];
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let functions = resources(&template, "AWS::Serverless::Function");
+    let mut missing = Vec::new();
+    for (id, package) in function_packages(&template) {
+        let own = &functions[id]["Properties"]["Environment"]["Variables"];
+        let given = |name: &str| !own[name].is_null() || !globals[name].is_null();
+        let sources = std::fs::read_dir(repo().join("functions").join(&package).join("src"))
+            .expect("the function's sources")
+            .map(|entry| std::fs::read_to_string(entry.expect("a source").path()).expect("text"))
+            .collect::<String>();
+        for (call, settings) in needs {
+            if !sources.contains(call) {
+                continue;
+            }
+            for setting in settings {
+                if !setting.split('|').any(given) {
+                    missing.push(format!("{id} calls {call}) without {setting}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}

@@ -1,6 +1,6 @@
 //! The inventory Lambda: builds the stock ledger (Keyspaces when `CASSANDRA_CONTACT_POINTS` is
-//! set, the embedded store under `DATA_DIR` otherwise) and the publisher of shortfalls (Kafka
-//! at `KAFKA_BROKERS`) once, then reserves MSK batches. A failed batch returns an error, so the
+//! set; the embedded store under `DATA_DIR` in a build with the local adapters) and the
+//! publisher of shortfalls (Kafka at `KAFKA_BROKERS`) once, then reserves MSK batches. A failed batch returns an error, so the
 //! event source mapping delivers it again.
 
 use lambda_runtime::{LambdaEvent, service_fn};

@@ -4,6 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = wiring::Config::from_env()?;
-    let carts = wiring::cart_service(&config).await?;
+    let carts = wiring::cart_reader(&config).await?;
     edge::run(|request| list_invites::handle(&carts, request)).await
 }

@@ -6,7 +6,7 @@
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = wiring::Config::from_env()?;
-    let carts = wiring::cart_service(&config).await?;
+    let carts = wiring::cart_reader(&config).await?;
     let registry = wiring::connection_registry(&config).await?;
     let notices = wiring::presence_notices(&config).await;
     let rate = domain::limits::Buckets::new(domain::limits::PER_CONNECTION);

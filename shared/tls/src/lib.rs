@@ -107,20 +107,15 @@ pub fn https_connector() -> Result<
 /// The HTTP client every AWS SDK client here is given: rustls on *ring*, trusting the system's
 /// roots as the SDK's default client does, and plain HTTP to an `http://` endpoint (moto, the
 /// local stack). The SDK's default client runs rustls on aws-lc-rs, a second crypto library beside
-/// the *ring* the Kafka and CQL drivers link, in every function's package. Built once per process,
-/// so every client of a function shares one connection pool.
+/// the *ring* the Kafka and CQL drivers link, in every function's package. A function builds its
+/// clients from one `SdkConfig` (`wiring::aws`), so they share this client's connections; a new
+/// one per call keeps each test's runtime to connections of its own.
 #[cfg(feature = "aws")]
 pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
-        std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                .build_https()
-        })
-        .clone()
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 fn root_store(roots: &Roots) -> Result<rustls::RootCertStore, TlsError> {

@@ -33,7 +33,9 @@ pub use config::{
     checkout_lock_minutes,
 };
 pub use events::{event_publisher, kafka_client, kafka_publisher, order_queue, presence_notices};
-pub use stores::{RELAY_GRACE, cart_service, catalog, item_service, relay, stock_ledger};
+pub use stores::{
+    RELAY_GRACE, cart_reader, cart_service, catalog, item_service, relay, stock_ledger,
+};
 
 use domain::ConnectionRegistry;
 use domain::idempotency::IdempotencyStore;

@@ -4,7 +4,7 @@
 use crate::{Config, dynamodb, event_publisher, local_or_refused, order_queue};
 use domain::breaker::GuardedCatalog;
 use domain::inventory::StockLedger;
-use domain::ports::{BoxError, CartStore, Catalog};
+use domain::ports::{BoxError, CartStore, Catalog, EventPublisher, PublishError};
 use domain::unpublished::Relay;
 use domain::{CartService, ItemService};
 use itemcache::{CachedCatalog, DEFAULT_TTL};
@@ -22,6 +22,28 @@ pub async fn cart_service(config: &Config) -> Result<CartService, BoxError> {
         Some(minutes) => service.with_lock_lasting(chrono::Duration::minutes(i64::from(minutes))),
         None => service,
     })
+}
+
+/// The cart service of the functions that only read carts (getCart, listMyCarts, getInvite,
+/// listInvites, getUserDetails, ws-message's subscribe): carts and catalog as [`stores`]
+/// chooses, and no event publisher, since a read changes nothing. The template gives them no
+/// brokers and no outbox (they run outside the VPC); an event one tried to publish would be
+/// refused, never dropped.
+pub async fn cart_reader(config: &Config) -> Result<CartService, BoxError> {
+    let (carts, catalog) = stores(config).await?;
+    Ok(CartService::new(carts, catalog, Arc::new(ReadsOnly)))
+}
+
+/// The publisher of a function that only reads: it refuses every event.
+struct ReadsOnly;
+
+#[async_trait::async_trait]
+impl EventPublisher for ReadsOnly {
+    async fn publish(&self, _: &domain::CartEvent) -> Result<(), PublishError> {
+        Err(PublishError(
+            "this function only reads carts and has no event publisher".into(),
+        ))
+    }
 }
 
 /// The item service of the catalog functions.
