@@ -18,7 +18,6 @@
 //! development stack. Without a keyspace the item catalog stays in the embedded store.
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
 use domain::idempotency::IdempotencyStore;
 use domain::inventory::StockLedger;
 use domain::ports::{CartStore, Catalog, Delivery, EventPublisher, OrderQueue, PublishError};
@@ -314,8 +313,7 @@ async fn ensure_topic(client: &rskafka::client::Client, topic: &str) -> Result<(
 /// The SDK settings from the environment, at `endpoint` when given; a local endpoint with no
 /// credentials in the environment gets placeholder ones (local servers check none).
 async fn aws(endpoint: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(tls::aws_http_client());
+    let mut loader = tls::aws_config_loader();
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

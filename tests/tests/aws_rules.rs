@@ -914,8 +914,8 @@ fn notify_mails_only_from_the_stack_s_sender_and_records_each_notice_with_its_co
     }
 }
 
-/// "Working with Lambda environment variables": a function sees the template's `Globals`
-/// variables and its own, nothing else. The deployed build has no embedded fallback (`wiring`'s
+/// "Globals section of the AWS SAM template": a function inherits the `Globals` environment
+/// variables and adds its own, and sees nothing else. The deployed build has no embedded fallback (`wiring`'s
 /// `local-adapters` feature is off), so a function that asks `wiring` for an adapter whose
 /// setting the template does not give it stops at every cold start. Each call its sources make
 /// is held to the settings that adapter needs (any one of a `|` list).

@@ -63,10 +63,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(tls::aws_http_client())
-        .load()
-        .await;
+    let shared = tls::aws_config_loader().load().await;
     let mut config = aws_sdk_sqs::config::Builder::from(&shared);
     if let Ok(endpoint) = std::env::var("SQS_ENDPOINT") {
         config = config.endpoint_url(endpoint);

@@ -311,10 +311,7 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
         Auth::None => {}
         Auth::Password { username, password } => builder = builder.user(username, password),
         Auth::SigV4 => {
-            let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(tls::aws_http_client())
-                .load()
-                .await;
+            let aws = tls::aws_config_loader().load().await;
             let credentials = aws
                 .credentials_provider()
                 .ok_or(KeyspacesError::NoCredentials)?;

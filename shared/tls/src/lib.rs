@@ -118,6 +118,13 @@ pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
         .build_https()
 }
 
+/// The SDK settings from the environment (region, credential chain), on [`aws_http_client`]:
+/// what every process here loads its AWS clients from.
+#[cfg(feature = "aws")]
+pub fn aws_config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(aws_http_client())
+}
+
 fn root_store(roots: &Roots) -> Result<rustls::RootCertStore, TlsError> {
     let mut store = rustls::RootCertStore::empty();
     match roots {

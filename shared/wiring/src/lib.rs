@@ -194,11 +194,7 @@ pub async fn aws() -> aws_config::SdkConfig {
     static LOADED: tokio::sync::OnceCell<aws_config::SdkConfig> =
         tokio::sync::OnceCell::const_new();
     LOADED
-        .get_or_init(|| {
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(tls::aws_http_client())
-                .load()
-        })
+        .get_or_init(|| tls::aws_config_loader().load())
         .await
         .clone()
 }
