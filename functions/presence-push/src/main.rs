@@ -14,13 +14,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .websocket_management_endpoint
         .clone()
         .ok_or("WEBSOCKET_MANAGEMENT_ENDPOINT must be set")?;
-    let management = aws_sdk_apigatewaymanagement::config::Builder::from(&wiring::aws().await)
-        .endpoint_url(endpoint)
-        .build();
     let presence = presence_push::Presence::new(
         wiring::connection_registry(&config).await?,
-        Arc::new(apigw::ManagementApi::new(
-            aws_sdk_apigatewaymanagement::Client::from_conf(management),
+        Arc::new(apigw::ManagementApi::at_stage(
+            &wiring::aws().await,
+            &endpoint,
         )),
     );
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {

@@ -11,6 +11,9 @@ use aws_sdk_apigatewaymanagement::config::{
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use domain::{ConnectionId, ConnectionPoster, PostError};
 
+/// How long one attempt of a post may wait for API Gateway's answer before it is tried again.
+pub const POST_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Posts to WebSocket connections through the management API.
 #[derive(Clone, Debug)]
 pub struct ManagementApi {
@@ -22,6 +25,31 @@ impl ManagementApi {
     /// endpoint set to the WebSocket API's stage URL.
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// The client `sync-push` and `presence-push` run on AWS: the Lambda's settings (role
+    /// credentials, region, the SDK's standard retries) at the stage's URL. The bench measures
+    /// this one.
+    ///
+    /// Tuned for a loop of small posts ("Configuring timeouts in the AWS SDK for Rust"): the SDK
+    /// sets no limit on waiting for an answer, so an attempt that hears nothing for
+    /// [`POST_ATTEMPT_TIMEOUT`] is given up (and retried) rather than holding the batch until
+    /// the function's own timeout. Stalled-stream protection, which watches each body for
+    /// 1 byte/s over a 20-second grace, is off: a post is one small write and its answer is
+    /// empty, so the attempt timeout is what catches a stall, and the watch cost CPU on every post.
+    pub fn at_stage(aws: &aws_config::SdkConfig, endpoint_url: &str) -> Self {
+        let timeouts = aws
+            .timeout_config()
+            .map(|configured| configured.to_builder())
+            .unwrap_or_default()
+            .operation_attempt_timeout(POST_ATTEMPT_TIMEOUT)
+            .build();
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(aws)
+            .endpoint_url(endpoint_url)
+            .timeout_config(timeouts)
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+            .build();
+        Self::new(Client::from_conf(config))
     }
 
     /// A client for an endpoint that checks no signature (the local stack). It sends no

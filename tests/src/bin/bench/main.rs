@@ -23,6 +23,7 @@ use tests::{Client, TestStack};
 
 mod faults;
 mod push;
+mod push_cpu;
 mod soak;
 
 /// The local stack of the bench: as `cargo run` starts it, without the per-user rate limit.

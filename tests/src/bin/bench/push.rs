@@ -9,6 +9,8 @@ use tests::Socket;
 /// Changes made first and left out of the numbers: the first post opens the SDK client's
 /// connection and the first socket reads warm their paths.
 const WARM_UP_CHANGES: usize = 3;
+/// CPU microseconds `sync-push` may spend per delivery.
+const PUSH_CPU_TARGET_US: f64 = 30.0;
 /// Changes per second the adding member makes.
 const CHANGES_PER_SECOND: u64 = 10;
 
@@ -20,6 +22,10 @@ struct Sample {
     rss_mb: f64,
     /// How long each add took to answer, sorted: the part of the latency before any push.
     adds_us: Vec<u64>,
+    /// `sync-push`'s own CPU per delivery, with each client.
+    push_cpu: Option<crate::push_cpu::PerDelivery>,
+    /// The whole process's CPU (stack, `@connections`, clients) over the run, per delivery.
+    process_cpu_us: f64,
 }
 
 impl Sample {
@@ -50,11 +56,11 @@ pub async fn run(seconds: u64, member_counts: &[usize]) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "| members (sockets) | deliveries | p50 ms | p99 ms | max ms | missing | add answered p50 / p99 ms | RSS MB (stack + clients) |"
+        "| members (sockets) | deliveries | p50 ms | p99 ms | max ms | missing | add answered p50 / p99 ms | RSS MB (stack + clients) | sync-push CPU µs per delivery: AWS client / local client / plain HTTP / no posts | process CPU µs per delivery |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| echo: ping -> pong on one socket (ceiling) | {} | {:.2} | {:.2} | {:.2} | {} | | {:.0} |",
+        "| echo: ping -> pong on one socket (ceiling) | {} | {:.2} | {:.2} | {:.2} | {} | | {:.0} | | |",
         echo.latencies_us.len(),
         echo.ms(50.0),
         echo.ms(99.0),
@@ -63,8 +69,14 @@ pub async fn run(seconds: u64, member_counts: &[usize]) {
         echo.rss_mb
     );
     for (members, sample) in &rows {
+        let (aws, local, plain, without_posts) = sample
+            .push_cpu
+            .as_ref()
+            .map_or((f64::NAN, f64::NAN, f64::NAN, f64::NAN), |cpu| {
+                (cpu.aws, cpu.local, cpu.plain_http, cpu.without_posts)
+            });
         println!(
-            "| {members} | {} | {:.2} | {:.2} | {:.2} | {} | {:.2} / {:.2} | {:.0} |",
+            "| {members} | {} | {:.2} | {:.2} | {:.2} | {} | {:.2} / {:.2} | {:.0} | {aws:.1} / {local:.1} / {plain:.1} / {without_posts:.1} | {:.1} |",
             sample.latencies_us.len(),
             sample.ms(50.0),
             sample.ms(99.0),
@@ -72,8 +84,16 @@ pub async fn run(seconds: u64, member_counts: &[usize]) {
             sample.missing,
             percentile_ms(&sample.adds_us, 50.0),
             percentile_ms(&sample.adds_us, 99.0),
-            sample.rss_mb
+            sample.rss_mb,
+            sample.process_cpu_us
         );
+    }
+    if let Some(cpu) = rows
+        .iter()
+        .rev()
+        .find_map(|(_, sample)| sample.push_cpu.as_ref())
+    {
+        crate::push_cpu::print_memory_arithmetic(cpu.aws);
     }
     if let Some((members, sample)) = rows.iter().find(|(members, _)| *members == 1000) {
         let verdict = if sample.rss_mb < 200.0 {
@@ -85,6 +105,19 @@ pub async fn run(seconds: u64, member_counts: &[usize]) {
             "target at {members} sockets: the stack under 200 MB RSS ({verdict}: {:.0} MB measured with the clients in the same process)",
             sample.rss_mb
         );
+    }
+    for (members, sample) in &rows {
+        if let Some(cpu) = &sample.push_cpu {
+            let verdict = if cpu.aws <= PUSH_CPU_TARGET_US {
+                "met"
+            } else {
+                "MISSED"
+            };
+            println!(
+                "target at {members} members: sync-push CPU <= {PUSH_CPU_TARGET_US} µs per delivery with the AWS client ({verdict}: {:.1})",
+                cpu.aws
+            );
+        }
     }
     for (members, sample) in &rows {
         let target = match members {
@@ -127,6 +160,8 @@ async fn echo(count: usize) -> Sample {
         missing,
         rss_mb,
         adds_us: Vec::new(),
+        push_cpu: None,
+        process_cpu_us: f64::NAN,
     }
 }
 
@@ -165,10 +200,14 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
     let deadline =
         Duration::from_secs(6) + Duration::from_millis(changes as u64 * 1000 / CHANGES_PER_SECOND);
     let expected = WARM_UP_CHANGES + changes;
+    // The listeners read from the start, so no message waits in the stack; their clock starts
+    // with the measured changes.
+    let clock = Arc::new(std::sync::OnceLock::new());
     let listeners: Vec<_> = sockets
         .into_iter()
-        .map(|socket| tokio::spawn(listen(socket, expected, deadline)))
+        .map(|socket| tokio::spawn(listen(socket, expected, deadline, clock.clone())))
         .collect();
+    let mut published = stack.events();
     for _ in 0..WARM_UP_CHANGES {
         owner
             .send(
@@ -178,8 +217,17 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
             )
             .await;
     }
+    let mut warm_up_events = Vec::new();
+    while warm_up_events.len() < WARM_UP_CHANGES {
+        warm_up_events.push(published.recv().await.expect("a warm-up change's event"));
+    }
+    // Pushed again, to the same sockets, by instances of the function measured on their own
+    // thread; the listeners keep each version's first arrival.
+    let push_cpu = crate::push_cpu::measure(stack.registry(), stack.addr(), warm_up_events).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = clock.set(Instant::now());
 
+    let process_cpu = cpu_time::ProcessTime::now();
     let sent_at = Arc::new(tokio::sync::Mutex::new(HashMap::new()));
     let mut adds_us = Vec::with_capacity(changes);
     let mut pace = tokio::time::interval(Duration::from_micros(1_000_000 / CHANGES_PER_SECOND));
@@ -201,10 +249,15 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
 
     let rss_mb = resident_mb();
     let sent_at = sent_at.lock().await.clone();
+    let listened: Vec<_> = futures_util::future::join_all(listeners)
+        .await
+        .into_iter()
+        .map(Result::unwrap_or_default)
+        .collect();
+    let process_cpu = process_cpu.elapsed();
     let mut latencies_us = Vec::new();
     let mut missing = 0;
-    for listener in listeners {
-        let received = listener.await.unwrap_or_default();
+    for received in &listened {
         for (version, sent) in &sent_at {
             match received.get(version) {
                 Some(arrived) => {
@@ -217,11 +270,14 @@ async fn fan_out(members: usize, changes: usize) -> Sample {
     latencies_us.sort_unstable();
     adds_us.sort_unstable();
     stack.shutdown().await;
+    let process_cpu_us = process_cpu.as_secs_f64() * 1e6 / latencies_us.len().max(1) as f64;
     Sample {
         latencies_us,
         missing,
         rss_mb,
         adds_us,
+        push_cpu: Some(push_cpu),
+        process_cpu_us,
     }
 }
 
@@ -246,17 +302,29 @@ struct Heard<'a> {
     version: Option<u64>,
 }
 
-/// When each version's change message arrived on `socket`.
-async fn listen(mut socket: Socket, expected: usize, deadline: Duration) -> HashMap<u64, Instant> {
+/// When each version's change message arrived on `socket`, until `deadline` after the `clock`
+/// starts (it reads in short waits before that).
+async fn listen(
+    mut socket: Socket,
+    expected: usize,
+    deadline: Duration,
+    clock: Arc<std::sync::OnceLock<Instant>>,
+) -> HashMap<u64, Instant> {
+    const BEFORE_THE_CLOCK: Duration = Duration::from_millis(100);
     let mut arrived = HashMap::with_capacity(expected);
-    let until = Instant::now() + deadline;
     while arrived.len() < expected {
-        let left = until.saturating_duration_since(Instant::now());
+        let left = match clock.get() {
+            Some(started) => (*started + deadline).saturating_duration_since(Instant::now()),
+            None => BEFORE_THE_CLOCK,
+        };
         if left.is_zero() {
             break;
         }
         let Some(text) = socket.next_text(left).await else {
-            break;
+            if clock.get().is_some() {
+                break;
+            }
+            continue;
         };
         let at = Instant::now();
         if let Ok(Heard {
@@ -265,7 +333,7 @@ async fn listen(mut socket: Socket, expected: usize, deadline: Duration) -> Hash
             version: Some(version),
         }) = serde_json::from_str(&text)
         {
-            arrived.insert(version, at);
+            arrived.entry(version).or_insert(at);
         }
     }
     arrived
