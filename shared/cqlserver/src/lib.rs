@@ -168,6 +168,10 @@ impl CqlServer {
         let serving = node.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // As Cassandra's native transport does: an answer goes out when written, not
+                // after the client's delayed acknowledgement of the one before (Nagle's wait
+                // put 40 ms into a start's handshake).
+                let _ = stream.set_nodelay(true);
                 let (acceptor, node) = (acceptor.clone(), serving.clone());
                 tokio::spawn(async move {
                     // A client that will not speak TLS, or does not trust the CA, is dropped.
