@@ -303,7 +303,11 @@ pub async fn connect(config: &KeyspacesConfig) -> Result<Session, KeyspacesError
         .connection_timeout(REQUEST_TIMEOUT)
         // Nothing here changes the schema at run time (the template creates the tables), so
         // there is no agreement to wait for; single-node test servers have no peers to ask.
-        .auto_await_schema_agreement(false);
+        .auto_await_schema_agreement(false)
+        // At start the driver reads the schema: by default the tables, columns, types, views
+        // and functions of every keyspace, a round trip each, for nothing (a prepared statement
+        // carries its own metadata). The keyspaces' replication is all routing needs.
+        .fetch_full_schema_metadata(false);
     if let Some(settings) = &config.tls {
         builder = builder.tls_context(Some(tls::client_config(settings)?));
     }

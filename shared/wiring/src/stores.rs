@@ -11,10 +11,10 @@ use itemcache::{CachedCatalog, DEFAULT_TTL};
 use std::sync::Arc;
 
 /// The cart service of every REST cart function: carts and catalog as [`stores`] chooses,
-/// events as [`event_publisher`] does, orders to [`order_queue`].
+/// events as [`event_publisher`] does, orders to [`order_queue`]. The keyspace and the broker
+/// are opened at once: each is a few round trips, and a cold start waits for the longer only.
 pub async fn cart_service(config: &Config) -> Result<CartService, BoxError> {
-    let (carts, catalog) = stores(config).await?;
-    let events = event_publisher(config).await?;
+    let ((carts, catalog), events) = tokio::try_join!(stores(config), event_publisher(config))?;
     let service = CartService::new(carts, catalog, events)
         .with_orders(order_queue(config).await)
         .settling_before_answering();
