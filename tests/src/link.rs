@@ -1,7 +1,10 @@
 //! A TCP link to a real server that a test can cut and restore, to make a dependency fail on
 //! purpose: while cut, live connections are closed and new ones are accepted and dropped at
 //! once, as a server that went away looks to a client. It can also slow a dependency down:
-//! with a delay set, everything a client sends waits that long before it goes on.
+//! with a delay set, everything a client sends waits that long before it goes on (and with
+//! [`CuttableLink::delay_each_way`], every answer too: a network's round trip). It counts the
+//! connections it carried and the round trips on them: each time a client sends after hearing
+//! from the server (or first), one more.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +19,7 @@ pub struct CuttableLink {
     addr: SocketAddr,
     open: Arc<AtomicBool>,
     delay_ms: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     cuts: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -49,18 +53,21 @@ impl CuttableLink {
             .unwrap_or_else(|e| panic!("addr: {e}"));
         let open = Arc::new(AtomicBool::new(true));
         let delay_ms = Arc::new(AtomicU64::new(0));
+        let counts = Arc::new(Counts::default());
         let (cuts, _) = watch::channel(0u64);
         let task = tokio::spawn(accept(
             listener,
             upstream,
             open.clone(),
             delay_ms.clone(),
+            counts.clone(),
             cuts.clone(),
         ));
         Self {
             addr,
             open,
             delay_ms,
+            counts,
             cuts,
             task,
         }
@@ -88,6 +95,33 @@ impl CuttableLink {
         self.delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
+
+    /// Holds back what clients send and what the server answers by `delay` each: a network
+    /// with a round trip of twice `delay`.
+    pub fn delay_each_way(&self, delay: Duration) {
+        self.slow_down(delay);
+        self.counts
+            .answer_delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Connections carried so far.
+    pub fn connections(&self) -> u64 {
+        self.counts.connections.load(Ordering::SeqCst)
+    }
+
+    /// Round trips so far, on every connection: sends that follow an answer (or open one).
+    pub fn round_trips(&self) -> u64 {
+        self.counts.round_trips.load(Ordering::SeqCst)
+    }
+}
+
+/// What a link counts, and the delay of its answers.
+#[derive(Default)]
+struct Counts {
+    connections: AtomicU64,
+    round_trips: AtomicU64,
+    answer_delay_ms: AtomicU64,
 }
 
 impl Drop for CuttableLink {
@@ -101,6 +135,7 @@ async fn accept(
     upstream: SocketAddr,
     open: Arc<AtomicBool>,
     delay_ms: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     cuts: watch::Sender<u64>,
 ) {
     while let Ok((client, _)) = listener.accept().await {
@@ -108,7 +143,14 @@ async fn accept(
             drop(client);
             continue;
         }
-        tokio::spawn(pump(client, upstream, delay_ms.clone(), cuts.subscribe()));
+        counts.connections.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(pump(
+            client,
+            upstream,
+            delay_ms.clone(),
+            counts.clone(),
+            cuts.subscribe(),
+        ));
     }
 }
 
@@ -116,6 +158,7 @@ async fn pump(
     client: TcpStream,
     upstream: SocketAddr,
     delay_ms: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     mut cuts: watch::Receiver<u64>,
 ) {
     let Ok(server) = TcpStream::connect(upstream).await else {
@@ -123,16 +166,49 @@ async fn pump(
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let (mut from_client, mut to_client) = client.into_split();
-    let (mut from_server, mut to_server) = server.into_split();
-    // Each chunk is held for the delay from when it arrived, not from when the one before it
-    // went on: a slow server, not a queue that grows.
+    let (from_client, to_client) = client.into_split();
+    let (from_server, to_server) = server.into_split();
+    // Whether the server spoke last on this connection: the client's next send is a new round
+    // trip.
+    let answered = Arc::new(AtomicBool::new(true));
+    let request_delay = move || delay_ms.load(Ordering::SeqCst);
+    let answer_delay = {
+        let counts = counts.clone();
+        move || counts.answer_delay_ms.load(Ordering::SeqCst)
+    };
+    let requests = held_for(from_client, to_server, request_delay, {
+        let (answered, counts) = (answered.clone(), counts.clone());
+        move || {
+            if answered.swap(false, Ordering::SeqCst) {
+                counts.round_trips.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let answers = held_for(from_server, to_client, answer_delay, move || {
+        answered.store(true, Ordering::SeqCst);
+    });
+    tokio::select! {
+        _ = requests => {}
+        _ = answers => {}
+        _ = cuts.changed() => {}
+    }
+}
+
+/// Copies `from` to `to`, each chunk held for the delay from when it arrived, not from when the
+/// one before it went on (a slow network, not a queue that grows); `heard` runs on each chunk.
+async fn held_for(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    delay_ms: impl Fn() -> u64,
+    heard: impl Fn(),
+) {
     let (chunks, mut held) =
         tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
     let reader = async move {
         let mut buffer = vec![0u8; 16 * 1024];
-        while let Ok(read @ 1..) = from_client.read(&mut buffer).await {
-            let delay = Duration::from_millis(delay_ms.load(Ordering::SeqCst));
+        while let Ok(read @ 1..) = from.read(&mut buffer).await {
+            heard();
+            let delay = Duration::from_millis(delay_ms());
             let due = tokio::time::Instant::now() + delay;
             if chunks.send((due, buffer[..read].to_vec())).is_err() {
                 break;
@@ -142,18 +218,10 @@ async fn pump(
     let writer = async move {
         while let Some((due, chunk)) = held.recv().await {
             tokio::time::sleep_until(due).await;
-            if to_server.write_all(&chunk).await.is_err() {
+            if to.write_all(&chunk).await.is_err() {
                 break;
             }
         }
     };
-    let requests = async {
-        tokio::join!(reader, writer);
-    };
-    let answers = tokio::io::copy(&mut from_server, &mut to_client);
-    tokio::select! {
-        _ = requests => {}
-        _ = answers => {}
-        _ = cuts.changed() => {}
-    }
+    tokio::join!(reader, writer);
 }
