@@ -2,7 +2,9 @@
 //! and `... -- push [--seconds N] [--members 1,100,1000]`, and `... -- soak [--seconds N]
 //! [--users N] [--carts N] [--faults]` (see `soak`: the promises under load, checked at the end;
 //! with `--faults`, on real servers while the broker, the outbox and the registry are cut and
-//! restored: run it through `tests/services.sh`).
+//! restored: run it through `tests/services.sh`), and `... -- cold [--starts N] [--functions
+//! a,b] [--bin-dir DIR] [--link-delay-ms N]` (see `cold`: each function's start under a runtime API emulation, on
+//! real servers through delayed links; through `tests/services.sh` too).
 //!
 //! `push` makes N WebSocket clients members of one cart while one of them adds items over HTTP at
 //! a steady rate, and prints change-to-message latency (from sending the add to each member's
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tests::{Client, TestStack};
 
+mod cold;
 mod faults;
 mod push;
 mod push_cpu;
@@ -57,11 +60,15 @@ struct Options {
     users: usize,
     carts: usize,
     faults: bool,
+    starts: usize,
+    functions: Vec<String>,
+    bin_dir: std::path::PathBuf,
+    link_delay_ms: u64,
 }
 
 fn parse_args() -> Result<(String, Options), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults]";
+    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults] | bench cold [--starts N] [--functions a,b] [--bin-dir DIR] [--link-delay-ms N]";
     let mode = args.next().ok_or(usage)?;
     let mut options = Options {
         seconds: 10,
@@ -70,6 +77,10 @@ fn parse_args() -> Result<(String, Options), String> {
         users: 40,
         carts: 12,
         faults: false,
+        starts: 10,
+        functions: Vec::new(),
+        bin_dir: cold::default_bin_dir(),
+        link_delay_ms: cold::LINK_DELAY_MS,
     };
     while let Some(flag) = args.next() {
         if flag == "--faults" {
@@ -87,6 +98,10 @@ fn parse_args() -> Result<(String, Options), String> {
             "--connections" => options.connections = number()? as usize,
             "--users" => options.users = number()? as usize,
             "--carts" => options.carts = number()? as usize,
+            "--starts" => options.starts = number()? as usize,
+            "--functions" => options.functions = value.split(',').map(str::to_owned).collect(),
+            "--bin-dir" => options.bin_dir = value.into(),
+            "--link-delay-ms" => options.link_delay_ms = number()?,
             "--members" => {
                 let parsed: Result<Vec<usize>, _> = value.split(',').map(str::parse).collect();
                 options.members =
@@ -121,8 +136,14 @@ async fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::from(1);
             }
         }
+        "cold" => {
+            let delay = Duration::from_millis(options.link_delay_ms);
+            if !cold::run(options.starts, &options.functions, &options.bin_dir, delay).await {
+                return std::process::ExitCode::from(1);
+            }
+        }
         other => {
-            eprintln!("unknown mode '{other}'; modes: rest, push, soak");
+            eprintln!("unknown mode '{other}'; modes: rest, push, soak, cold");
             return std::process::ExitCode::from(2);
         }
     }
