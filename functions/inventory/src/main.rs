@@ -10,10 +10,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     edge::metrics::install_on_lambda();
     let config = wiring::Config::from_env()?;
-    let inventory = inventory::Inventory {
-        ledger: wiring::stock_ledger(&config).await?,
-        events: wiring::event_publisher(&config).await?,
-    };
+    // The keyspace and the broker are opened at once: a cold start waits for the longer only.
+    let (ledger, events) = tokio::try_join!(
+        wiring::stock_ledger(&config),
+        wiring::event_publisher(&config)
+    )?;
+    let inventory = inventory::Inventory { ledger, events };
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let inventory = &inventory;
         async move {

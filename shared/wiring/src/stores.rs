@@ -144,14 +144,14 @@ pub const RELAY_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 /// The transactional outbox's relay of the `republish` function: carts as the cart functions
 /// keep them, events to where they publish.
 pub async fn relay(config: &Config) -> Result<Relay, BoxError> {
-    let keyspace = match &config.keyspaces {
-        Some(keyspace) => Some(keyspaces::Keyspace::open(keyspace).await?),
-        None => None,
+    // As for a cart function: the keyspace and the broker are opened at once.
+    let carts = async {
+        let keyspace = match &config.keyspaces {
+            Some(keyspace) => Some(keyspaces::Keyspace::open(keyspace).await?),
+            None => None,
+        };
+        cart_store(config, keyspace.as_ref()).await
     };
-    let carts = cart_store(config, keyspace.as_ref()).await?;
-    Ok(Relay::new(
-        carts,
-        event_publisher(config).await?,
-        RELAY_GRACE,
-    ))
+    let (carts, events) = tokio::try_join!(carts, event_publisher(config))?;
+    Ok(Relay::new(carts, events, RELAY_GRACE))
 }
