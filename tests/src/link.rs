@@ -18,7 +18,7 @@ use tokio::sync::watch;
 pub struct CuttableLink {
     addr: SocketAddr,
     open: Arc<AtomicBool>,
-    delay_ms: Arc<AtomicU64>,
+    delay_us: Arc<AtomicU64>,
     counts: Arc<Counts>,
     cuts: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
@@ -52,21 +52,21 @@ impl CuttableLink {
             .local_addr()
             .unwrap_or_else(|e| panic!("addr: {e}"));
         let open = Arc::new(AtomicBool::new(true));
-        let delay_ms = Arc::new(AtomicU64::new(0));
+        let delay_us = Arc::new(AtomicU64::new(0));
         let counts = Arc::new(Counts::default());
         let (cuts, _) = watch::channel(0u64);
         let task = tokio::spawn(accept(
             listener,
             upstream,
             open.clone(),
-            delay_ms.clone(),
+            delay_us.clone(),
             counts.clone(),
             cuts.clone(),
         ));
         Self {
             addr,
             open,
-            delay_ms,
+            delay_us,
             counts,
             cuts,
             task,
@@ -92,8 +92,8 @@ impl CuttableLink {
     /// Holds back everything clients send by `delay` (zero: none), on live connections too: a
     /// slow server, as its clients see one.
     pub fn slow_down(&self, delay: Duration) {
-        self.delay_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
+        self.delay_us
+            .store(delay.as_micros() as u64, Ordering::SeqCst);
     }
 
     /// Holds back what clients send and what the server answers by `delay` each: a network
@@ -101,8 +101,8 @@ impl CuttableLink {
     pub fn delay_each_way(&self, delay: Duration) {
         self.slow_down(delay);
         self.counts
-            .answer_delay_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
+            .answer_delay_us
+            .store(delay.as_micros() as u64, Ordering::SeqCst);
     }
 
     /// Connections carried so far.
@@ -121,7 +121,7 @@ impl CuttableLink {
 struct Counts {
     connections: AtomicU64,
     round_trips: AtomicU64,
-    answer_delay_ms: AtomicU64,
+    answer_delay_us: AtomicU64,
 }
 
 impl Drop for CuttableLink {
@@ -134,7 +134,7 @@ async fn accept(
     listener: TcpListener,
     upstream: SocketAddr,
     open: Arc<AtomicBool>,
-    delay_ms: Arc<AtomicU64>,
+    delay_us: Arc<AtomicU64>,
     counts: Arc<Counts>,
     cuts: watch::Sender<u64>,
 ) {
@@ -147,7 +147,7 @@ async fn accept(
         tokio::spawn(pump(
             client,
             upstream,
-            delay_ms.clone(),
+            delay_us.clone(),
             counts.clone(),
             cuts.subscribe(),
         ));
@@ -157,7 +157,7 @@ async fn accept(
 async fn pump(
     client: TcpStream,
     upstream: SocketAddr,
-    delay_ms: Arc<AtomicU64>,
+    delay_us: Arc<AtomicU64>,
     counts: Arc<Counts>,
     mut cuts: watch::Receiver<u64>,
 ) {
@@ -171,10 +171,10 @@ async fn pump(
     // Whether the server spoke last on this connection: the client's next send is a new round
     // trip.
     let answered = Arc::new(AtomicBool::new(true));
-    let request_delay = move || delay_ms.load(Ordering::SeqCst);
+    let request_delay = move || delay_us.load(Ordering::SeqCst);
     let answer_delay = {
         let counts = counts.clone();
-        move || counts.answer_delay_ms.load(Ordering::SeqCst)
+        move || counts.answer_delay_us.load(Ordering::SeqCst)
     };
     let requests = held_for(from_client, to_server, request_delay, {
         let (answered, counts) = (answered.clone(), counts.clone());
@@ -199,7 +199,7 @@ async fn pump(
 async fn held_for(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    delay_ms: impl Fn() -> u64,
+    delay_us: impl Fn() -> u64,
     heard: impl Fn(),
 ) {
     let (chunks, mut held) =
@@ -208,7 +208,7 @@ async fn held_for(
         let mut buffer = vec![0u8; 16 * 1024];
         while let Ok(read @ 1..) = from.read(&mut buffer).await {
             heard();
-            let delay = Duration::from_millis(delay_ms());
+            let delay = Duration::from_micros(delay_us());
             let due = tokio::time::Instant::now() + delay;
             if chunks.send((due, buffer[..read].to_vec())).is_err() {
                 break;
@@ -217,11 +217,27 @@ async fn held_for(
     };
     let writer = async move {
         while let Some((due, chunk)) = held.recv().await {
-            tokio::time::sleep_until(due).await;
+            hold_until(due).await;
             if to.write_all(&chunk).await.is_err() {
                 break;
             }
         }
     };
     tokio::join!(reader, writer);
+}
+
+/// Waits until `due`, to within a tenth of a millisecond. Tokio's timer rounds a deadline up to
+/// its next millisecond tick, which would turn a link's 1 ms into 1 to 2 and a zero delay into
+/// up to one: the last stretch is slept on a blocking thread instead, whose sleep is exact.
+async fn hold_until(due: tokio::time::Instant) {
+    const TIMER_TICK: Duration = Duration::from_millis(2);
+    let now = tokio::time::Instant::now();
+    if due <= now {
+        return;
+    }
+    if due - now > TIMER_TICK {
+        tokio::time::sleep_until(due - TIMER_TICK).await;
+    }
+    let rest = due.saturating_duration_since(tokio::time::Instant::now());
+    let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
 }
