@@ -21,7 +21,8 @@ cargo --version
 
 step "tools the tests drive"
 # The README walk-through test runs its curl | jq commands for real; the page's end-to-end test
-# drives Debian's Chromium through playwright-core (which never downloads a browser of its own).
+# drives Debian's Chromium through playwright-core (which never downloads a browser of its own);
+# `bench wrk` drives the local stack with Debian's wrk.
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v curl >/dev/null || missing+=(curl)
@@ -31,6 +32,7 @@ command -v node >/dev/null || missing+=(nodejs npm)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3 python3-venv)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v unzip >/dev/null || missing+=(unzip)
+command -v wrk >/dev/null || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -73,6 +75,7 @@ test -x "$bench"
 step "bench smoke run (numbers here mean nothing: debug build, one second)"
 "$bench" rest --seconds 1 --connections 4 >/dev/null
 "$bench" push --seconds 1 --members 2 >/dev/null
+"$bench" wrk --seconds 1 --connections 2 --bin-dir "${CARGO_TARGET_DIR:-target}/debug" >/dev/null
 echo "bench ran"
 
 step "soak, short: the promises under concurrent users, checked at the end (fails the run if broken)"

@@ -4,7 +4,11 @@
 //! with `--faults`, on real servers while the broker, the outbox and the registry are cut and
 //! restored: run it through `tests/services.sh`), and `... -- cold [--starts N] [--functions
 //! a,b] [--bin-dir DIR] [--link-delay-ms N]` (see `cold`: each function's start under a runtime API emulation, on
-//! real servers through delayed links; through `tests/services.sh` too).
+//! real servers through delayed links; through `tests/services.sh` too), and `... -- ops
+//! [--rounds N] [--bin-dir DIR] [--link-delay-ms N]` (see `ops`: each REST cart operation on the
+//! same deployed functions, with its sequential round trips), and `... -- wrk [--seconds N]
+//! [--connections N]` (see `wrk`: `rest`'s routes driven by wrk against the release build of
+//! `local`).
 //!
 //! `push` makes N WebSocket clients members of one cart while one of them adds items over HTTP at
 //! a steady rate, and prints change-to-message latency (from sending the add to each member's
@@ -24,14 +28,26 @@ use std::time::{Duration, Instant};
 use tests::{Client, TestStack};
 
 mod cold;
+mod deployed;
 mod faults;
+mod ops;
 mod push;
 mod push_cpu;
+mod runtime_api;
 mod soak;
+mod wrk;
 
 /// The local stack of the bench: as `cargo run` starts it, without the per-user rate limit.
 pub(crate) async fn unthrottled_stack() -> TestStack {
     tests::spawn_stack_with(|config| config.rate_per_user = None).await
+}
+
+/// The `q` quantile (0 to 1) of `sorted` values, NaN when there are none.
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 /// Rounds each route's time is split into, alternating between the two routes.
@@ -61,14 +77,15 @@ struct Options {
     carts: usize,
     faults: bool,
     starts: usize,
+    rounds: usize,
     functions: Vec<String>,
     bin_dir: std::path::PathBuf,
-    link_delay_ms: u64,
+    link_delay: Duration,
 }
 
 fn parse_args() -> Result<(String, Options), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults] | bench cold [--starts N] [--functions a,b] [--bin-dir DIR] [--link-delay-ms N]";
+    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults] | bench cold [--starts N] [--functions a,b] [--bin-dir DIR] [--link-delay-ms N] | bench ops [--rounds N] [--bin-dir DIR] [--link-delay-ms N] | bench wrk [--seconds N] [--connections N] [--bin-dir DIR]";
     let mode = args.next().ok_or(usage)?;
     let mut options = Options {
         seconds: 10,
@@ -78,9 +95,10 @@ fn parse_args() -> Result<(String, Options), String> {
         carts: 12,
         faults: false,
         starts: 10,
+        rounds: 50,
         functions: Vec::new(),
-        bin_dir: cold::default_bin_dir(),
-        link_delay_ms: cold::LINK_DELAY_MS,
+        bin_dir: deployed::default_bin_dir(),
+        link_delay: deployed::LINK_DELAY,
     };
     while let Some(flag) = args.next() {
         if flag == "--faults" {
@@ -99,9 +117,17 @@ fn parse_args() -> Result<(String, Options), String> {
             "--users" => options.users = number()? as usize,
             "--carts" => options.carts = number()? as usize,
             "--starts" => options.starts = number()? as usize,
+            "--rounds" => options.rounds = number()? as usize,
             "--functions" => options.functions = value.split(',').map(str::to_owned).collect(),
             "--bin-dir" => options.bin_dir = value.into(),
-            "--link-delay-ms" => options.link_delay_ms = number()?,
+            "--link-delay-ms" => {
+                options.link_delay = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|ms| (0.0..1000.0).contains(ms))
+                    .map(|ms| Duration::from_secs_f64(ms / 1e3))
+                    .ok_or(format!("{flag}: '{value}' is not milliseconds"))?
+            }
             "--members" => {
                 let parsed: Result<Vec<usize>, _> = value.split(',').map(str::parse).collect();
                 options.members =
@@ -136,14 +162,25 @@ async fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::from(1);
             }
         }
+        "wrk" => {
+            if !wrk::run(options.seconds, options.connections, &options.bin_dir).await {
+                return std::process::ExitCode::from(1);
+            }
+        }
+        "ops" => {
+            let delay = options.link_delay;
+            if !ops::run(options.rounds, &options.bin_dir, delay).await {
+                return std::process::ExitCode::from(1);
+            }
+        }
         "cold" => {
-            let delay = Duration::from_millis(options.link_delay_ms);
+            let delay = options.link_delay;
             if !cold::run(options.starts, &options.functions, &options.bin_dir, delay).await {
                 return std::process::ExitCode::from(1);
             }
         }
         other => {
-            eprintln!("unknown mode '{other}'; modes: rest, push, soak, cold");
+            eprintln!("unknown mode '{other}'; modes: rest, push, soak, cold, ops, wrk");
             return std::process::ExitCode::from(2);
         }
     }
@@ -287,7 +324,7 @@ async fn rest(options: Options) {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
+pub(crate) fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
 }
 
