@@ -15,6 +15,7 @@ use crate::session::{Keyspace, Statement};
 use crate::unavailable;
 use async_trait::async_trait;
 use domain::ports::{CartStore, StoreError, membership_delta};
+use domain::unpublished::PendingEvent;
 use domain::{Cart, CartId, UserId};
 use futures_util::{StreamExt, future};
 use scylla::value::{CqlTimestamp, CqlValue};
@@ -23,6 +24,17 @@ use scylla::value::{CqlTimestamp, CqlValue};
 /// 1,000 writes per second ("Quotas for Amazon Keyspaces (for Apache Cassandra)"), and every
 /// change writes one entry.
 const UNPUBLISHED_SHARDS: i32 = 16;
+
+/// How many times a save lists its event for the relay before leaving it to the service's
+/// publish (the change itself has landed by then).
+const LISTING_ATTEMPTS: u32 = 3;
+
+/// How a conditional write of a cart ended.
+enum Written {
+    Applied,
+    /// Another writer's version stands; `current` when the store said which.
+    Lost { current: Option<u64> },
+}
 
 /// How long after its entry a save may still land: far past the functions' timeouts.
 const SAVE_DEADLINE_MS: i64 = 5 * 60 * 1000;
@@ -71,19 +83,26 @@ impl KeyspacesCartStore {
     }
 
     /// Lists each event `next` holds that `previous` did not (the one its change adds) where
-    /// the relay looks: before the change is written, so a writer that dies after its write
-    /// leaves its event findable.
+    /// the relay looks, so a writer that dies after its write leaves its event findable.
     async fn list_unpublished(
         &self,
         previous: Option<&Cart>,
         next: &Cart,
     ) -> Result<(), StoreError> {
-        let new = next.unpublished.iter().filter(|pending| {
-            !previous.is_some_and(|p| p.unpublished.holds_event(pending.event_id))
-        });
+        let new: Vec<&PendingEvent> = next
+            .unpublished
+            .iter()
+            .filter(|pending| {
+                !previous.is_some_and(|p| p.unpublished.holds_event(pending.event_id))
+            })
+            .collect();
+        // A settle adds no event, and needs no statement prepared for it.
+        if new.is_empty() {
+            return Ok(());
+        }
         let now = CqlTimestamp(chrono::Utc::now().timestamp_millis());
         let statement = self.keyspace.prepared(Statement::AddUnpublished).await?;
-        let writes = new.map(|pending| {
+        let writes = new.into_iter().map(|pending| {
             self.keyspace.session.execute_unpaged(
                 statement,
                 (
@@ -99,6 +118,52 @@ impl KeyspacesCartStore {
             result.map_err(unavailable)?;
         }
         Ok(())
+    }
+
+    /// The cart's own conditional write: an insert for a new cart, an update on the version
+    /// read for one that exists.
+    async fn write(&self, previous: Option<&Cart>, next: &Cart) -> Result<Written, StoreError> {
+        let mut values = cart_values(next);
+        let statement = match previous {
+            None => self.keyspace.prepared(Statement::InsertCart).await?,
+            Some(read) => {
+                values.push(CqlValue::BigInt(version(read.version)));
+                self.keyspace.prepared(Statement::UpdateCart).await?
+            }
+        };
+        let result = self
+            .keyspace
+            .session
+            .execute_unpaged(statement, values)
+            .await
+            .map_err(unavailable)?;
+        let outcome = Lwt::read(result).map_err(unavailable)?;
+        Ok(if outcome.applied() {
+            Written::Applied
+        } else {
+            Written::Lost {
+                current: outcome
+                    .current_bigint("version")
+                    .and_then(|v| u64::try_from(v).ok()),
+            }
+        })
+    }
+
+    /// After a write that landed while its relay entry did not: tries the entry again. The
+    /// change stands either way, and so does its event in the record: the service publishes it
+    /// next (to the topic, or the SQS outbox the relay drains), and a later change of the cart
+    /// publishes the events its record still carries first. Only if all of those fail too does
+    /// the event wait for that later change.
+    async fn list_again(&self, previous: Option<&Cart>, next: &Cart, first: StoreError) {
+        let mut error = first;
+        for _ in 1..LISTING_ATTEMPTS {
+            match self.list_unpublished(previous, next).await {
+                Ok(()) => return,
+                Err(e) => error = e,
+            }
+        }
+        tracing::error!(error = %error, cart_id = %next.cart_id, version = next.version,
+            "a saved change's event is not on the relay's list; it is published by this operation or the cart's next change");
     }
 
     /// After a lost write: un-index the joiners the stored cart does not have.
@@ -143,36 +208,23 @@ impl CartStore for KeyspacesCartStore {
 
     async fn save(&self, previous: Option<&Cart>, next: &Cart) -> Result<(), StoreError> {
         let (joined, left) = membership_delta(previous, next);
-        // Both go before the transaction, which cannot write another partition, and together.
-        let (indexed, listed) = future::join(
-            self.index(&joined, next.cart_id, true),
+        // Joiners go before the transaction, which cannot write another partition: the index
+        // must hold a member the moment the cart does.
+        self.index(&joined, next.cart_id, true).await?;
+        // The relay's entry goes with the transaction, not before it: both are on the wire
+        // before either is answered, so a writer that dies waiting leaves both landed. An
+        // entry whose transaction lost is tidied by the relay, as one written before it was.
+        let (listed, written) = future::join(
             self.list_unpublished(previous, next),
+            self.write(previous, next),
         )
         .await;
-        indexed?;
-        listed?;
-        let mut values = cart_values(next);
-        let statement = match previous {
-            None => self.keyspace.prepared(Statement::InsertCart).await?,
-            Some(read) => {
-                values.push(CqlValue::BigInt(version(read.version)));
-                self.keyspace.prepared(Statement::UpdateCart).await?
-            }
-        };
-        let result = self
-            .keyspace
-            .session
-            .execute_unpaged(statement, values)
-            .await
-            .map_err(unavailable)?;
-        let outcome = Lwt::read(result).map_err(unavailable)?;
-        if !outcome.applied() {
+        if let Written::Lost { current } = written? {
             self.take_back(&joined, next.cart_id).await;
-            return Err(StoreError::Conflict {
-                current: outcome
-                    .current_bigint("version")
-                    .and_then(|v| u64::try_from(v).ok()),
-            });
+            return Err(StoreError::Conflict { current });
+        }
+        if let Err(e) = listed {
+            self.list_again(previous, next, e).await;
         }
         if let Err(e) = self.index(&left, next.cart_id, false).await {
             // The change is written; an entry left behind only lists a cart its user is no

@@ -83,7 +83,7 @@ pub enum Statement {
     LoadTaken,
     /// Stock taken by a checkout, `IF stock = ?`.
     TakeStock,
-    /// A change's entry in the relay's list, written before the change.
+    /// A change's entry in the relay's list, written beside the change.
     AddUnpublished,
     /// The carts of one shard of the relay's list.
     UnpublishedShard,

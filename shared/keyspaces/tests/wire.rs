@@ -43,6 +43,78 @@ async fn an_operation_ended_after_its_save_still_has_its_event_published_by_the_
     .await;
 }
 
+/// The relay's entry is written beside the cart's conditional write, not before it (one round
+/// trip fewer per change). Refused here by a login without `cassandra:Modify` on its table, the
+/// entry fails while the write lands: the change stands, and its event goes out with the
+/// operation's own publish or, when that fails too, ahead of the cart's next change.
+#[tokio::test]
+async fn a_change_whose_relay_entry_fails_still_stands_and_its_event_still_goes_out_in_order() {
+    use domain::memory::{MemoryCatalog, RecordingPublisher};
+    use std::sync::Arc;
+    let (server, _) = keyspace().await;
+    let table = |name: &str| {
+        format!(
+            "/keyspace/{}/table/{name}",
+            KeyspacesConfig::DEFAULT_KEYSPACE
+        )
+    };
+    let no_relay_list = server.login_with(
+        Grants::none()
+            .allow(Action::Select, table("carts"))
+            .allow(Action::Modify, table("carts"))
+            .allow(Action::Select, table("user_cart_sharing"))
+            .allow(Action::Modify, table("user_cart_sharing"))
+            .allow(Action::Select, "/keyspace/system*"),
+    );
+    let keyspace = Keyspace::open(&config(&server, &no_relay_list))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let store = Arc::new(KeyspacesCartStore::new(keyspace));
+    let events = Arc::new(RecordingPublisher::default());
+    let catalog = Arc::new(MemoryCatalog::with(domain::testing::sample_items()));
+    let carts = domain::CartService::new(store.clone(), catalog, events.clone())
+        .settling_before_answering();
+    let alice = domain::testing::user("alice");
+    let items = domain::testing::sample_items();
+    let one = domain::Quantity::try_from(1u32).unwrap_or_else(|e| panic!("{e}"));
+
+    let cart = carts
+        .create(&alice, domain::Currency::DEFAULT, &[])
+        .await
+        .unwrap_or_else(|e| panic!("the create stands without its entry: {e}"));
+    let refusals = server.refusals();
+    assert!(
+        !refusals.is_empty() && refusals.iter().all(|r| r.contains("unpublished_events")),
+        "only the relay's entry was refused: {refusals:?}"
+    );
+
+    events.set_down(true);
+    carts
+        .add_item(&alice, cart.cart_id, &items[0].item_id, one)
+        .await
+        .unwrap_or_else(|e| panic!("the add stands without entry or publish: {e}"));
+    let stored = store.load(cart.cart_id).await.ok().flatten();
+    assert_eq!(
+        stored.as_ref().map(|c| (c.version, c.unpublished.len())),
+        Some((2, 1)),
+        "the add is saved with its event in the record"
+    );
+
+    events.set_down(false);
+    carts
+        .add_item(&alice, cart.cart_id, &items[1].item_id, one)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let versions: Vec<u64> = events.events().iter().map(|e| e.version).collect();
+    assert_eq!(versions, [1, 2, 3], "the held event goes out first, in order");
+    let stored = store.load(cart.cart_id).await.ok().flatten();
+    assert_eq!(
+        stored.map(|c| (c.version, c.unpublished.len())),
+        Some((3, 0)),
+        "and both are settled out of the record"
+    );
+}
+
 #[tokio::test]
 async fn the_catalog_round_trips_through_cql() {
     let (_server, keyspace) = keyspace().await;

@@ -315,6 +315,6 @@ fn print_table(
         );
     }
     println!(
-        "\ntargets (sequential round trips): a read 1, an add or a remove 3; missed by {missed}"
+        "\ntargets (sequential round trips): a read 1, an add or a remove 3; {missed} operation(s) missed"
     );
 }
