@@ -33,13 +33,32 @@ pub async fn tansu(listen: SocketAddr, advertised: &str) -> tokio::process::Chil
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("tansu starts: {e}"));
+    wait_until_listening(listen, "the broker", Duration::from_secs(20)).await;
+    child
+}
+
+/// A broker of the caller's own behind a link: tansu at a free port, advertising the link's
+/// address, so every client connection crosses the link (which the caller may cut or slow).
+pub async fn tansu_behind_link() -> (crate::CuttableLink, tokio::process::Child) {
+    let front = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("a free port: {e}"));
+    let advertised = front
+        .local_addr()
+        .unwrap_or_else(|e| panic!("its address: {e}"));
+    let listen = ([127, 0, 0, 1], free_port()).into();
+    let broker = tansu(listen, &advertised.to_string()).await;
+    (crate::CuttableLink::on(front, listen), broker)
+}
+
+/// Waits until something accepts connections at `addr`, failing the caller after `patience`.
+pub async fn wait_until_listening(addr: SocketAddr, what: &str, patience: Duration) {
     let started = Instant::now();
-    while tokio::net::TcpStream::connect(listen).await.is_err() {
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
         assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the broker did not start"
+            started.elapsed() < patience,
+            "{what} did not listen at {addr}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    child
 }

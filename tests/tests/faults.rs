@@ -6,26 +6,14 @@ use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tests::{CuttableLink, real_servers, spawn_stack_on};
-use tokio::net::TcpListener;
-
-/// A broker of the test's own, reachable only through a link, and advertising the link's
-/// address so that every client connection goes through it.
-async fn broker_behind_a_link() -> (tokio::process::Child, CuttableLink) {
-    let front = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let advertised = front.local_addr().expect("its address");
-    let broker: SocketAddr = ([127, 0, 0, 1], tests::broker::free_port()).into();
-    let child = tests::broker::tansu(broker, &advertised.to_string()).await;
-    (child, CuttableLink::on(front, broker))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_loses_no_acknowledged_change_the_open_breaker_stops_the_waiting_and_each_push_arrives_once_after()
  {
-    let (_broker, link) = broker_behind_a_link().await;
+    let (link, _broker) = tests::broker::tansu_behind_link().await;
     let mut backends = real_servers();
     backends.kafka_brokers = Some(vec![link.addr().to_string()]);
     let stack = spawn_stack_on(backends).await;

@@ -33,7 +33,9 @@ const LISTING_ATTEMPTS: u32 = 3;
 enum Written {
     Applied,
     /// Another writer's version stands; `current` when the store said which.
-    Lost { current: Option<u64> },
+    Lost {
+        current: Option<u64>,
+    },
 }
 
 /// How long after its entry a save may still land: far past the functions' timeouts.

@@ -106,7 +106,11 @@ async fn a_change_whose_relay_entry_fails_still_stands_and_its_event_still_goes_
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let versions: Vec<u64> = events.events().iter().map(|e| e.version).collect();
-    assert_eq!(versions, [1, 2, 3], "the held event goes out first, in order");
+    assert_eq!(
+        versions,
+        [1, 2, 3],
+        "the held event goes out first, in order"
+    );
     let stored = store.load(cart.cart_id).await.ok().flatten();
     assert_eq!(
         stored.map(|c| (c.version, c.unpublished.len())),

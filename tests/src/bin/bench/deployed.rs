@@ -26,7 +26,7 @@ const TOPIC: &str = "bench-cart-events";
 const START_LIMIT: Duration = Duration::from_secs(20);
 
 /// The links in front of each server, by name.
-pub struct Links(pub Vec<(&'static str, CuttableLink)>);
+pub struct Links(Vec<(&'static str, CuttableLink)>);
 
 impl Links {
     /// Per link: connections and round trips carried so far.
@@ -74,15 +74,10 @@ impl Deployed {
         keyspaces::schema::open_creating(&Self::keyspace_of(&cql))
             .await
             .expect("the keyspace and its tables");
-        let front = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
-        let advertised = front.local_addr().expect("its address");
-        let listen = ([127, 0, 0, 1], tests::broker::free_port()).into();
-        let broker = tests::broker::tansu(listen, &advertised.to_string()).await;
+        let (kafka_link, broker) = tests::broker::tansu_behind_link().await;
         let mut links = vec![
             ("CQL", CuttableLink::start(cql.address()).await),
-            ("Kafka", CuttableLink::on(front, listen)),
+            ("Kafka", kafka_link),
         ];
         for (name, setting) in [("DynamoDB", "DYNAMODB_ENDPOINT"), ("SQS", "SQS_ENDPOINT")] {
             let upstream = address(&tests::service_setting(setting));

@@ -59,13 +59,7 @@ pub async fn drain(heard: &AtomicUsize) {
 impl FaultyStack {
     /// Starts the broker, the links and a stack on them (with its per-user rate limit on).
     pub async fn start() -> (Self, TestStack) {
-        let front = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
-        let advertised = front.local_addr().expect("its address");
-        let listen = ([127, 0, 0, 1], tests::broker::free_port()).into();
-        let tansu = tests::broker::tansu(listen, &advertised.to_string()).await;
-        let broker = CuttableLink::on(front, listen);
+        let (broker, tansu) = tests::broker::tansu_behind_link().await;
         let mut backends = tests::real_servers();
         backends.kafka_brokers = Some(vec![broker.addr().to_string()]);
         backends.cart_tables = None;

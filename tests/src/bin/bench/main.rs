@@ -50,6 +50,14 @@ pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The `p`th percentile (0 to 100) of sorted microseconds, in milliseconds; NaN when there are
+/// none.
+pub(crate) fn percentile_ms<T: Copy + Into<u64>>(sorted_us: &[T], p: f64) -> f64 {
+    sorted_us
+        .get(((sorted_us.len().saturating_sub(1)) as f64 * p / 100.0).round() as usize)
+        .map_or(f64::NAN, |&us| us.into() as f64 / 1000.0)
+}
+
 /// Rounds each route's time is split into, alternating between the two routes.
 const ROUNDS: u32 = 5;
 /// Adds per cart before a worker starts a new one, so carts stay the size people make them.
@@ -218,11 +226,7 @@ impl Run {
     }
 
     fn percentile_ms(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
-        f64::from(self.latencies_us[rank]) / 1000.0
+        percentile_ms(&self.latencies_us, p)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `bench push`: change-to-message latency at each member count, beside a WebSocket echo.
 
+use crate::percentile_ms;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,15 +33,6 @@ impl Sample {
     fn ms(&self, p: f64) -> f64 {
         percentile_ms(&self.latencies_us, p)
     }
-}
-
-/// The `p`th percentile of sorted microseconds, in milliseconds.
-fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
-    if sorted_us.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted_us.len() - 1) as f64).round() as usize;
-    sorted_us[rank] as f64 / 1000.0
 }
 
 /// Runs every member count and prints the table.

@@ -771,13 +771,7 @@ fn report(
     }
     broken.extend(late.iter().take(10).cloned());
     latencies_us.sort_unstable();
-    let percentile = |p: f64| -> f64 {
-        if latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0) * (latencies_us.len() - 1) as f64).round() as usize;
-        latencies_us[rank] as f64 / 1000.0
-    };
+    let percentile = |p: f64| crate::percentile_ms(&latencies_us, p);
 
     println!(
         "| seconds | users | carts | requests | ops/s | changes acknowledged | pushes expected | missing | out of order | repeated | push p50 ms | p99 ms | max ms |"

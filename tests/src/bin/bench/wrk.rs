@@ -7,7 +7,7 @@
 
 use serde_json::json;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tests::Client;
 
 /// Carts per user: the adds go to each in turn, so no cart grows past a few units a line.
@@ -64,14 +64,7 @@ pub async fn run(seconds: u64, connections: usize, bin_dir: &Path) -> bool {
         .spawn()
         .expect("the local stack starts");
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the local stack did not listen"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::broker::wait_until_listening(addr, "the local stack", Duration::from_secs(30)).await;
     let users = logs.join("wrk-users.txt");
     std::fs::write(&users, users_file(addr, connections).await).expect("the users file");
 
