@@ -29,6 +29,9 @@ const UNPUBLISHED_SHARDS: i32 = 16;
 /// publish (the change itself has landed by then).
 const LISTING_ATTEMPTS: u32 = 3;
 
+/// How long after its entry a save may still land: far past the functions' timeouts.
+const SAVE_DEADLINE_MS: i64 = 5 * 60 * 1000;
+
 /// How a conditional write of a cart ended.
 enum Written {
     Applied,
@@ -37,9 +40,6 @@ enum Written {
         current: Option<u64>,
     },
 }
-
-/// How long after its entry a save may still land: far past the functions' timeouts.
-const SAVE_DEADLINE_MS: i64 = 5 * 60 * 1000;
 
 /// The shard of the relay's list that holds `cart`'s entries.
 fn shard_of(cart: CartId) -> i32 {
@@ -213,9 +213,10 @@ impl CartStore for KeyspacesCartStore {
         // Joiners go before the transaction, which cannot write another partition: the index
         // must hold a member the moment the cart does.
         self.index(&joined, next.cart_id, true).await?;
-        // The relay's entry goes with the transaction, not before it: both are on the wire
-        // before either is answered, so a writer that dies waiting leaves both landed. An
-        // entry whose transaction lost is tidied by the relay, as one written before it was.
+        // The relay's entry goes with the transaction, not before it: both are sent at once
+        // (once a process has prepared the entry's statement), so a writer that dies waiting
+        // leaves both landed. An entry whose transaction lost is tidied by the relay, as one
+        // written before it was.
         let (listed, written) = future::join(
             self.list_unpublished(previous, next),
             self.write(previous, next),

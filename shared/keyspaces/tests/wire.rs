@@ -19,6 +19,14 @@ fn config(server: &CqlServer, login: &cqlserver::Login) -> KeyspacesConfig {
         .unwrap_or_else(|| panic!("a config"))
 }
 
+/// The IAM resource of one of our tables, as a grant names it.
+fn table(name: &str) -> String {
+    format!(
+        "/keyspace/{}/table/{name}",
+        KeyspacesConfig::DEFAULT_KEYSPACE
+    )
+}
+
 /// A fresh server with the schema, and the keyspace as its test login sees it.
 async fn keyspace() -> (CqlServer, Keyspace) {
     let server = CqlServer::start().await;
@@ -52,12 +60,6 @@ async fn a_change_whose_relay_entry_fails_still_stands_and_its_event_still_goes_
     use domain::memory::{MemoryCatalog, RecordingPublisher};
     use std::sync::Arc;
     let (server, _) = keyspace().await;
-    let table = |name: &str| {
-        format!(
-            "/keyspace/{}/table/{name}",
-            KeyspacesConfig::DEFAULT_KEYSPACE
-        )
-    };
     let no_relay_list = server.login_with(
         Grants::none()
             .allow(Action::Select, table("carts"))
@@ -250,12 +252,6 @@ async fn a_read_only_login_reads_carts_and_the_catalog_and_may_prepare_no_write(
         .unwrap_or_else(|| panic!("the cart was stored"));
 
     // What the template's read policies grant a read-only function: Select, and nothing else.
-    let table = |name: &str| {
-        format!(
-            "/keyspace/{}/table/{name}",
-            KeyspacesConfig::DEFAULT_KEYSPACE
-        )
-    };
     let reader = server.login_with(
         Grants::none()
             .allow(Action::Select, table("carts"))
