@@ -160,17 +160,42 @@ async function loadInvites(cart) {
   }));
 }
 
+// API Gateway closes every WebSocket after two hours, and a deploy or a network change closes
+// them all at once. A closed socket is opened again after a random wait below a ceiling that
+// doubles with each try that fails (from half a second up to 30 s): pages that lost their
+// sockets together do not come back in the same instant. Once open, it subscribes again, and
+// the snapshot that answers brings whatever changed meanwhile.
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MOST_MS = 30 * 1000;
+let reconnects = 0;
+
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(state.token)}`);
   state.socket = socket;
   socket.onopen = () => {
     $("live").classList.add("on");
+    if (reconnects > 0) loadCarts().catch(showError);
+    reconnects = 0;
     subscribe();
   };
-  socket.onclose = () => { $("live").classList.remove("on"); setTimeout(connect, 1000); };
+  socket.onclose = () => {
+    $("live").classList.remove("on");
+    const ceiling = Math.min(RECONNECT_MOST_MS, RECONNECT_FIRST_MS * 2 ** reconnects);
+    reconnects += 1;
+    setTimeout(connect, Math.random() * ceiling);
+  };
   socket.onmessage = (frame) => onMessage(JSON.parse(frame.data));
 }
+
+// API Gateway also closes a socket after ten minutes in which the page sent nothing, and the
+// server forgets it after nine: a page that shows no cart (and so does not subscribe) pings.
+const PING_MS = 5 * 60 * 1000;
+setInterval(() => {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+    state.socket.send(JSON.stringify({ action: "ping" }));
+  }
+}, PING_MS);
 
 // Subscribes to the open cart: its snapshot and who has it open come back.
 function subscribe() {

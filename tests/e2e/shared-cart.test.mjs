@@ -16,21 +16,33 @@ const WAIT = 10_000;
 // Screenshots of each step, kept for a person to look at after the run.
 const shots = process.env.E2E_SCREENSHOTS || join(here, "../../target/e2e-screenshots");
 
-let stack, browser, base, dataDir;
+let stack, browser, base;
 
-before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "shared-carts-e2e-"));
-  stack = spawn(localBin, ["--port", "0", "--data-dir", dataDir], { env: { ...process.env, RUST_LOG: "warn" } });
-  base = await new Promise((resolve, reject) => {
+// Starts the local stack on a free port with `env` added to its environment; resolves to the
+// process, its address and a `stop()` that ends it and removes its data.
+async function startStack(env = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), "shared-carts-e2e-"));
+  const process_ = spawn(localBin, ["--port", "0", "--data-dir", dataDir], { env: { ...process.env, RUST_LOG: "warn", ...env } });
+  const address = await new Promise((resolve, reject) => {
     let seen = "";
-    stack.stdout.on("data", (chunk) => {
+    process_.stdout.on("data", (chunk) => {
       seen += chunk;
       const found = seen.match(/API\s+(http:\/\/127\.0\.0\.1:\d+)/);
       if (found) resolve(found[1]);
     });
-    stack.on("exit", (code) => reject(new Error(`the local stack exited with ${code}: ${seen}`)));
+    process_.on("exit", (code) => reject(new Error(`the local stack exited with ${code}: ${seen}`)));
     setTimeout(() => reject(new Error(`the local stack did not start: ${seen}`)), WAIT);
   });
+  const stop = () => {
+    process_.kill("SIGINT");
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { address, stop };
+}
+
+before(async () => {
+  stack = await startStack();
+  base = stack.address;
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -42,14 +54,13 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  stack?.kill("SIGINT");
-  rmSync(dataDir, { recursive: true, force: true });
+  stack?.stop();
 });
 
-async function signedIn(name) {
+async function signedIn(name, at = base) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(base);
+  await page.goto(at);
   await page.fill("#user-name", name);
   await page.click("#sign-in button");
   await page.waitForSelector("#live.on", { timeout: WAIT });
@@ -180,4 +191,36 @@ test("a group order: the owner invites two by link, both join and add, each sees
   await hereNow(dana, "you, Erin Park");
   await hereNow(erin, "you, Dana Lee");
   await shoot(dana, "6-the-owner-sees-who-left");
+});
+
+test("API Gateway cuts every connection at its maximum duration (here 3 s): the page connects again, subscribes again and shows what another member added meanwhile", async () => {
+  const cutting = await startStack({ WS_MAX_CONNECTION_SECONDS: "3" });
+  try {
+    const alice = await signedIn("alice", cutting.address);
+    const bob = await signedIn("bob", cutting.address);
+    await alice.click("#create-cart");
+    await alice.waitForSelector("#cart-panel:not([hidden])", { timeout: WAIT });
+    await alice.fill("#share-with", "bob");
+    await alice.selectOption("#share-role", "editor");
+    await alice.click("#share button");
+    await alice.waitForFunction(() => document.querySelector("#members").textContent.includes("bob (editor)"), null, { timeout: WAIT });
+    const cartId = await alice.evaluate(() => state.cart.cartId);
+
+    // The cut: alice's page is offline until it has waited and connected again.
+    await alice.waitForSelector("#live:not(.on)", { timeout: WAIT });
+    const added = await bob.evaluate(async (cart) => {
+      const response = await fetch(`/carts/${cart}/items`, {
+        method: "POST",
+        headers: { "Authorization": `Bearer ${state.token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ itemId: "coffee", quantity: 1 }),
+      });
+      return response.status;
+    }, cartId);
+    assert.equal(added, 200);
+    await alice.waitForSelector("#live.on", { timeout: WAIT });
+    const coffee = await alice.waitForSelector('#lines tr[data-item-id="coffee"]', { timeout: WAIT });
+    assert.match(await coffee.textContent(), /bob/);
+  } finally {
+    cutting.stop();
+  }
 });
