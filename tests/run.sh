@@ -93,9 +93,9 @@ step "bench smoke run (numbers here mean nothing: debug build, one second)"
 "$bench" wrk --seconds 1 --connections 2 --bin-dir "${CARGO_TARGET_DIR:-target}/debug" >/dev/null
 echo "bench ran"
 
-step "soak, short: the promises under concurrent users, checked at the end (fails the run if broken)"
-"$bench" soak --seconds 5 --users 12 --carts 4
+step "soak, short: the promises under concurrent users while the server closes their WebSockets, checked at the end (fails the run if broken)"
+"$bench" soak --cuts --seconds 5 --users 12 --carts 4
 
-step "soak with faults, short: the broker, the outbox and the registry cut and restored mid-run (real servers)"
-tests/services.sh "$bench" soak --faults --seconds 8 --users 12 --carts 4
+step "soak with faults, short: the broker, the outbox and the registry cut and restored mid-run (real servers), and users' WebSockets closed by the server"
+tests/services.sh "$bench" soak --faults --cuts --seconds 8 --users 12 --carts 4
 step "all done"

@@ -87,12 +87,13 @@ async fn a_connection_that_is_gone_is_cleaned_up_on_410_and_the_others_still_rec
     let mut alice = stack.user("alice").await;
     let cart = alice.create_cart().await;
     let mut tab = stack.socket("alice").await;
-    // A connection whose $disconnect never arrived: registered, but no socket behind it.
+    // A connection whose $disconnect never arrived: registered a minute ago (past the moment
+    // a new one may answer 410), but no socket behind it.
     let alice_id = UserId::parse("alice").unwrap();
     let stale = Connection::opened(
         ConnectionId::parse("StaleTab=").unwrap(),
         alice_id.clone(),
-        chrono::Utc::now(),
+        chrono::Utc::now() - chrono::Duration::minutes(1),
     );
     stack.registry().register(&stale).await.unwrap();
 

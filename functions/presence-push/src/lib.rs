@@ -96,6 +96,10 @@ async fn push_cart(presence: &Presence, cart: CartId) -> Result<Report, StoreErr
     for (connection, posted) in futures_util::future::join_all(posts).await {
         match posted {
             Ok(()) => report.posted += 1,
+            // A new connection answers 410 until its handshake is done: it stays.
+            Err(PostError::Gone) if connection.may_still_be_opening(chrono::Utc::now()) => {
+                report.unreached += 1;
+            }
             Err(PostError::Gone) => {
                 report.unreached += 1;
                 if let Err(e) = presence.registry.remove(&connection.connection_id).await {

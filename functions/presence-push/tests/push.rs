@@ -9,8 +9,10 @@ use std::sync::Arc;
 async fn viewing(registry: &MemoryConnectionRegistry, id: &str, who: &str, cart: CartId, ago: i64) {
     let id = ConnectionId::parse(id).expect("an id");
     let now = chrono::Utc::now();
+    // Opened a minute ago: past the moment a new connection may answer 410.
+    let opened = now - chrono::Duration::minutes(1);
     registry
-        .register(&Connection::opened(id.clone(), user(who), now))
+        .register(&Connection::opened(id.clone(), user(who), opened))
         .await
         .expect("the memory registry never fails");
     registry

@@ -317,7 +317,10 @@ async fn push_member(
             }
             Err(PostError::Gone) => {
                 report.gone += 1;
-                forget(push, id).await;
+                // A new connection answers 410 until its handshake is done: it stays.
+                if !connection.may_still_be_opening(chrono::Utc::now()) {
+                    forget(push, id).await;
+                }
             }
             Err(PostError::Failed(e)) => {
                 report.failed += 1;

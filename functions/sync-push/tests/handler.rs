@@ -73,8 +73,10 @@ async fn push_with(
     connections: &[(&str, &str)],
 ) -> (Push, Arc<MemoryConnectionRegistry>, Arc<RecordingPoster>) {
     let registry = Arc::new(MemoryConnectionRegistry::default());
+    // Opened a minute ago: past the moment a new connection may answer 410.
+    let opened = chrono::Utc::now() - chrono::Duration::minutes(1);
     for (connection, owner) in connections {
-        let connection = Connection::opened(id(connection), user(owner), chrono::Utc::now());
+        let connection = Connection::opened(id(connection), user(owner), opened);
         registry
             .register(&connection)
             .await
@@ -145,6 +147,20 @@ async fn a_gone_connection_is_forgotten_and_the_rest_still_receive() {
         "the second event finds the stale connection already forgotten"
     );
     assert_eq!(bobs_connections(&registry).await, [id("Fresh=")]);
+}
+
+#[tokio::test]
+async fn a_connection_that_answers_410_while_its_handshake_may_still_be_finishing_is_kept() {
+    let (push, registry, poster) = push_with(&[]).await;
+    let opening = Connection::opened(id("Opening="), user("bob"), chrono::Utc::now());
+    registry
+        .register(&opening)
+        .await
+        .expect("the memory registry never fails");
+    poster.close(&id("Opening="));
+    let report = sync_push::handle(&push, sample_batch()).await.unwrap();
+    assert_eq!(report.gone, 2, "both events found it not yet open");
+    assert_eq!(bobs_connections(&registry).await, [id("Opening=")]);
 }
 
 #[tokio::test]

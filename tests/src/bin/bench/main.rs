@@ -1,8 +1,9 @@
 //! The bench: `cargo run --release -p tests --bin bench -- rest [--seconds N] [--connections N]`
 //! and `... -- push [--seconds N] [--members 1,100,1000]`, and `... -- soak [--seconds N]
-//! [--users N] [--carts N] [--faults]` (see `soak`: the promises under load, checked at the end;
-//! with `--faults`, on real servers while the broker, the outbox and the registry are cut and
-//! restored: run it through `tests/services.sh`), and `... -- cold [--starts N] [--functions
+//! [--users N] [--carts N] [--faults] [--cuts]` (see `soak`: the promises under load, checked at
+//! the end; with `--faults`, on real servers while the broker, the outbox and the registry are
+//! cut and restored: run it through `tests/services.sh`; with `--cuts`, while the server closes
+//! users' WebSockets), and `... -- cold [--starts N] [--functions
 //! a,b] [--bin-dir DIR] [--link-delay-ms N]` (see `cold`: each function's start under a runtime API emulation, on
 //! real servers through delayed links; through `tests/services.sh` too), and `... -- ops
 //! [--rounds N] [--bin-dir DIR] [--link-delay-ms N]` (see `ops`: each REST cart operation on the
@@ -84,6 +85,7 @@ struct Options {
     users: usize,
     carts: usize,
     faults: bool,
+    cuts: bool,
     starts: usize,
     rounds: usize,
     functions: Vec<String>,
@@ -93,7 +95,7 @@ struct Options {
 
 fn parse_args() -> Result<(String, Options), String> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults] | bench cold [--starts N] [--functions a,b] [--bin-dir DIR] [--link-delay-ms N] | bench ops [--rounds N] [--bin-dir DIR] [--link-delay-ms N] | bench wrk [--seconds N] [--connections N] [--bin-dir DIR]";
+    let usage = "usage: bench rest [--seconds N] [--connections N] | bench push [--seconds N] [--members 1,100,1000] | bench soak [--seconds N] [--users N] [--carts N] [--faults] [--cuts] | bench cold [--starts N] [--functions a,b] [--bin-dir DIR] [--link-delay-ms N] | bench ops [--rounds N] [--bin-dir DIR] [--link-delay-ms N] | bench wrk [--seconds N] [--connections N] [--bin-dir DIR]";
     let mode = args.next().ok_or(usage)?;
     let mut options = Options {
         seconds: 10,
@@ -102,6 +104,7 @@ fn parse_args() -> Result<(String, Options), String> {
         users: 40,
         carts: 12,
         faults: false,
+        cuts: false,
         starts: 10,
         rounds: 50,
         functions: Vec::new(),
@@ -109,8 +112,9 @@ fn parse_args() -> Result<(String, Options), String> {
         link_delay: deployed::LINK_DELAY,
     };
     while let Some(flag) = args.next() {
-        if flag == "--faults" {
-            options.faults = true;
+        if flag == "--faults" || flag == "--cuts" {
+            options.faults |= flag == "--faults";
+            options.cuts |= flag == "--cuts";
             continue;
         }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -165,6 +169,7 @@ async fn main() -> std::process::ExitCode {
                 users: options.users,
                 carts: options.carts,
                 faults: options.faults,
+                cuts: options.cuts,
             };
             if !soak::run(shape).await {
                 return std::process::ExitCode::from(1);

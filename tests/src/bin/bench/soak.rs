@@ -18,6 +18,13 @@
 //! exits 1 when a promise was broken. Loopback only, bounded by `--seconds`. With `--faults`
 //! it runs on real servers and cuts and restores the broker, the outbox and the registry during
 //! the run (`faults`), and the promises are the same.
+//!
+//! With `--cuts` the server also closes users' WebSockets during the run, as API Gateway does at
+//! its maximum duration and in a deploy (through the `@connections` API, one every
+//! [`CUT_EVERY`]). Each socket connects again as the page does (a random wait below a ceiling
+//! that doubles), subscribes again and re-reads its carts. A push sent while its member was cut
+//! off cannot arrive, so it is not counted missing; instead every member must end knowing each
+//! of its carts at the stored version (from what it heard and what it re-read).
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,7 +76,21 @@ pub struct Shape {
     pub carts: usize,
     /// On real servers, cutting and restoring the broker, the outbox and the registry.
     pub faults: bool,
+    /// Closing users' WebSockets from the server side during the run.
+    pub cuts: bool,
 }
+
+/// How often the server closes one user's WebSockets, with `--cuts`.
+const CUT_EVERY: Duration = Duration::from_millis(400);
+
+/// A socket's first wait before it connects again after a cut, and the most it waits: the
+/// page's (`web/app.js`).
+const RECONNECT_FIRST: Duration = Duration::from_millis(500);
+const RECONNECT_MOST: Duration = Duration::from_secs(30);
+
+/// How long after a change was asked for its push may still be on its way: a member cut off
+/// from a moment before the request until after this was not there to hear it.
+const PUSH_IN_FLIGHT: Duration = Duration::from_secs(5);
 
 /// A cart as the users believe it to be (it may be stale: their requests find out).
 #[derive(Clone)]
@@ -106,6 +127,10 @@ struct Heard {
 #[derive(Default)]
 struct Listened {
     heard: Vec<Heard>,
+    /// Versions learned otherwise: a snapshot answering a subscribe, a re-read after a cut.
+    synced: Vec<Heard>,
+    /// When the socket was cut off, and when it was open again.
+    gaps: Vec<(Instant, Instant)>,
     /// The cart the socket views at the end, if any.
     viewing: Option<String>,
     /// The viewers the last presence message named, by cart.
@@ -188,6 +213,10 @@ pub async fn run(shape: Shape) -> bool {
         let length = Duration::from_secs(shape.seconds);
         tokio::spawn(async move { links.run_schedule(started, length).await })
     });
+    let cutter = shape.cuts.then(|| {
+        let world = world.clone();
+        tokio::spawn(async move { cut(&world, deadline).await })
+    });
     let workers: Vec<_> = (0..shape.users)
         .map(|index| {
             let world = world.clone();
@@ -198,11 +227,15 @@ pub async fn run(shape: Shape) -> bool {
         let _ = worker.await;
     }
     let elapsed = started.elapsed();
+    let cuts = match cutter {
+        Some(cutter) => cutter.await.unwrap_or_default(),
+        None => 0,
+    };
     let faults_done = match schedule {
         Some(schedule) => schedule.await.unwrap_or_default(),
         None => Vec::new(),
     };
-    if shape.faults {
+    if shape.faults || shape.cuts {
         crate::faults::drain(&heard_so_far).await;
     } else {
         tokio::time::sleep(DRAIN).await;
@@ -219,6 +252,10 @@ pub async fn run(shape: Shape) -> bool {
     }
     let tally = std::mem::take(&mut *world.tally.lock().unwrap_or_else(|p| p.into_inner()));
     let stored = stored_carts(&world).await;
+    if shape.cuts {
+        let reopened: usize = listened.values().map(|l| l.gaps.len()).sum();
+        println!("cuts: the server closed {cuts} sockets; they connected again {reopened} times\n");
+    }
     if !faults_done.is_empty() {
         println!("faults:");
         for line in &faults_done {
@@ -226,8 +263,32 @@ pub async fn run(shape: Shape) -> bool {
         }
         println!();
     }
-    let kept = report(&shape, elapsed, &tally, &heard, &stored);
+    let kept = report(&shape, elapsed, &tally, &heard, &listened, &stored);
     report_presence(&listened) && kept
+}
+
+/// Until `deadline`, closes every socket of a random user through the `@connections` API, one
+/// user every [`CUT_EVERY`]; how many sockets it closed.
+async fn cut(world: &World, deadline: Instant) -> usize {
+    let mut closed = 0;
+    let mut client = world.stack.client().await;
+    let registry = world.stack.registry();
+    while Instant::now() + CUT_EVERY < deadline {
+        tokio::time::sleep(CUT_EVERY).await;
+        let who = user(fastrand::usize(..world.tokens.len()));
+        let Ok(who) = domain::UserId::parse(&who) else {
+            continue;
+        };
+        // With `--faults` the registry may be cut off too: then nobody is cut this time.
+        for connection in registry.connections_of(&who).await.unwrap_or_default() {
+            let id = connection.connection_id.as_str();
+            let path = format!("/@connections/{}", tests::encode_path_segment(id));
+            if client.send("DELETE", &path, None, None).await.status == 204 {
+                closed += 1;
+            }
+        }
+    }
+    closed
 }
 
 /// Every demo item in stock for the whole run: stock is not what the soak is about.
@@ -532,8 +593,15 @@ impl Listener {
                 next_switch =
                     Instant::now() + Duration::from_millis(fastrand::u64(SWITCH_MS.0..SWITCH_MS.1));
             }
-            let Some(text) = socket.next_frame(Duration::from_millis(100)).await else {
-                continue;
+            let text = match socket.receive(Duration::from_millis(100)).await {
+                tests::Received::Text(text) => text,
+                tests::Received::Quiet => continue,
+                tests::Received::Closed => {
+                    let cut_at = Instant::now();
+                    socket = self.reconnect().await;
+                    self.resync(&mut socket, &mut listened, cut_at).await;
+                    continue;
+                }
             };
             let at = Instant::now();
             let Ok(message) = serde_json::from_str::<Value>(&text) else {
@@ -555,6 +623,11 @@ impl Listener {
                     self.count.fetch_add(1, Ordering::SeqCst);
                     listened.heard.push(Heard { cart, version, at });
                 }
+                (Some("snapshot"), Some(cart)) => {
+                    if let Some(version) = message["version"].as_u64() {
+                        listened.synced.push(Heard { cart, version, at });
+                    }
+                }
                 (Some("presence"), Some(cart)) => {
                     listened.presence_messages += 1;
                     let viewers = message["viewers"]
@@ -573,6 +646,44 @@ impl Listener {
             }
         }
         listened
+    }
+
+    /// A new socket for this user after a cut, as the page opens one: after a random wait
+    /// below a ceiling that doubles with each failed try.
+    async fn reconnect(&self) -> Socket {
+        let token = &self.world.tokens[self.me];
+        let mut ceiling = RECONNECT_FIRST;
+        loop {
+            tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
+            if let Ok(socket) = Socket::connect(self.world.stack.addr(), token).await {
+                return socket;
+            }
+            ceiling = (ceiling * 2).min(RECONNECT_MOST);
+        }
+    }
+
+    /// What the page does once connected again: subscribes to the cart it shows and re-reads
+    /// the list of its carts, whose versions it then knows.
+    async fn resync(&self, socket: &mut Socket, listened: &mut Listened, since: Instant) {
+        if let Some(cart) = &listened.viewing {
+            socket
+                .send(&json!({"action": "subscribe", "cartId": cart}).to_string())
+                .await;
+        }
+        let token = &self.world.tokens[self.me];
+        let mut client = self.world.stack.client().await;
+        let mine = client.send("GET", "/me/carts", Some(token), None).await;
+        let at = Instant::now();
+        for cart in mine.body["carts"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(version)) = (cart["cartId"].as_str(), cart["version"].as_u64()) {
+                listened.synced.push(Heard {
+                    cart: id.to_owned(),
+                    version,
+                    at,
+                });
+            }
+        }
+        listened.gaps.push((since, at));
     }
 
     /// Opens another of the user's carts, or, one time in six, none.
@@ -669,6 +780,7 @@ fn report(
     elapsed: Duration,
     tally: &Tally,
     heard: &HashMap<String, Vec<Heard>>,
+    listened: &HashMap<String, Listened>,
     stored: &HashMap<String, Value>,
 ) -> bool {
     let mut broken: Vec<String> = Vec::new();
@@ -739,7 +851,16 @@ fn report(
         }
     }
     let mut missing = 0usize;
+    let mut while_cut = 0usize;
     let mut missed: Vec<String> = Vec::new();
+    // Cut off from before the change was asked for until after its push could have come.
+    let was_cut = |member: &str, sent: Instant| {
+        listened.get(member).is_some_and(|l| {
+            l.gaps
+                .iter()
+                .any(|(cut, back)| *back >= sent && *cut <= sent + PUSH_IN_FLIGHT)
+        })
+    };
     for ack in &changes {
         let recipients: HashSet<&str> = ack
             .members
@@ -753,6 +874,7 @@ fn report(
                 Some(at) => {
                     latencies_us.push(at.saturating_duration_since(ack.sent).as_micros() as u64)
                 }
+                None if was_cut(member, ack.sent) => while_cut += 1,
                 None => {
                     missing += 1;
                     if missed.len() < 10 {
@@ -770,15 +892,16 @@ fn report(
         broken.extend(missed);
     }
     broken.extend(late.iter().take(10).cloned());
+    broken.extend(behind(heard, listened, stored).into_iter().take(10));
     latencies_us.sort_unstable();
     let percentile = |p: f64| crate::percentile_ms(&latencies_us, p);
 
     println!(
-        "| seconds | users | carts | requests | ops/s | changes acknowledged | pushes expected | missing | out of order | repeated | push p50 ms | p99 ms | max ms |"
+        "| seconds | users | carts | requests | ops/s | changes acknowledged | pushes expected | missing | sent while cut off | out of order | repeated | push p50 ms | p99 ms | max ms |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {:.1} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
+        "| {:.1} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
         elapsed.as_secs_f64(),
         shape.users,
         stored.len(),
@@ -787,6 +910,7 @@ fn report(
         changes.len(),
         expected,
         missing,
+        while_cut,
         late.len(),
         repeats,
         percentile(50.0),
@@ -799,7 +923,7 @@ fn report(
     }
     if broken.is_empty() {
         println!(
-            "\npromises kept: every acknowledged change is stored, every member heard every version, in order"
+            "\npromises kept: every acknowledged change is stored, every member heard every version (but those sent while it was cut off), in order, and ends knowing each of its carts as stored"
         );
         true
     } else {
@@ -809,4 +933,34 @@ fn report(
         }
         false
     }
+}
+
+/// The members who end not knowing one of their carts as stored: the newest version each heard
+/// pushed or learned by a snapshot or a re-read is older than the store's.
+fn behind(
+    heard: &HashMap<String, Vec<Heard>>,
+    listened: &HashMap<String, Listened>,
+    stored: &HashMap<String, Value>,
+) -> Vec<String> {
+    let mut behind = Vec::new();
+    for (cart, body) in stored {
+        let version = body["version"].as_u64().unwrap_or_default();
+        let members = body["members"].as_array().into_iter().flatten();
+        for member in members.filter_map(|m| m["userId"].as_str()) {
+            let known = heard
+                .get(member)
+                .into_iter()
+                .flatten()
+                .chain(listened.get(member).into_iter().flat_map(|l| &l.synced))
+                .filter(|h| &h.cart == cart)
+                .map(|h| h.version)
+                .max();
+            if known.unwrap_or_default() < version {
+                behind.push(format!(
+                    "{member} ends knowing cart {cart} at version {known:?}, stored at {version}"
+                ));
+            }
+        }
+    }
+    behind
 }
