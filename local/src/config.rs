@@ -32,6 +32,9 @@ pub struct Config {
     /// How long presence notices are gathered before presence is pushed (default
     /// `presence_push::WINDOW`, as on AWS).
     pub presence_window: std::time::Duration,
+    /// API Gateway's WebSocket quotas as the `/ws` emulation enforces them:
+    /// `MAX_CONNECTIONS_PER_USER`, `WS_IDLE_TIMEOUT_SECONDS`, `WS_MAX_CONNECTION_SECONDS`.
+    pub websocket: crate::WebSocketQuotas,
 }
 
 /// A flag or variable that does not parse.
@@ -50,9 +53,19 @@ pub enum ConfigError {
     Rate(String),
     /// A flag without its value, or one we do not know.
     #[error(
-        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET or JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, RATE_PER_USER, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
+        "{0}\n\nusage: local [--port PORT] [--data-dir DIR]\n  env: PORT, DATA_DIR, JWT_SECRET or JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, RATE_PER_USER, MAX_CONNECTIONS_PER_USER,\n  WS_IDLE_TIMEOUT_SECONDS, WS_MAX_CONNECTION_SECONDS, RUST_LOG; real servers: KAFKA_BROKERS, OUTBOX_QUEUE_URL,\n  CONNECTIONS_TABLE, CARTS_TABLE, DYNAMODB_ENDPOINT, SQS_ENDPOINT, CASSANDRA_CONTACT_POINTS\n  (see the README)"
     )]
     Usage(String),
+    /// A WebSocket duration that is not a whole number of seconds from 1 to API Gateway's.
+    #[error("{variable}: '{value}' is not a whole number of seconds from 1 to {max}")]
+    Seconds {
+        /// The variable.
+        variable: &'static str,
+        /// What it said.
+        value: String,
+        /// API Gateway's own value, the most it may be.
+        max: u64,
+    },
     /// The JWT settings are unusable.
     #[error(transparent)]
     Token(#[from] token::ConfigError),
@@ -75,6 +88,7 @@ impl Config {
             checkout_lock: domain::service::DEFAULT_LOCK,
             // A fifth of AWS's window: tests wait for presence, and nothing here batches.
             presence_window: presence_push::WINDOW / 5,
+            websocket: crate::WebSocketQuotas::default(),
         }
     }
 
@@ -129,12 +143,38 @@ impl Config {
                     chrono::Duration::minutes(i64::from(minutes))
                 }),
             presence_window: presence_push::WINDOW,
+            websocket: websocket_quotas(&variable)?,
             rate_per_user: match std::env::var("RATE_PER_USER") {
                 Ok(value) => parse_rate(&value)?,
                 Err(_) => Some(limits::PER_USER),
             },
         })
     }
+}
+
+/// The `/ws` emulation's quotas: API Gateway's unless the settings shorten them (tests do, to
+/// see clients survive the cuts), and the per-user cap as the functions read it.
+fn websocket_quotas(variable: wiring::Settings<'_>) -> Result<crate::WebSocketQuotas, ConfigError> {
+    let aws = crate::WebSocketQuotas::default();
+    let seconds = |name: &'static str, most: std::time::Duration| match variable(name) {
+        None => Ok(most),
+        Some(value) => value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s| (1..=most.as_secs()).contains(s))
+            .map(std::time::Duration::from_secs)
+            .ok_or(ConfigError::Seconds {
+                variable: name,
+                value,
+                max: most.as_secs(),
+            }),
+    };
+    Ok(crate::WebSocketQuotas {
+        connections_per_user: wiring::connections_per_user(variable)?,
+        idle_timeout: seconds("WS_IDLE_TIMEOUT_SECONDS", aws.idle_timeout)?,
+        max_duration: seconds("WS_MAX_CONNECTION_SECONDS", aws.max_duration)?,
+    })
 }
 
 /// `off`, or `PER_SECOND/BURST`.

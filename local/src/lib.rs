@@ -22,3 +22,4 @@ mod websocket;
 pub use backends::{BackendError, Backends};
 pub use config::{Config, ConfigError};
 pub use server::{LocalStack, StartError};
+pub use websocket::WebSocketQuotas;

@@ -49,6 +49,8 @@ pub struct Services {
     pub throttle: Option<Buckets<String>>,
     /// Each WebSocket connection's message bucket, as `ws-message` keeps them.
     pub message_rate: Buckets<domain::ConnectionId>,
+    /// API Gateway's WebSocket quotas, as the `/ws` emulation enforces them.
+    pub websocket: crate::WebSocketQuotas,
 }
 
 /// The local stack could not start.
@@ -137,6 +139,7 @@ impl LocalStack {
             sockets: Sockets::default(),
             throttle: config.rate_per_user.map(Buckets::new),
             message_rate: Buckets::new(domain::limits::PER_CONNECTION),
+            websocket: config.websocket,
         });
         let listener = TcpListener::bind(config.addr)
             .await

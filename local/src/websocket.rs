@@ -16,15 +16,80 @@ use http::StatusCode;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 /// The path the WebSocket API answers on.
 pub const PATH: &str = "/ws";
 
-/// API Gateway's limit on one WebSocket message: 128 KB.
-const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+/// API Gateway's WebSocket quotas that the emulation enforces, with AWS's values by default;
+/// tests shorten the two durations to see clients survive them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebSocketQuotas {
+    /// Open connections per user, counted at `$connect` (`MAX_CONNECTIONS_PER_USER`).
+    pub connections_per_user: usize,
+    /// How long a connection stays open without a message from its client
+    /// (`WS_IDLE_TIMEOUT_SECONDS`; API Gateway's is ten minutes).
+    pub idle_timeout: Duration,
+    /// How long a connection stays open at most (`WS_MAX_CONNECTION_SECONDS`; API Gateway's is
+    /// two hours).
+    pub max_duration: Duration,
+}
+
+impl WebSocketQuotas {
+    /// API Gateway's limits on one WebSocket message, 128 KB, and on one frame of it, 32 KB:
+    /// past either, API Gateway closes the connection with 1009 ("Quotas for configuring and
+    /// running a WebSocket in API Gateway").
+    pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+    /// See [`Self::MAX_MESSAGE_BYTES`].
+    pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+}
+
+impl Default for WebSocketQuotas {
+    fn default() -> Self {
+        let seconds = |s: i64| Duration::from_secs(s.unsigned_abs());
+        Self {
+            connections_per_user: domain::limits::CONNECTIONS_PER_USER,
+            idle_timeout: seconds(domain::connection::IDLE_TIMEOUT_SECS),
+            max_duration: seconds(domain::connection::MAX_CONNECTION_SECS),
+        }
+    }
+}
+
+/// How the emulation closes a connection, as API Gateway does. The codes for a message too big
+/// and a binary frame are AWS's ("Quotas for configuring and running a WebSocket in API
+/// Gateway", "Binary media types for WebSocket APIs in API Gateway"); the code at the idle
+/// timeout and at the maximum duration is not in AWS's documentation, and "going away" (1001)
+/// is what clients are seen to receive.
+mod closing {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    pub fn too_big() -> CloseFrame {
+        frame(CloseCode::Size, "Message too big")
+    }
+
+    pub fn binary() -> CloseFrame {
+        frame(CloseCode::Unsupported, "Binary frames are not supported")
+    }
+
+    pub fn idle() -> CloseFrame {
+        frame(CloseCode::Away, "Going away: idle timeout")
+    }
+
+    pub fn too_long() -> CloseFrame {
+        frame(CloseCode::Away, "Going away: maximum connection duration")
+    }
+
+    fn frame(code: CloseCode, reason: &'static str) -> CloseFrame {
+        CloseFrame {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
 
 /// What a socket reads into at first: a client's messages are at most 4 KiB.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
@@ -56,15 +121,17 @@ pub async fn upgrade(
     let connected_at = chrono::Utc::now();
     let source_ip = "127.0.0.1".to_owned();
     let connect = connect_event(&id, &request, connected_at);
-    let answer = ws_connect::handle(&services.verifier, services.registry.as_ref(), connect).await;
+    let per_user = services.websocket.connections_per_user;
+    let handler = ws_connect::Connect {
+        verifier: &services.verifier,
+        registry: services.registry.as_ref(),
+        per_user,
+    };
+    let answer = ws_connect::handle(&handler, connect).await;
     if answer.status_code != 200 {
-        let status = StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500))
-            .unwrap_or(StatusCode::UNAUTHORIZED);
-        return problem(Problem::new(
-            status,
-            "UNAUTHENTICATED",
-            "connect with ?token=<a token from POST /dev/token>",
-        ));
+        // API Gateway fails the handshake with the status `$connect` answered.
+        let status = u16::try_from(answer.status_code).unwrap_or(500);
+        return problem(ws_connect::refusal(status, per_user));
     }
     let info = SocketInfo {
         connected_at,
@@ -105,16 +172,33 @@ async fn serve(
     // The default 128 KiB read buffer is zeroed on every read: at a thousand sockets that was
     // a fifth of the push path's CPU. Client messages are small; the buffer grows for a big one.
     config.read_buffer_size = READ_BUFFER_BYTES;
-    config.max_message_size = Some(MAX_MESSAGE_BYTES);
-    config.max_frame_size = Some(MAX_MESSAGE_BYTES);
+    config.max_message_size = Some(WebSocketQuotas::MAX_MESSAGE_BYTES);
+    config.max_frame_size = Some(WebSocketQuotas::MAX_FRAME_BYTES);
     let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let (mut sink, mut stream) = socket.split();
+    // Posts reach the socket from here on; one that came while `$connect` had registered it
+    // and the handshake was still finishing was answered 410, as API Gateway answers a post
+    // to a connection it has not opened yet.
     let (sender, mut outbound) = tokio::sync::mpsc::unbounded_channel();
     services.sockets.insert(id.clone(), sender, info);
+    let quotas = services.websocket;
+    let cut_off = tokio::time::sleep(quotas.max_duration);
+    tokio::pin!(cut_off);
+    let idle = tokio::time::sleep(quotas.idle_timeout);
+    tokio::pin!(idle);
     loop {
         tokio::select! {
+            () = &mut cut_off => {
+                let _ = sink.send(Message::Close(Some(closing::too_long()))).await;
+                break;
+            }
+            () = &mut idle => {
+                let _ = sink.send(Message::Close(Some(closing::idle()))).await;
+                break;
+            }
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + quotas.idle_timeout);
                     let routes = ws_message::Routes {
                         carts: &services.carts,
                         registry: services.registry.as_ref(),
@@ -129,10 +213,12 @@ async fn serve(
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
-                    let reply = realtime::ServerMessage::Error { code: "MALFORMED_MESSAGE", detail: "send text frames of JSON".into() };
-                    if sink.send(Message::text(reply.to_json())).await.is_err() {
-                        break;
-                    }
+                    let _ = sink.send(Message::Close(Some(closing::binary()))).await;
+                    break;
+                }
+                Some(Err(WsError::Capacity(_))) => {
+                    let _ = sink.send(Message::Close(Some(closing::too_big()))).await;
+                    break;
                 }
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}

@@ -508,6 +508,32 @@ impl Socket {
             .unwrap_or_else(|e| panic!("send: {e}"));
     }
 
+    /// Sends one frame as it is (a binary one, one over a limit); false when the socket would
+    /// not take it (the server already closed it).
+    pub async fn send_frame(&mut self, frame: tokio_tungstenite::tungstenite::Message) -> bool {
+        use futures_util::SinkExt;
+        self.stream.send(frame).await.is_ok()
+    }
+
+    /// How the server closed the socket: the close frame's code and reason, skipping what
+    /// comes before it; `None` when the connection ended without one or stayed open for `wait`.
+    pub async fn close_frame(&mut self, wait: std::time::Duration) -> Option<(u16, String)> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                    return Some((u16::from(frame.code), frame.reason.as_str().to_owned()));
+                }
+                Ok(Some(Ok(Message::Close(None)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => {
+                    return None;
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// The next text message as JSON; `None` when the socket closed or nothing came within
     /// `wait`.
     pub async fn next_json(&mut self, wait: std::time::Duration) -> Option<Value> {
@@ -547,16 +573,26 @@ impl Socket {
 
     /// The next text frame as it came, presence included (the soak's reader, which keeps them).
     pub async fn next_frame(&mut self, wait: std::time::Duration) -> Option<String> {
+        match self.receive(wait).await {
+            Received::Text(text) => Some(text),
+            Received::Quiet | Received::Closed => None,
+        }
+    }
+
+    /// The next text frame, or whether the socket stayed quiet for `wait` or closed: a reader
+    /// that connects again after a cut (the soak's) must tell the two apart.
+    pub async fn receive(&mut self, wait: std::time::Duration) -> Received {
         use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {
-                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => {
-                    return Some(text.as_str().to_owned());
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    return Received::Text(text.as_str().to_owned());
                 }
-                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))))
-                | Ok(None)
-                | Ok(Some(Err(_)))
-                | Err(_) => return None,
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
+                    return Received::Closed;
+                }
+                Err(_) => return Received::Quiet,
                 Ok(Some(Ok(_))) => continue,
             }
         }
@@ -569,6 +605,25 @@ impl Socket {
             .await
             .unwrap_or(Value::Null)
     }
+}
+
+/// A connection id as one segment of an `@connections` path: its `=`, `/` and `+` escaped, as
+/// the SDK sends them.
+pub fn encode_path_segment(id: &str) -> String {
+    id.replace('=', "%3D")
+        .replace('/', "%2F")
+        .replace('+', "%2B")
+}
+
+/// What a socket's reader got: a text frame, nothing for a while, or the end of the socket.
+#[derive(Debug)]
+pub enum Received {
+    /// A text frame.
+    Text(String),
+    /// Nothing within the wait; the socket is still open.
+    Quiet,
+    /// The socket closed (a close frame, or the connection ended).
+    Closed,
 }
 
 /// Waits up to a second for `condition` to hold, checking every 10 ms: for effects that happen

@@ -77,7 +77,14 @@ enum Op {
     WsSubscribe,
     WsUnsubscribe,
     WsPing,
+    /// `$connect` with [`MATRIX_CAP`] of the caller's connections already open: 429.
+    WsConnectPastTheCap,
+    /// A 200 KB message, past API Gateway's 128 KB: the socket closes with 1009.
+    WsMessageTooBig,
 }
+
+/// Open WebSockets per user on the matrix's stack: small, so reaching it costs three sockets.
+const MATRIX_CAP: usize = 3;
 
 /// The designed answer of every cell, in the order of [`EVERYONE`]: owner, editor, viewer,
 /// removed member, stranger, admin, no token, expired, other audience, forged. A WebSocket
@@ -112,6 +119,8 @@ const MATRIX: &[(Op, [u16; 10])] = &[
     (Op::WsSubscribe,        [200, 200, 200, 404, 404, 404, 401, 401, 401, 401]),
     (Op::WsUnsubscribe,      [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
     (Op::WsPing,             [200, 200, 200, 200, 200, 200, 401, 401, 401, 401]),
+    (Op::WsConnectPastTheCap, [429, 429, 429, 429, 429, 429, 401, 401, 401, 401]),
+    (Op::WsMessageTooBig,    [1009, 1009, 1009, 1009, 1009, 1009, 401, 401, 401, 401]),
 ];
 
 /// What a cell's request is made on: a cart and an invite link to it.
@@ -271,9 +280,12 @@ fn request(op: Op, target: &Target) -> (&'static str, String, Option<Value>) {
             format!("/analytics/days/{}", chrono::Utc::now().format("%Y-%m-%d")),
             None,
         ),
-        Op::WsConnect | Op::WsSubscribe | Op::WsUnsubscribe | Op::WsPing => {
-            ("WS", String::new(), None)
-        }
+        Op::WsConnect
+        | Op::WsSubscribe
+        | Op::WsUnsubscribe
+        | Op::WsPing
+        | Op::WsConnectPastTheCap
+        | Op::WsMessageTooBig => ("WS", String::new(), None),
     }
 }
 
@@ -305,6 +317,15 @@ async fn attempt(
     };
     let message = match op {
         Op::WsConnect => return (101, String::new()),
+        Op::WsConnectPastTheCap => {
+            return past_the_cap(stack, who, token.as_deref().unwrap_or_default(), socket).await;
+        }
+        Op::WsMessageTooBig => {
+            let big = tokio_tungstenite::tungstenite::Message::text("x".repeat(200 * 1024));
+            socket.send_frame(big).await;
+            let closed = socket.close_frame(std::time::Duration::from_secs(5)).await;
+            return closed.unwrap_or_default();
+        }
         Op::WsSubscribe => json!({"action": "subscribe", "cartId": cart}),
         Op::WsUnsubscribe => json!({"action": "unsubscribe", "cartId": cart}),
         _ => json!({"action": "ping"}),
@@ -318,6 +339,66 @@ async fn attempt(
     }
 }
 
+/// The user a valid token of `who` names.
+fn user_of(who: Who) -> Option<&'static str> {
+    match who {
+        Who::Owner => Some("owner"),
+        Who::Editor => Some("editor"),
+        Who::Viewer => Some("viewer"),
+        Who::RemovedMember => Some("removed"),
+        Who::Stranger => Some("stranger"),
+        Who::Admin => Some("ops"),
+        _ => None,
+    }
+}
+
+/// Waits until the registry holds none of `who`'s connections: the sockets of earlier cells
+/// are gone once their `$disconnect` is in, which comes after the close.
+async fn none_open(stack: &TestStack, who: Who) {
+    let Some(user) = user_of(who).and_then(|u| domain::UserId::parse(u).ok()) else {
+        return;
+    };
+    let registry = stack.registry();
+    let closed = tests::within(std::time::Duration::from_secs(5), || async {
+        registry
+            .connections_of(&user)
+            .await
+            .is_ok_and(|c| c.is_empty())
+    })
+    .await;
+    assert!(closed, "{who:?}'s earlier sockets never disconnected");
+}
+
+/// With `first` open, opens the rest of the cap's sockets and then one more: its handshake's
+/// status and problem code.
+async fn past_the_cap(stack: &TestStack, who: Who, token: &str, first: Socket) -> (u16, String) {
+    drop(first);
+    none_open(stack, who).await;
+    let mut held = Vec::new();
+    for n in 0..MATRIX_CAP {
+        let socket = Socket::connect(stack.addr(), token).await;
+        held.push(
+            socket.unwrap_or_else(|e| panic!("{who:?}'s connection {n} is within the cap: {e}")),
+        );
+    }
+    let answer = match Socket::connect(stack.addr(), token).await {
+        Ok(_) => (101, String::new()),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let problem: Value = response
+                .body()
+                .as_deref()
+                .and_then(|body| serde_json::from_slice(body).ok())
+                .unwrap_or_default();
+            let code = problem["code"].as_str().unwrap_or_default().to_owned();
+            (response.status().as_u16(), code)
+        }
+        Err(e) => panic!("past the cap as {who:?}: {e}"),
+    };
+    drop(held);
+    none_open(stack, who).await;
+    answer
+}
+
 /// The code a refusal must carry: what the caller may learn, and no more.
 fn expected_code(op: Op, status: u16) -> &'static str {
     match (op, status) {
@@ -325,6 +406,7 @@ fn expected_code(op: Op, status: u16) -> &'static str {
         (_, 404) => "CART_NOT_FOUND",
         (Op::UpdateItemStock | Op::GetAnalytics, 403) => "SCOPE_REQUIRED",
         (Op::AcceptInvite, 409) => "ALREADY_A_MEMBER",
+        (Op::WsConnectPastTheCap, 429) => "TOO_MANY_CONNECTIONS",
         (
             Op::ShareCart
             | Op::UnshareCart
@@ -348,6 +430,7 @@ async fn matrix_stack() -> (TestStack, TokenKeys) {
     let stack = spawn_stack_with(|config| {
         config.keys = keys.clone();
         config.rate_per_user = None;
+        config.websocket.connections_per_user = MATRIX_CAP;
     })
     .await;
     (stack, keys)
@@ -369,7 +452,12 @@ async fn every_operation_answers_every_caller_as_designed_on_rest_and_websocket(
             let code_matters = !want_code.is_empty() && !matches!(op, Op::WsConnect);
             let ws_refused = matches!(
                 op,
-                Op::WsConnect | Op::WsSubscribe | Op::WsUnsubscribe | Op::WsPing
+                Op::WsConnect
+                    | Op::WsSubscribe
+                    | Op::WsUnsubscribe
+                    | Op::WsPing
+                    | Op::WsConnectPastTheCap
+                    | Op::WsMessageTooBig
             ) && *expected == 401;
             if status != *expected || (code_matters && !ws_refused && code != want_code) {
                 wrong.push(format!(

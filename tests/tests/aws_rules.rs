@@ -799,6 +799,94 @@ fn the_functions_that_keep_presence_may_use_the_sparse_index_and_the_presence_qu
     }
 }
 
+/// "Quotas for configuring and running a WebSocket in API Gateway": a connection lasts two
+/// hours at most and ten minutes without a message from its client; a frame is at most 32 KB
+/// and a message 128 KB (none adjustable). The registry forgets a connection when API Gateway
+/// will have closed it, the local `/ws` closes at the same limits, and no server message the
+/// product sends is bigger than a message may be.
+#[test]
+fn a_connection_lives_and_speaks_within_api_gateway_s_websocket_quotas() {
+    use domain::connection::{IDLE_TIMEOUT_SECS, MAX_CONNECTION_SECS};
+    assert_eq!(
+        (IDLE_TIMEOUT_SECS, MAX_CONNECTION_SECS),
+        (10 * 60, 2 * 3600)
+    );
+    let local = local::WebSocketQuotas::default();
+    assert_eq!(
+        (local.idle_timeout.as_secs(), local.max_duration.as_secs()),
+        (600, 7200)
+    );
+    assert_eq!(
+        (
+            local::WebSocketQuotas::MAX_FRAME_BYTES,
+            local::WebSocketQuotas::MAX_MESSAGE_BYTES
+        ),
+        (32 * 1024, 128 * 1024)
+    );
+    assert_eq!(
+        realtime::MAX_MESSAGE_BYTES,
+        local::WebSocketQuotas::MAX_MESSAGE_BYTES,
+        "the server sends messages as big as API Gateway lets it, and no bigger"
+    );
+
+    // A connection whose client keeps speaking is kept until the two hours are up, never past.
+    let now = chrono::Utc::now();
+    let user = domain::UserId::parse("dana").expect("a user id");
+    let id = domain::ConnectionId::parse("L0SM9cOFvHcCIhw=").expect("a connection id");
+    let opened = domain::Connection::opened(id, user, now);
+    assert_eq!((opened.expires_at - now).num_seconds(), IDLE_TIMEOUT_SECS);
+    let near_the_end = now + chrono::Duration::seconds(MAX_CONNECTION_SECS - 60);
+    assert_eq!(
+        opened.open_until(near_the_end),
+        now + chrono::Duration::seconds(MAX_CONNECTION_SECS)
+    );
+}
+
+/// The per-user cap at `$connect` ("Quotas for configuring and running a WebSocket in API
+/// Gateway" sets none, per user or in total): ws-connect counts the user's connections on the
+/// `byUser` index before it registers one, which needs `dynamodb:Query` on the index's own ARN
+/// ("Actions, resources, and condition keys for Amazon DynamoDB": Query acts on the table or
+/// index resource it reads), and reads the cap from the template's parameter, whose default
+/// is the product's.
+#[test]
+fn ws_connect_may_count_a_user_s_connections_and_reads_the_template_s_cap() {
+    let template = template();
+    let function = function_of_package(&template, "ws-connect");
+    assert!(
+        allowed(
+            &template,
+            function,
+            "dynamodb:Query",
+            "${ConnectionsTable.Arn}/index/byUser"
+        ),
+        "ws-connect counts a user's connections"
+    );
+    assert!(allowed(
+        &template,
+        function,
+        "dynamodb:PutItem",
+        "ConnectionsTable"
+    ));
+    assert_eq!(
+        target(&function["Properties"]["Environment"]["Variables"]["MAX_CONNECTIONS_PER_USER"])
+            .as_deref(),
+        Some("ConnectionsPerUser")
+    );
+    let parameter = &template["Parameters"]["ConnectionsPerUser"];
+    assert_eq!(
+        parameter["Default"].as_u64(),
+        Some(domain::limits::CONNECTIONS_PER_USER as u64)
+    );
+    assert_eq!(
+        (
+            parameter["MinValue"].as_u64(),
+            parameter["MaxValue"].as_u64()
+        ),
+        (Some(1), Some(1000)),
+        "the range ws-connect accepts at cold start"
+    );
+}
+
 /// "Take advantage of sparse indexes" (DynamoDB): the directory's `byEmail` and `byUserName`
 /// indexes hold only profiles that have the attribute. Whoever keeps profiles may read and put
 /// them, and whoever shares by email or user name may query both indexes, and nothing more.

@@ -159,6 +159,33 @@ fn the_limits_the_specs_document_are_the_limits_the_code_enforces() {
         documented("presenceRefreshSeconds"),
         domain::connection::PRESENCE_REFRESH_SECS as u64
     );
+    assert_eq!(
+        documented("connectionsPerUser"),
+        limits::CONNECTIONS_PER_USER as u64
+    );
+    let local = local::WebSocketQuotas::default();
+    assert_eq!(
+        documented("idleTimeoutSeconds"),
+        local.idle_timeout.as_secs()
+    );
+    assert_eq!(
+        documented("keepAliveSeconds"),
+        (domain::connection::IDLE_TIMEOUT_SECS - ws_message::KEEP_OPEN_STEP_SECS) as u64
+    );
+    assert_eq!(
+        documented("connectionSeconds"),
+        local.max_duration.as_secs()
+    );
+    assert_eq!(
+        (
+            documented("clientFrameBytes"),
+            documented("clientMessageBytesBeforeClose")
+        ),
+        (
+            local::WebSocketQuotas::MAX_FRAME_BYTES as u64,
+            local::WebSocketQuotas::MAX_MESSAGE_BYTES as u64
+        )
+    );
 }
 
 /// What is sent, as what (method, path, body), and the answer: status, code, and the member

@@ -2,8 +2,9 @@
 //! routes, and the `@connections` management API the push function posts through.
 
 use serde_json::json;
-use std::time::Duration;
-use tests::{Socket, spawn_stack};
+use std::time::{Duration, Instant};
+use tests::{Socket, TestStack, real_servers, spawn_stack, spawn_stack_with};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -165,12 +166,7 @@ async fn the_connections_api_posts_to_a_socket_and_answers_410_once_it_is_gone()
     let connections = stack.registry().connections_of(&carol).await.unwrap();
     assert_eq!(connections.len(), 1, "ws-connect registered the connection");
     let id = connections[0].connection_id.to_string();
-    let path = format!(
-        "/@connections/{}",
-        id.replace('=', "%3D")
-            .replace('/', "%2F")
-            .replace('+', "%2B")
-    );
+    let path = format!("/@connections/{}", tests::encode_path_segment(&id));
 
     let mut api = stack.client().await;
     let posted = api
@@ -212,4 +208,133 @@ async fn the_connections_api_posts_to_a_socket_and_answers_410_once_it_is_gone()
         .await;
     assert_eq!(gone.status, 410);
     assert_eq!(gone.headers["x-amzn-errortype"], "GoneException");
+}
+
+/// The per-user cap on one stack: bob's connections that died without `$disconnect` (their
+/// clients silent past API Gateway's idle timeout) do not count; three open ones do, and the
+/// fourth is refused at the handshake with 429 and a problem; alice is not bob; a closed
+/// connection frees its place.
+async fn the_cap_holds_on(stack: TestStack) {
+    let token = stack.token("bob", &[]).await;
+    let bob = domain::UserId::parse("bob").expect("a user id");
+    let long_ago = chrono::Utc::now() - chrono::Duration::minutes(30);
+    for n in 0..2 {
+        let id = domain::ConnectionId::parse(&format!("deadBob{n}")).expect("a connection id");
+        stack
+            .registry()
+            .register(&domain::Connection::opened(id, bob.clone(), long_ago))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut open = Vec::new();
+    for n in 0..3 {
+        let socket = Socket::connect(stack.addr(), &token).await;
+        open.push(socket.unwrap_or_else(|e| panic!("connection {n} is within the cap: {e}")));
+    }
+    let refused = Socket::connect(stack.addr(), &token).await;
+    let Err(WsError::Http(response)) = refused else {
+        panic!("expected an HTTP refusal, got {:?}", refused.map(|_| ()));
+    };
+    assert_eq!(response.status(), 429);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value =
+        serde_json::from_slice(response.body().as_deref().unwrap_or_default())
+            .expect("the refusal's body is a problem");
+    assert_eq!(
+        (&problem["code"], &problem["limit"]),
+        (&json!("TOO_MANY_CONNECTIONS"), &json!(3))
+    );
+    let _alice = stack.socket("alice").await;
+
+    drop(open.pop());
+    let reopened = tests::within(Duration::from_secs(5), || async {
+        Socket::connect(stack.addr(), &token).await.is_ok()
+    })
+    .await;
+    assert!(reopened, "a closed connection frees its place");
+}
+
+#[tokio::test]
+async fn a_user_holds_at_most_the_cap_of_connections_on_the_embedded_registry() {
+    let stack = spawn_stack_with(|config| config.websocket.connections_per_user = 3).await;
+    the_cap_holds_on(stack).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_holds_at_most_the_cap_of_connections_on_dynamodb() {
+    let stack = spawn_stack_with(|config| {
+        config.backends = real_servers();
+        config.websocket.connections_per_user = 3;
+    })
+    .await;
+    the_cap_holds_on(stack).await;
+}
+
+/// "Quotas for configuring and running a WebSocket in API Gateway": a frame over 32 KB or a
+/// message over 128 KB closes the connection with 1009; "Binary media types for WebSocket APIs
+/// in API Gateway": a binary frame closes it with 1003. A close frame, never a dropped
+/// connection, and the connection is disconnected.
+#[tokio::test]
+async fn a_message_over_api_gateways_limits_or_a_binary_frame_closes_with_its_code() {
+    let stack = spawn_stack().await;
+    let over_a_frame = json!({"action": "ping", "pad": "x".repeat(40 * 1024)}).to_string();
+    let cases = [
+        (Message::text("x".repeat(200 * 1024)), 1009, "200 KB"),
+        (Message::text(over_a_frame), 1009, "one 40 KB frame"),
+        (Message::binary(vec![1, 2, 3]), 1003, "binary"),
+    ];
+    for (frame, code, what) in cases {
+        let mut socket = stack.socket("bob").await;
+        socket.send_frame(frame).await;
+        let closed = socket.close_frame(WAIT).await;
+        assert_eq!(closed.map(|(code, _)| code), Some(code), "{what}");
+    }
+    let bob = domain::UserId::parse("bob").unwrap();
+    let registry = stack.registry();
+    let disconnected = tests::eventually(|| async {
+        registry
+            .connections_of(&bob)
+            .await
+            .is_ok_and(|c| c.is_empty())
+    })
+    .await;
+    assert!(disconnected, "each closed socket had its $disconnect");
+}
+
+/// API Gateway closes a connection after ten minutes without a message from its client, and
+/// every connection after two hours; here both are shortened to seconds. A quiet socket goes
+/// at the idle timeout; one that pings outlives it, and goes at the maximum duration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_socket_closes_at_the_idle_timeout_and_a_pinging_one_at_the_maximum_duration() {
+    let stack = spawn_stack_with(|config| {
+        config.websocket.idle_timeout = Duration::from_secs(1);
+        config.websocket.max_duration = Duration::from_secs(3);
+    })
+    .await;
+    let started = Instant::now();
+    let (mut quiet, mut pinging) = (stack.socket("bob").await, stack.socket("bob").await);
+    let pings = async {
+        while started.elapsed() < WAIT {
+            if let Some(closed) = pinging.close_frame(Duration::from_millis(300)).await {
+                return (closed, started.elapsed());
+            }
+            pinging
+                .send_frame(Message::text(json!({"action": "ping"}).to_string()))
+                .await;
+        }
+        panic!("the pinging socket was not closed with a close frame within {WAIT:?}");
+    };
+    let quiet_closed = async { (quiet.close_frame(WAIT).await, started.elapsed()) };
+    let ((quiet_frame, quiet_after), (pinging_frame, pinging_after)) =
+        tokio::join!(quiet_closed, pings);
+    assert_eq!(quiet_frame.map(|(code, _)| code), Some(1001));
+    assert!(quiet_after < Duration::from_secs(2), "{quiet_after:?}");
+    assert_eq!(pinging_frame.0, 1001);
+    assert!(
+        pinging_after >= Duration::from_secs(3) && pinging_after < Duration::from_secs(5),
+        "{pinging_after:?}"
+    );
 }

@@ -7,5 +7,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = wiring::Config::from_env()?;
     let verifier = token::Verifier::from_env()?;
     let registry = wiring::connection_registry(&config).await?;
-    edge::websocket::run(|event| ws_connect::handle(&verifier, registry.as_ref(), event)).await
+    let connect = ws_connect::Connect {
+        verifier: &verifier,
+        registry: registry.as_ref(),
+        per_user: config.connections_per_user,
+    };
+    edge::websocket::run(|event| ws_connect::handle(&connect, event)).await
 }

@@ -5,6 +5,9 @@
 //! The buckets live in the warm instance, so on AWS, where a connection's messages may reach
 //! several instances, the bound is per instance (the stage throttle bounds the total).
 //!
+//! Every message from a registered connection keeps it registered: its expiry moves to when
+//! API Gateway would close it for idleness (see [`keep_open`]).
+//!
 //! Presence: `subscribe` marks the connection as viewing the cart and refreshes when it was
 //! last seen (and answers who else is there); `unsubscribe`, or a subscribe refused because the
 //! user is no longer a member, ends it. When that makes someone arrive or leave,
@@ -72,6 +75,7 @@ async fn reply(routes: &Routes<'_>, event: &Event) -> String {
             return error("UNAVAILABLE", "try again shortly".into());
         }
     };
+    keep_open(*registry, &connection).await;
     let message = match ClientMessage::parse(event.body.as_deref().unwrap_or_default()) {
         Ok(message) => message,
         Err(e) => return error(e.code(), e.detail()),
@@ -108,6 +112,25 @@ async fn reply(routes: &Routes<'_>, event: &Event) -> String {
         },
     }
 }
+
+/// Moves the connection's expiry to when API Gateway would close it now that its client has
+/// spoken (`Connection::open_until`), at most once a minute: a page's messages every 30 seconds
+/// cost a write a minute, not two. A failure is logged: the connection then expires a little
+/// sooner, and its next message tries again.
+async fn keep_open(registry: &dyn ConnectionRegistry, connection: &Connection) {
+    let until = connection.open_until(Utc::now());
+    if until - connection.expires_at < chrono::Duration::seconds(KEEP_OPEN_STEP_SECS) {
+        return;
+    }
+    let id = &connection.connection_id;
+    if let Err(e) = registry.keep_open(id, until).await {
+        tracing::warn!(connection_id = %id, error = %e, "cannot keep the connection open");
+    }
+}
+
+/// The least a message moves a connection's expiry by; a client must speak within
+/// `IDLE_TIMEOUT_SECS` less this to stay registered (the page pings every five minutes).
+pub const KEEP_OPEN_STEP_SECS: i64 = 60;
 
 /// Records that `connection` views `cart` as of now, announces the presence change of every
 /// cart someone arrived at or left (judged by the record as it was just before, not as this

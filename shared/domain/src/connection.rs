@@ -16,10 +16,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// How long a connection is remembered without being refreshed. API Gateway closes a WebSocket
-/// after two hours in any case; the TTL lets the registry forget connections whose
-/// `$disconnect` never arrived.
-pub const CONNECTION_TTL_SECS: i64 = 2 * 3600;
+/// The longest a WebSocket stays open: API Gateway closes every connection after two hours
+/// ("Quotas for configuring and running a WebSocket API in API Gateway", connection duration;
+/// not adjustable).
+pub const MAX_CONNECTION_SECS: i64 = 2 * 3600;
+
+/// How long a WebSocket stays open without a message from its client: API Gateway closes it
+/// after ten minutes idle (the same quotas page, idle connection timeout; not adjustable).
+/// Pages send a `ping` well within it.
+pub const IDLE_TIMEOUT_SECS: i64 = 10 * 60;
+
+/// How long after `$connect` registered a connection a post to it may still be answered 410:
+/// API Gateway opens the connection only once `$connect` has answered, and the handshake
+/// finishes after that, so a push racing a new connection finds it gone for a moment. A
+/// sender forgets a connection that answered 410 only once it is older than this.
+pub const OPENING_GRACE_SECS: i64 = 10;
 
 /// How long a viewer counts as present after its connection was last seen. Pages refresh
 /// their subscription every [`PRESENCE_REFRESH_SECS`], so a live page is never this stale; a
@@ -71,7 +82,9 @@ pub struct Connection {
     pub user_id: UserId,
     /// When it opened.
     pub connected_at: DateTime<Utc>,
-    /// When the registry may forget it.
+    /// When the registry may forget it: when API Gateway will have closed it, if its client
+    /// sends nothing more (see [`Connection::open_until`]). The `$disconnect` API Gateway sends
+    /// is best-effort, so this is what retires a connection that died without one.
     pub expires_at: DateTime<Utc>,
     /// The cart it last subscribed to and has not unsubscribed from. (The embedded store keeps
     /// connections in postcard, which has no field defaults: it drops every connection when it
@@ -82,16 +95,25 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection opened by `user` at `now`, expiring after `CONNECTION_TTL_SECS`.
+    /// A connection opened by `user` at `now`, open until the idle timeout unless its client
+    /// sends something.
     pub fn opened(connection_id: ConnectionId, user_id: UserId, now: DateTime<Utc>) -> Self {
         Self {
             connection_id,
             user_id,
             connected_at: now,
-            expires_at: now + chrono::Duration::seconds(CONNECTION_TTL_SECS),
+            expires_at: now + chrono::Duration::seconds(IDLE_TIMEOUT_SECS),
             viewing: None,
             seen_at: now,
         }
+    }
+
+    /// When API Gateway closes it if its client's last message was at `now`: after the idle
+    /// timeout, and never later than the maximum duration after it opened.
+    pub fn open_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let idle = now + chrono::Duration::seconds(IDLE_TIMEOUT_SECS);
+        let longest = self.connected_at + chrono::Duration::seconds(MAX_CONNECTION_SECS);
+        idle.min(longest)
     }
 
     /// True while it views `cart` and is live.
@@ -102,6 +124,12 @@ impl Connection {
     /// True while it is not expired and was seen within [`PRESENCE_TTL_SECS`] of `now`.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         !self.is_expired(now) && now - self.seen_at < chrono::Duration::seconds(PRESENCE_TTL_SECS)
+    }
+
+    /// True while a 410 may only mean its handshake is still finishing
+    /// ([`OPENING_GRACE_SECS`]): it is not to be forgotten for that.
+    pub fn may_still_be_opening(&self, now: DateTime<Utc>) -> bool {
+        now - self.connected_at < chrono::Duration::seconds(OPENING_GRACE_SECS)
     }
 
     /// True once the registry may forget it.
@@ -115,6 +143,14 @@ impl Connection {
 pub trait ConnectionRegistry: Send + Sync {
     /// Remembers `connection` (replacing one with the same id).
     async fn register(&self, connection: &Connection) -> Result<(), StoreError>;
+
+    /// Moves a known connection's expiry to `expires_at` (its client sent a message); a
+    /// connection the registry does not know stays unknown. True when it was known.
+    async fn keep_open(
+        &self,
+        id: &ConnectionId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Forgets a connection; returns it if it was known.
     async fn remove(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;

@@ -41,6 +41,14 @@ pub const PER_CONNECTION: Rate = Rate {
     burst: 20,
 };
 
+/// WebSockets one user may hold open at once (`MAX_CONNECTIONS_PER_USER` moves it): a page per
+/// tab or device, each with room to reconnect. Every connection of a user hears every change to
+/// each of their carts, and on AWS each is billed connection-minutes and a post per change, so a
+/// client opening sockets in a loop is refused at `$connect` past it. API Gateway itself has
+/// no such quota ("Quotas for configuring and running a WebSocket API in API Gateway" bounds
+/// only new connections per second, per account and Region).
+pub const CONNECTIONS_PER_USER: usize = 10;
+
 /// A token bucket: full at `burst`, refilled at `per_second`, one token per request.
 #[derive(Clone, Copy, Debug)]
 pub struct TokenBucket {

@@ -264,6 +264,20 @@ impl ConnectionRegistry for MemoryConnectionRegistry {
         Ok(())
     }
 
+    async fn keep_open(
+        &self,
+        id: &ConnectionId,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut connections = lock(&self.connections);
+        let known = connections.get_mut(id);
+        let found = known.is_some();
+        if let Some(connection) = known {
+            connection.expires_at = expires_at;
+        }
+        Ok(found)
+    }
+
     async fn remove(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         Ok(lock(&self.connections).remove(id))
     }

@@ -165,6 +165,8 @@ pub async fn connection_registry_contract(registry: &dyn crate::ConnectionRegist
         Some(1)
     );
 
+    connection_registry_keep_open(registry, &alice_phone, &alice_laptop).await;
+
     let mut stale = Connection::opened(id("Old="), user("carol"), now - chrono::Duration::hours(3));
     stale.expires_at = now - chrono::Duration::hours(1);
     registry
@@ -188,6 +190,55 @@ pub async fn connection_registry_contract(registry: &dyn crate::ConnectionRegist
             .unwrap_or(false)
     );
     connection_registry_presence(registry, &alice_laptop, &bob).await;
+}
+
+/// A message moves a known connection's expiry; one whose expiry has passed (its client went
+/// quiet, and its `$disconnect` never came) is no longer one of its user's; a removed one is
+/// never brought back.
+async fn connection_registry_keep_open(
+    registry: &dyn crate::ConnectionRegistry,
+    removed: &crate::ConnectionId,
+    open: &crate::ConnectionId,
+) {
+    let now = chrono::Utc::now();
+    let kept = |at: chrono::DateTime<chrono::Utc>| async move {
+        registry
+            .keep_open(open, at)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let later = now + chrono::Duration::minutes(7);
+    assert!(kept(later).await, "a registered connection is kept open");
+    let expiry = registry
+        .connection(open)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.expires_at.timestamp());
+    assert_eq!(expiry, Some(later.timestamp()), "the expiry moved");
+    assert!(
+        !registry
+            .keep_open(removed, later)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        "a removed connection is not kept"
+    );
+    assert_eq!(
+        registry.connection(removed).await.ok().flatten(),
+        None,
+        "nor brought back"
+    );
+    assert!(kept(now - chrono::Duration::seconds(1)).await);
+    assert_eq!(
+        registry
+            .connections_of(&user("alice"))
+            .await
+            .map(|c| c.len())
+            .ok(),
+        Some(0),
+        "a connection past its expiry is not its user's any more"
+    );
+    assert!(kept(later).await, "until its client speaks again");
 }
 
 /// Presence on the registry: who views a cart, refreshed by `view`, gone with the connection.

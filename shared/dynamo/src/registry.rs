@@ -53,6 +53,36 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
         Ok(())
     }
 
+    async fn keep_open(
+        &self,
+        id: &ConnectionId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let kept = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("connectionId", s(id.as_str()))
+            // Only a registered connection: a message racing its `$disconnect` must not bring
+            // it back (UpdateItem alone would create the item).
+            .condition_expression("attribute_exists(connectionId)")
+            .update_expression("SET #expires = :expires")
+            .expression_attribute_names("#expires", CONNECTION_TTL_ATTRIBUTE)
+            .expression_attribute_values(":expires", n(expires_at.timestamp()))
+            .send()
+            .await;
+        match kept {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(crate::unavailable(e)),
+        }
+    }
+
     async fn remove(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         let removed = self
             .client

@@ -156,8 +156,8 @@ impl Problem {
         )
     }
 
-    /// The response: JSON body with `type`, `title`, `status`, `detail`, `code` and the extras.
-    pub fn into_response(self) -> Response {
+    /// The JSON body: `type`, `title`, `status`, `detail`, `code` and the extras.
+    pub fn body(&self) -> Value {
         let mut body = json!({
             "type": format!("/problems/{}", self.code.to_ascii_lowercase().replace('_', "-")),
             "title": self.status.canonical_reason().unwrap_or("Error"),
@@ -166,8 +166,14 @@ impl Problem {
             "code": self.code,
         });
         if let Value::Object(map) = &mut body {
-            map.extend(self.extra);
+            map.extend(self.extra.clone());
         }
+        body
+    }
+
+    /// The response: the JSON body, with the status and headers.
+    pub fn into_response(self) -> Response {
+        let body = self.body();
         let mut builder = http::Response::builder()
             .status(self.status)
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE);

@@ -27,6 +27,20 @@ impl ConnectionRegistry for EmbeddedStore {
             .await
     }
 
+    async fn keep_open(
+        &self,
+        id: &ConnectionId,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(|reply| Write::KeepConnectionOpen {
+            id,
+            expires_at,
+            reply,
+        })
+        .await
+    }
+
     async fn remove(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         let id = id.clone();
         self.write(|reply| Write::RemoveConnection { id, reply })

@@ -66,6 +66,12 @@ pub(crate) enum Write {
         now: DateTime<Utc>,
         reply: oneshot::Sender<Result<Option<Connection>, StoreError>>,
     },
+    /// Move a connection's expiry, if it is still registered.
+    KeepConnectionOpen {
+        id: ConnectionId,
+        expires_at: DateTime<Utc>,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     /// Stop a connection viewing a cart, if it still does.
     LeaveCart {
         id: ConnectionId,
@@ -241,7 +247,9 @@ fn commit_batch(db: &Database, cache: &Cache, writes: Vec<Write>) {
                     Write::ClaimKey { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
-                    Write::RecordAnalytics { reply, .. } | Write::LeaveCart { reply, .. } => {
+                    Write::RecordAnalytics { reply, .. }
+                    | Write::LeaveCart { reply, .. }
+                    | Write::KeepConnectionOpen { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                     Write::RecordNotice { reply, .. } => {
@@ -373,6 +381,23 @@ fn apply(
                             .insert(id.as_str(), connections::encode(&after).as_slice())?;
                     }
                     Outcome::Previous(reply, before)
+                }
+                Write::KeepConnectionOpen {
+                    id,
+                    expires_at,
+                    reply,
+                } => {
+                    let known = connections_table
+                        .get(id.as_str())?
+                        .and_then(|v| connections::decode(v.value()));
+                    if let Some(mut connection) = known {
+                        connection.expires_at = expires_at;
+                        connections_table
+                            .insert(id.as_str(), connections::encode(&connection).as_slice())?;
+                        Outcome::Decided(reply, true)
+                    } else {
+                        Outcome::Decided(reply, false)
+                    }
                 }
                 Write::LeaveCart { id, cart, reply } => {
                     let viewing = connections_table

@@ -65,6 +65,8 @@ pub struct Config {
     /// `CHECKOUT_LOCK_MINUTES`: how long a checkout lock lasts (default
     /// `domain::service::DEFAULT_LOCK`, at most a day).
     pub checkout_lock_minutes: Option<u32>,
+    /// `MAX_CONNECTIONS_PER_USER`: the WebSockets one user may hold open.
+    pub connections_per_user: usize,
 }
 
 /// The thresholds of the circuit breakers around the item catalog and the event publisher
@@ -232,6 +234,7 @@ impl Config {
             data_dir: settings("DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
             breakers: Breakers::from_settings(settings)?,
             checkout_lock_minutes: checkout_lock_minutes(settings)?,
+            connections_per_user: connections_per_user(settings)?,
         })
     }
 }
@@ -248,6 +251,22 @@ fn mails_per_hour(settings: Settings<'_>) -> Result<u32, ConfigError> {
         .ok_or_else(|| ConfigError {
             variable: "MAILS_PER_HOUR",
             problem: format!("'{text}' is not a whole number from 1 to 100"),
+        })
+}
+
+/// `MAX_CONNECTIONS_PER_USER`, from 1 to 1000 (default `domain::limits::CONNECTIONS_PER_USER`):
+/// the WebSockets one user may hold open, counted at `$connect`.
+pub fn connections_per_user(settings: Settings<'_>) -> Result<usize, ConfigError> {
+    let Some(text) = settings("MAX_CONNECTIONS_PER_USER") else {
+        return Ok(domain::limits::CONNECTIONS_PER_USER);
+    };
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|cap| (1..=1000).contains(cap))
+        .ok_or_else(|| ConfigError {
+            variable: "MAX_CONNECTIONS_PER_USER",
+            problem: format!("'{text}' is not a whole number from 1 to 1000"),
         })
 }
 
@@ -353,9 +372,25 @@ mod tests {
                 data_dir: "data".into(),
                 breakers: Breakers::default(),
                 mails_per_hour: domain::notification::DEFAULT_EMAILS_PER_HOUR,
+                connections_per_user: domain::limits::CONNECTIONS_PER_USER,
                 ..Config::default()
             }
         );
+    }
+
+    #[test]
+    fn a_user_holds_ten_connections_unless_told_otherwise() {
+        let cap = |pairs: &[(&str, &str)]| config(pairs).map(|c| c.connections_per_user);
+        assert_eq!(cap(&[]).unwrap(), domain::limits::CONNECTIONS_PER_USER);
+        assert_eq!(cap(&[("MAX_CONNECTIONS_PER_USER", "3")]).unwrap(), 3);
+        for wrong in ["0", "1001", "ten"] {
+            assert_eq!(
+                cap(&[("MAX_CONNECTIONS_PER_USER", wrong)])
+                    .unwrap_err()
+                    .variable,
+                "MAX_CONNECTIONS_PER_USER"
+            );
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ mod stores;
 
 pub use config::{
     Breakers, Brokers, Config, ConfigError, DEFAULT_EVENTS_TOPIC, KafkaAuth, KafkaConfig,
-    checkout_lock_minutes,
+    checkout_lock_minutes, connections_per_user,
 };
 pub use events::{event_publisher, kafka_client, kafka_publisher, order_queue, presence_notices};
 pub use stores::{
