@@ -4,12 +4,12 @@
 #
 #   RUSTC_WRAPPER="$(tests/compiler-cache.sh)" cargo build ...
 #
-# The compiled crates it keeps live beside the tools, outside the clone
-# (`$TOOLS_CACHE/../sccache`, `SCCACHE_DIR` moves them), so a second clean clone on the same
-# machine compiles again only what it changed, and links. sccache keys a crate by its sources,
-# flags and environment, the directory it is compiled in among them (it is written into the
-# output), so it reuses what was compiled at the same checkout path: a clone at a new path
-# reuses the crates.io dependencies that build no code of their own, and compiles the rest.
+# The compiled crates it keeps live beside the tools, outside the clone (tests/run.sh puts them
+# in `~/.cache/shared-carts/sccache`; `SCCACHE_DIR` moves them), so a second clean clone on the
+# same machine compiles again only what it changed, and links. sccache keys a crate by its
+# sources, flags and environment, the directory it is compiled in and its build script's output
+# directory among them, so it reuses what was compiled at the same checkout path; a clone at a
+# new path compiles most of it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . infra/tool-cache.sh
