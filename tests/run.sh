@@ -52,7 +52,8 @@ if [ "${CARGO_INCREMENTAL:-}" = 0 ] && [ -z "${RUSTC_WRAPPER:-}" ]; then
   # server for the whole run, stopped at its end with what it hit and missed.
   export SCCACHE_CACHE_SIZE="${SCCACHE_CACHE_SIZE:-30G}" SCCACHE_IDLE_TIMEOUT=0
   trap '"$RUSTC_WRAPPER" --show-stats; "$RUSTC_WRAPPER" --stop-server >/dev/null 2>&1 || true' EXIT
-  "$RUSTC_WRAPPER" --start-server
+  # A server another run left (or still uses) answers instead of a new one.
+  "$RUSTC_WRAPPER" --start-server 2>/dev/null || "$RUSTC_WRAPPER" --show-stats >/dev/null
 fi
 
 step "format"

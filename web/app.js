@@ -189,7 +189,8 @@ function connect() {
 }
 
 // API Gateway also closes a socket after ten minutes in which the page sent nothing, and the
-// server forgets it after nine: a page that shows no cart (and so does not subscribe) pings.
+// server forgets it after nine to ten: every page pings, which a page that shows no cart (and
+// so does not subscribe) needs.
 const PING_MS = 5 * 60 * 1000;
 setInterval(() => {
   if (state.socket && state.socket.readyState === WebSocket.OPEN) {
@@ -256,6 +257,9 @@ async function onMessage(message) {
     const lines = message.shortages.map((s) => `${s.itemId} (${s.available} of ${s.requested} left)`);
     note(`stock ran short after checkout: ${lines.join(", ")}`);
     loadNotificationsSoon();
+  } else if (message.type === "error" && message.code === "UNAUTHENTICATED") {
+    // The server no longer knows this connection (it was quiet too long): connect again.
+    state.socket.close();
   } else if (message.type === "error") {
     showError(message.detail);
   }

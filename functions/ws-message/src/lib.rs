@@ -6,7 +6,7 @@
 //! several instances, the bound is per instance (the stage throttle bounds the total).
 //!
 //! Every message from a registered connection keeps it registered: its expiry moves to when
-//! API Gateway would close it for idleness (see [`keep_open`]).
+//! API Gateway would close it for idleness (at most once a minute, `KEEP_OPEN_STEP_SECS`).
 //!
 //! Presence: `subscribe` marks the connection as viewing the cart and refreshes when it was
 //! last seen (and answers who else is there); `unsubscribe`, or a subscribe refused because the

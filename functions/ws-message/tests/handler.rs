@@ -314,3 +314,46 @@ async fn opening_another_cart_leaves_the_first_and_a_refused_subscribe_ends_pres
         [user("alice")]
     );
 }
+
+/// A message moves its connection's expiry to when API Gateway would close it idle, at most
+/// once a minute: a connection whose expiry is near gets ten more minutes; one that spoke a
+/// moment ago is not written again.
+#[tokio::test]
+async fn a_message_keeps_its_connection_registered_at_most_once_a_minute() {
+    let sample = Sample::new().await;
+    let registry = connected("carol").await;
+    let id = ConnectionId::parse("L0SM9cOFvHcCIhw=").expect("the sample's connection id");
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(2);
+    assert!(registry.keep_open(&id, soon).await.expect("kept"));
+    let ping = message(r#"{"action":"ping"}"#);
+    assert_eq!(
+        answer_json(&send(&sample.carts, &registry, &rate(), ping).await)["type"],
+        "pong"
+    );
+    let moved = registry
+        .connection(&id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.expires_at)
+        .expect("still registered");
+    let ten_minutes = chrono::Utc::now() + chrono::Duration::minutes(10);
+    assert!(
+        (ten_minutes - moved).num_seconds().abs() <= 5,
+        "{moved} is ten minutes from now"
+    );
+
+    let again = message(r#"{"action":"ping"}"#);
+    send(&sample.carts, &registry, &rate(), again).await;
+    let unchanged = registry
+        .connection(&id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.expires_at);
+    assert_eq!(
+        unchanged,
+        Some(moved),
+        "a second ping within the minute writes nothing"
+    );
+}
