@@ -164,28 +164,41 @@ async function loadInvites(cart) {
 // them all at once. A closed socket is opened again after a random wait below a ceiling that
 // doubles with each try that fails (from half a second up to 30 s): pages that lost their
 // sockets together do not come back in the same instant. Once open, it subscribes again, and
-// the snapshot that answers brings whatever changed meanwhile.
+// the snapshot that answers brings whatever changed meanwhile. A socket that opens is not yet
+// a try that worked (a server that accepts and closes at once would be retried every half
+// second): the ceiling starts over once the socket brings a message that is not an error, or
+// stays open 10 s.
 const RECONNECT_FIRST_MS = 500;
 const RECONNECT_MOST_MS = 30 * 1000;
+const RECONNECT_PROVEN_MS = 10 * 1000;
 let reconnects = 0;
+let cutOff = false;
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(state.token)}`);
   state.socket = socket;
+  let proven = null;
   socket.onopen = () => {
     $("live").classList.add("on");
-    if (reconnects > 0) loadCarts().catch(showError);
-    reconnects = 0;
+    if (cutOff) loadCarts().catch(showError);
+    cutOff = false;
+    proven = setTimeout(() => { reconnects = 0; }, RECONNECT_PROVEN_MS);
     subscribe();
   };
   socket.onclose = () => {
     $("live").classList.remove("on");
+    clearTimeout(proven);
+    cutOff = true;
     const ceiling = Math.min(RECONNECT_MOST_MS, RECONNECT_FIRST_MS * 2 ** reconnects);
     reconnects += 1;
     setTimeout(connect, Math.random() * ceiling);
   };
-  socket.onmessage = (frame) => onMessage(JSON.parse(frame.data));
+  socket.onmessage = (frame) => {
+    const message = JSON.parse(frame.data);
+    if (message.type !== "error") reconnects = 0;
+    onMessage(message);
+  };
 }
 
 // API Gateway also closes a socket after ten minutes in which the page sent nothing, and the

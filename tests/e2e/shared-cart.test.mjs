@@ -236,3 +236,34 @@ test("API Gateway cuts every connection at its maximum duration (here 3 s): the 
     cutting.stop();
   }
 });
+
+test("a page whose socket opens and is closed at once (a server that accepts and drops it) tries again after waits that double, 0.5 s, 1 s, 2 s at the top of their random range, not every half second", async () => {
+  const page = await signedIn("alice");
+  // From now on every socket the page opens is accepted by the browser's route and closed at
+  // once. Each try is recorded, and the random part of each wait pinned to the top of its range,
+  // so the waits are the ceilings themselves.
+  await page.routeWebSocket(/\/ws/, (socket) => { setTimeout(() => socket.close(), 20); });
+  await page.evaluate(() => {
+    window.tries = [];
+    const Real = WebSocket;
+    window.WebSocket = class extends Real {
+      constructor(...args) {
+        super(...args);
+        window.tries.push(performance.now());
+        this.addEventListener("open", () => { window.opened = (window.opened || 0) + 1; });
+      }
+    };
+    Math.random = () => 0.999;
+    state.socket.addEventListener("close", () => { window.cutAt = performance.now(); });
+    state.socket.close();
+  });
+  await page.waitForFunction(() => window.tries.length >= 3, null, { timeout: WAIT });
+  const [cutAt, tries, opened] = await page.evaluate(() => [window.cutAt, window.tries, window.opened]);
+  assert.ok(opened >= 2, `the routed sockets open before they close (${opened} opened)`);
+  const waits = [tries[0] - cutAt, tries[1] - tries[0], tries[2] - tries[1]];
+  // Each wait after the first also holds its try's open and close, a few milliseconds.
+  for (const [wait, ceiling] of waits.map((wait, i) => [wait, 500 * 2 ** i])) {
+    assert.ok(wait >= ceiling * 0.99 && wait < ceiling + 400, `waits ${waits.map(Math.round)} ms, wanted about 500, 1000, 2000`);
+  }
+  await page.context().close();
+});
