@@ -195,8 +195,17 @@ impl Settles {
 /// The events this process published lately, by cart: a change saved here right after
 /// another drops them from what its record carries, though the other's settle has not landed
 /// yet (a settle that lands between a writer's read and its write is undone by that write).
+/// Every save asks for its cart's, so they are kept by cart; the order is kept beside, to
+/// forget the oldest first.
 #[derive(Debug, Default)]
-pub struct PublishedHere(std::sync::Mutex<std::collections::VecDeque<(CartId, u64)>>);
+pub struct PublishedHere(std::sync::Mutex<Remembered>);
+
+/// [`PublishedHere`]'s events, oldest first and by cart.
+#[derive(Debug, Default)]
+struct Remembered {
+    oldest_first: std::collections::VecDeque<(CartId, u64)>,
+    by_cart: std::collections::HashMap<CartId, Vec<u64>>,
+}
 
 /// How many published events [`PublishedHere`] remembers.
 const REMEMBERED: usize = 4096;
@@ -205,19 +214,23 @@ impl PublishedHere {
     /// Remembers that the event of `cart` at `version` is on the topic.
     pub fn note(&self, cart: CartId, version: u64) {
         let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() == REMEMBERED {
-            seen.pop_front();
+        if seen.oldest_first.len() == REMEMBERED
+            && let Some((old_cart, old_version)) = seen.oldest_first.pop_front()
+            && let Some(versions) = seen.by_cart.get_mut(&old_cart)
+        {
+            versions.retain(|v| *v != old_version);
+            if versions.is_empty() {
+                seen.by_cart.remove(&old_cart);
+            }
         }
-        seen.push_back((cart, version));
+        seen.oldest_first.push_back((cart, version));
+        seen.by_cart.entry(cart).or_default().push(version);
     }
 
     /// The versions of `cart` it remembers.
     pub fn of(&self, cart: CartId) -> Vec<u64> {
         let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        seen.iter()
-            .filter(|(c, _)| *c == cart)
-            .map(|(_, v)| *v)
-            .collect()
+        seen.by_cart.get(&cart).cloned().unwrap_or_default()
     }
 }
 

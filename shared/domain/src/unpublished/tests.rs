@@ -147,3 +147,25 @@ async fn an_event_the_outbox_took_stays_and_goes_to_the_topic_before_the_next_ch
     let on_topic: Vec<u64> = events.topic.events().iter().map(|e| e.version).collect();
     assert_eq!(on_topic, [1, 2], "the first before the second");
 }
+
+#[test]
+fn published_here_gives_a_carts_versions_and_forgets_the_oldest_first() {
+    let published = PublishedHere::default();
+    let (first, second) = (CartId::new(), CartId::new());
+    published.note(first, 1);
+    published.note(second, 1);
+    published.note(first, 2);
+    assert_eq!(published.of(first), vec![1, 2]);
+    assert_eq!(published.of(second), vec![1]);
+    assert_eq!(published.of(CartId::new()), Vec::<u64>::new());
+
+    // Filling it up forgets the first cart's 1, then the second cart's 1, then the first's 2.
+    for version in 0..REMEMBERED as u64 - 1 {
+        published.note(CartId::new(), version);
+    }
+    assert_eq!(published.of(first), vec![2]);
+    assert_eq!(published.of(second), Vec::<u64>::new());
+    published.note(CartId::new(), 0);
+    assert_eq!(published.of(first), Vec::<u64>::new());
+    assert!(published.0.lock().unwrap().by_cart.len() <= REMEMBERED);
+}
