@@ -196,7 +196,8 @@ function connect() {
   };
   socket.onmessage = (frame) => {
     const message = JSON.parse(frame.data);
-    if (message.type !== "error") reconnects = 0;
+    // One of ours (API Gateway's own errors have no type): the server behind the socket works.
+    if (typeof message.type === "string" && message.type !== "error") reconnects = 0;
     onMessage(message);
   };
 }

@@ -5,10 +5,11 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::sync::Arc;
 
-// mimalloc, not glibc's malloc: every delivery is billed CPU, and `bench push` measured the
-// real SDK client's posts at 72–86 µs of CPU per delivery with it against 90–122 with glibc's
+// mimalloc, not glibc's malloc. Lambda bills duration at the memory size ("AWS Lambda
+// pricing"), and a big batch's duration is CPU (docs/bench.md): `bench push` measured the real
+// SDK client's posts at 72–86 µs of CPU per delivery with mimalloc against 90–122 with glibc's
 // (same machine, one after the other). The other functions allocate little per invocation and
-// keep the system allocator, and their packages its size.
+// keep the system allocator, and their smaller packages.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -204,7 +204,7 @@ pub struct PublishedHere(std::sync::Mutex<Remembered>);
 #[derive(Debug, Default)]
 struct Remembered {
     oldest_first: std::collections::VecDeque<(CartId, u64)>,
-    by_cart: std::collections::HashMap<CartId, Vec<u64>>,
+    by_cart: std::collections::HashMap<CartId, std::collections::VecDeque<u64>>,
 }
 
 /// How many published events [`PublishedHere`] remembers.
@@ -214,23 +214,28 @@ impl PublishedHere {
     /// Remembers that the event of `cart` at `version` is on the topic.
     pub fn note(&self, cart: CartId, version: u64) {
         let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Both keep the order they were noted in, so the oldest note is its cart's first (a
+        // version noted twice, as a resent event is, is forgotten one note at a time).
         if seen.oldest_first.len() == REMEMBERED
-            && let Some((old_cart, old_version)) = seen.oldest_first.pop_front()
+            && let Some((old_cart, _)) = seen.oldest_first.pop_front()
             && let Some(versions) = seen.by_cart.get_mut(&old_cart)
         {
-            versions.retain(|v| *v != old_version);
+            versions.pop_front();
             if versions.is_empty() {
                 seen.by_cart.remove(&old_cart);
             }
         }
         seen.oldest_first.push_back((cart, version));
-        seen.by_cart.entry(cart).or_default().push(version);
+        seen.by_cart.entry(cart).or_default().push_back(version);
     }
 
     /// The versions of `cart` it remembers.
     pub fn of(&self, cart: CartId) -> Vec<u64> {
         let seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        seen.by_cart.get(&cart).cloned().unwrap_or_default()
+        seen.by_cart
+            .get(&cart)
+            .map(|versions| versions.iter().copied().collect())
+            .unwrap_or_default()
     }
 }
 
