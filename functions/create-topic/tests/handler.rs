@@ -107,7 +107,9 @@ async fn create_makes_the_topic_once_and_answers_success_each_time() {
     let first = handle(&topics, &answer, &create).await;
     assert_eq!(
         (first.status, first.physical_resource_id.as_str()),
-        ("SUCCESS", topic.as_str())
+        ("SUCCESS", topic.as_str()),
+        "{}",
+        first.reason
     );
     assert_eq!(first.data["Created"], "true");
     assert_eq!(partitions_of(&topic).await, Some(3));
