@@ -67,16 +67,21 @@ async function signedIn(name, at = base) {
   return page;
 }
 
+// The owner's page makes a cart and shares it with bob as an editor.
+async function cartSharedWithBob(owner) {
+  await owner.click("#create-cart");
+  await owner.waitForSelector("#cart-panel:not([hidden])", { timeout: WAIT });
+  await owner.fill("#share-with", "bob");
+  await owner.selectOption("#share-role", "editor");
+  await owner.click("#share button");
+  await owner.waitForFunction(() => document.querySelector("#members").textContent.includes("bob (editor)"), null, { timeout: WAIT });
+}
+
 test("a change by one member appears live at the other, with who made it", async () => {
   const alice = await signedIn("alice");
   const bob = await signedIn("bob");
 
-  await alice.click("#create-cart");
-  await alice.waitForSelector("#cart-panel:not([hidden])", { timeout: WAIT });
-  await alice.fill("#share-with", "bob");
-  await alice.selectOption("#share-role", "editor");
-  await alice.click("#share button");
-  await alice.waitForFunction(() => document.querySelector("#members").textContent.includes("bob (editor)"), null, { timeout: WAIT });
+  await cartSharedWithBob(alice);
 
   // Bob never reloads: the shared cart shows up in his list from the push.
   await bob.waitForSelector("#carts li", { timeout: WAIT });
@@ -198,12 +203,7 @@ test("API Gateway cuts every connection at its maximum duration (here 3 s): the 
   try {
     const alice = await signedIn("alice", cutting.address);
     const bob = await signedIn("bob", cutting.address);
-    await alice.click("#create-cart");
-    await alice.waitForSelector("#cart-panel:not([hidden])", { timeout: WAIT });
-    await alice.fill("#share-with", "bob");
-    await alice.selectOption("#share-role", "editor");
-    await alice.click("#share button");
-    await alice.waitForFunction(() => document.querySelector("#members").textContent.includes("bob (editor)"), null, { timeout: WAIT });
+    await cartSharedWithBob(alice);
     const cartId = await alice.evaluate(() => state.cart.cartId);
 
     // The cut: alice's page is offline until it has waited (a random part of half a second)

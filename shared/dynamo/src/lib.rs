@@ -31,3 +31,24 @@ where
 {
     domain::ports::StoreError::unavailable(e)
 }
+
+/// A conditional write's outcome: `Some` with its output when it landed, `None` when its
+/// condition failed (the answer the caller's rule expects, not an outage).
+fn unless_condition_failed<T, E>(
+    sent: Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
+) -> Result<Option<T>, domain::ports::StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match sent {
+        Ok(output) => Ok(Some(output)),
+        Err(e)
+            if e.as_service_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| code == "ConditionalCheckFailedException") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}

@@ -152,15 +152,9 @@ impl DynamoNotifications {
             .condition_expression(NOT_THERE)
             .send()
             .await;
-        match sent {
-            Ok(_) => Ok(Recorded::New(mailing)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                self.recorded(user, notice).await
-            }
-            Err(e) => Err(crate::unavailable(e)),
+        match crate::unless_condition_failed(sent)? {
+            Some(_) => Ok(Recorded::New(mailing)),
+            None => self.recorded(user, notice).await,
         }
     }
 }
@@ -234,16 +228,8 @@ impl NotificationStore for DynamoNotifications {
             .expression_attribute_values(":mailing", s(mailing_name(mailing)))
             .send()
             .await;
-        match marked {
-            // A notice that expired meanwhile has nothing left to mark.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            other => other.map(|_| ()).map_err(crate::unavailable),
-        }
+        // A notice that expired meanwhile has nothing left to mark.
+        crate::unless_condition_failed(marked).map(|_| ())
     }
 
     async fn list(&self, user: &UserId, limit: usize) -> Result<Vec<Notification>, StoreError> {

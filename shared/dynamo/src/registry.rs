@@ -71,16 +71,7 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
             .expression_attribute_values(":expires", n(expires_at.timestamp()))
             .send()
             .await;
-        match kept {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(crate::unavailable(e)),
-        }
+        Ok(crate::unless_condition_failed(kept)?.is_some())
     }
 
     async fn remove(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
@@ -137,15 +128,9 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
                 .expression_attribute_values(":cart", s(cart.to_string())),
             None => update.update_expression("SET seenAt = :seen REMOVE viewing"),
         };
-        match update.send().await {
-            Ok(before) => before.attributes.as_ref().map(decode).transpose(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(crate::unavailable(e)),
+        match crate::unless_condition_failed(update.send().await)? {
+            Some(before) => before.attributes.as_ref().map(decode).transpose(),
+            None => Ok(None),
         }
     }
 
@@ -160,16 +145,7 @@ impl ConnectionRegistry for DynamoConnectionRegistry {
             .expression_attribute_values(":cart", s(cart.to_string()))
             .send()
             .await;
-        match left {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(crate::unavailable(e)),
-        }
+        Ok(crate::unless_condition_failed(left)?.is_some())
     }
 
     async fn viewers_of(&self, cart: CartId) -> Result<Vec<Connection>, StoreError> {
